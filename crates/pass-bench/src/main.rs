@@ -1,0 +1,33 @@
+//! `pass-bench api|planner|sync`: prints figures; asserts nothing.
+
+mod api;
+mod planner;
+mod sync;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(about = "PASS benchmarks: each prints its figures")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// The API server with 10 and 10,000 existing runs.
+    Api(api::Args),
+    /// The planner pipeline against a slow stand-in model.
+    Planner(planner::Args),
+    /// The issue sync of a 200-item plan against the GitHub stand-in.
+    Sync(sync::Args),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().bench {
+        Bench::Api(args) => api::run(args).await,
+        Bench::Planner(args) => planner::run(args).await,
+        Bench::Sync(args) => sync::run(args).await,
+    }
+}

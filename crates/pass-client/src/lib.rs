@@ -1,0 +1,345 @@
+//! A typed client for the PASS API: one method per route of the contract.
+//!
+//! The agents call back into the server with it, and the `pass` command drives
+//! a server with it. Requests that are safe to repeat are retried on
+//! connection errors and 502/503/504 so a restarting server does not fail a run.
+
+use std::time::Duration;
+
+use pass_contracts::api::{
+    ArtifactEnvelope, ArtifactUpload, ArtifactWithPayload, DispatchResponse, ExecutionUpdate,
+    RunEnvelope, RunList, RunPatch, RunWithArtifacts,
+};
+use pass_contracts::{
+    ArtifactMetadata, ErrorBody, ImplementationState, RunDetail, RunInput, WorkflowName,
+};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+use uuid::Uuid;
+
+/// What went wrong talking to the PASS API. Never contains the token.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("invalid PASS API base URL {url:?}: {reason}")]
+    BadBaseUrl { url: String, reason: String },
+    #[error("PASS API {method} {path} answered {status} {code}: {message}")]
+    Api {
+        method: String,
+        path: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("PASS API {method} {path} could not be reached: {reason}")]
+    Transport {
+        method: String,
+        path: String,
+        reason: String,
+    },
+    #[error("PASS API {method} {path} answered {status} with an unreadable body: {reason}")]
+    Decode {
+        method: String,
+        path: String,
+        status: u16,
+        reason: String,
+    },
+}
+
+impl ClientError {
+    /// The HTTP status of an API error answer, if the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Api { status, .. } | ClientError::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The contract error code of an API error answer (`run_conflict`, ...).
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// A handle on one PASS server; cheap to clone.
+#[derive(Clone)]
+pub struct PassClient {
+    http: reqwest::Client,
+    base: Url,
+    token: Option<SecretString>,
+    retries: u32,
+}
+
+impl std::fmt::Debug for PassClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassClient")
+            .field("base", &self.base.as_str())
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+impl PassClient {
+    /// A client for the server at `base_url` (e.g. `http://127.0.0.1:3001`).
+    pub fn new(base_url: &str, token: Option<SecretString>) -> Result<Self, ClientError> {
+        let mut base = Url::parse(base_url.trim()).map_err(|e| ClientError::BadBaseUrl {
+            url: base_url.to_owned(),
+            reason: e.to_string(),
+        })?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(ClientError::BadBaseUrl {
+                url: base_url.to_owned(),
+                reason: "the scheme must be http or https".to_owned(),
+            });
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("pass-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::BadBaseUrl {
+                url: base_url.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            http,
+            base,
+            token,
+            retries: 3,
+        })
+    }
+
+    /// Sets how many times a repeatable request is retried (default 3).
+    pub fn with_retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// `POST /runs`. Not retried: a repeat could create a second run.
+    pub async fn create_run(&self, input: &RunInput) -> Result<RunDetail, ClientError> {
+        let envelope: RunEnvelope = self.send(Method::POST, "runs", Some(input), false).await?;
+        Ok(envelope.run)
+    }
+
+    /// `GET /runs`, optionally one page of it.
+    pub async fn list_runs(
+        &self,
+        limit: Option<u64>,
+        offset: Option<u64>,
+    ) -> Result<RunList, ClientError> {
+        let mut query = Vec::new();
+        if let Some(limit) = limit {
+            query.push(format!("limit={limit}"));
+        }
+        if let Some(offset) = offset {
+            query.push(format!("offset={offset}"));
+        }
+        let path = if query.is_empty() {
+            "runs".to_owned()
+        } else {
+            format!("runs?{}", query.join("&"))
+        };
+        self.send::<(), _>(Method::GET, &path, None, true).await
+    }
+
+    /// `GET /runs/{runId}`.
+    pub async fn get_run(&self, run_id: Uuid) -> Result<RunWithArtifacts, ClientError> {
+        self.send::<(), _>(Method::GET, &format!("runs/{run_id}"), None, true)
+            .await
+    }
+
+    /// `PATCH /runs/{runId}`.
+    pub async fn patch_run(
+        &self,
+        run_id: Uuid,
+        patch: &RunPatch,
+    ) -> Result<RunDetail, ClientError> {
+        let envelope: RunEnvelope = self
+            .send(Method::PATCH, &format!("runs/{run_id}"), Some(patch), true)
+            .await?;
+        Ok(envelope.run)
+    }
+
+    /// `POST /runs/{runId}/dispatch/{workflowName}`. Not retried: the server
+    /// answers 409 to a second dispatch anyway.
+    pub async fn dispatch(
+        &self,
+        run_id: Uuid,
+        workflow: WorkflowName,
+    ) -> Result<DispatchResponse, ClientError> {
+        let path = format!("runs/{run_id}/dispatch/{}", workflow.as_str());
+        self.send::<(), _>(Method::POST, &path, None, false).await
+    }
+
+    /// `PATCH /runs/{runId}/execution`: an agent reporting its own status.
+    pub async fn update_execution(
+        &self,
+        run_id: Uuid,
+        update: &ExecutionUpdate,
+    ) -> Result<RunDetail, ClientError> {
+        let path = format!("runs/{run_id}/execution");
+        let envelope: RunEnvelope = self.send(Method::PATCH, &path, Some(update), true).await?;
+        Ok(envelope.run)
+    }
+
+    /// `POST /runs/{runId}/artifacts`. Retried: a second upload of the same
+    /// name replaces the first.
+    pub async fn upload_artifact(
+        &self,
+        run_id: Uuid,
+        upload: &ArtifactUpload,
+    ) -> Result<ArtifactMetadata, ClientError> {
+        let path = format!("runs/{run_id}/artifacts");
+        let envelope: ArtifactEnvelope = self.send(Method::POST, &path, Some(upload), true).await?;
+        Ok(envelope.artifact)
+    }
+
+    /// `GET /runs/{runId}/artifacts/{name}`.
+    pub async fn get_artifact(
+        &self,
+        run_id: Uuid,
+        name: &str,
+    ) -> Result<ArtifactWithPayload, ClientError> {
+        let path = format!("runs/{run_id}/artifacts/{name}");
+        self.send::<(), _>(Method::GET, &path, None, true).await
+    }
+
+    /// `PATCH /runs/{runId}/implementation-state`.
+    pub async fn put_implementation_state(
+        &self,
+        run_id: Uuid,
+        state: &ImplementationState,
+    ) -> Result<RunDetail, ClientError> {
+        let path = format!("runs/{run_id}/implementation-state");
+        let envelope: RunEnvelope = self.send(Method::PATCH, &path, Some(state), true).await?;
+        Ok(envelope.run)
+    }
+
+    /// `GET /healthz`.
+    pub async fn health(&self) -> Result<serde_json::Value, ClientError> {
+        self.send::<(), _>(Method::GET, "healthz", None, true).await
+    }
+
+    async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        repeatable: bool,
+    ) -> Result<T, ClientError> {
+        let url = self.base.join(path).map_err(|e| ClientError::BadBaseUrl {
+            url: format!("{}{path}", self.base),
+            reason: e.to_string(),
+        })?;
+        let shown_path = format!("/{}", path.split('?').next().unwrap_or(path));
+        let attempts = if repeatable { self.retries + 1 } else { 1 };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut request = self.http.request(method.clone(), url.clone());
+            if let Some(token) = &self.token {
+                request = request.bearer_auth(token.expose_secret());
+            }
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let outcome = request.send().await;
+            let retry_after = match outcome {
+                Ok(response) => {
+                    let status = response.status();
+                    let transient = matches!(
+                        status,
+                        StatusCode::BAD_GATEWAY
+                            | StatusCode::SERVICE_UNAVAILABLE
+                            | StatusCode::GATEWAY_TIMEOUT
+                    );
+                    if transient && attempt < attempts {
+                        tracing::warn!(%method, path = %shown_path, %status, attempt, "PASS API unavailable; retrying");
+                        Duration::from_millis(250 * 2u64.pow(attempt - 1))
+                    } else {
+                        return decode(&method, &shown_path, response).await;
+                    }
+                }
+                Err(error) => {
+                    if attempt < attempts && (error.is_connect() || error.is_timeout()) {
+                        tracing::warn!(%method, path = %shown_path, attempt, "PASS API unreachable; retrying");
+                        Duration::from_millis(250 * 2u64.pow(attempt - 1))
+                    } else {
+                        return Err(ClientError::Transport {
+                            method: method.to_string(),
+                            path: shown_path,
+                            reason: error_chain(&error),
+                        });
+                    }
+                }
+            };
+            tokio::time::sleep(retry_after).await;
+        }
+    }
+}
+
+async fn decode<T: DeserializeOwned>(
+    method: &Method,
+    path: &str,
+    response: reqwest::Response,
+) -> Result<T, ClientError> {
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(|e| ClientError::Transport {
+        method: method.to_string(),
+        path: path.to_owned(),
+        reason: error_chain(&e),
+    })?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+            method: method.to_string(),
+            path: path.to_owned(),
+            status: status.as_u16(),
+            reason: e.to_string(),
+        });
+    }
+    let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
+        Ok(body) => {
+            let mut message = body.message;
+            for issue in body.issues {
+                message.push_str(&format!("; {issue}"));
+            }
+            (body.error.as_str().to_owned(), message)
+        }
+        Err(_) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let snippet: String = text.chars().take(300).collect();
+            ("unknown".to_owned(), snippet)
+        }
+    };
+    Err(ClientError::Api {
+        method: method.to_string(),
+        path: path.to_owned(),
+        status: status.as_u16(),
+        code,
+        message,
+    })
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}

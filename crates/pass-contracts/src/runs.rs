@@ -1,0 +1,388 @@
+//! Runs: what a user asks for, and what the server records about it.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU64;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use url::Url;
+use uuid::Uuid;
+
+use crate::text::{Text, Timestamp};
+
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Created,
+    Parsed,
+    Clarified,
+    PlanGenerated,
+    Exported,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Created => "created",
+            RunStatus::Parsed => "parsed",
+            RunStatus::Clarified => "clarified",
+            RunStatus::PlanGenerated => "plan_generated",
+            RunStatus::Exported => "exported",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The pipeline step a run is at; keys of `step_timestamps`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStep {
+    Created,
+    Parse,
+    Clarify,
+    Plan,
+    Export,
+}
+
+impl RunStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStep::Created => "created",
+            RunStep::Parse => "parse",
+            RunStep::Clarify => "clarify",
+            RunStep::Plan => "plan",
+            RunStep::Export => "export",
+        }
+    }
+}
+
+/// `source.trigger`: only `"api"` exists in v0.1.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    #[default]
+    Api,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<Text>,
+    #[serde(default, rename = "ref", skip_serializing_if = "Option::is_none")]
+    pub git_ref: Option<Text>,
+    #[serde(default)]
+    pub trigger: Trigger,
+}
+
+/// The body of `POST /runs`: a PRD and its optional org constraints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunInput {
+    pub prd_text: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_constraints_yaml: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<RunSource>,
+}
+
+/// A row of `GET /runs` and of `runs/index.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunRecord {
+    pub run_id: Uuid,
+    pub created_at: Timestamp,
+    pub status: RunStatus,
+    pub current_step: RunStep,
+    pub last_updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionBackend {
+    GithubActions,
+    Local,
+}
+
+impl ExecutionBackend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionBackend::GithubActions => "github_actions",
+            ExecutionBackend::Local => "local",
+        }
+    }
+}
+
+/// The agent a dispatch starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum WorkflowName {
+    #[serde(rename = "phase1-planner")]
+    Planner,
+    #[serde(rename = "phase2-implementation")]
+    Implementation,
+}
+
+impl WorkflowName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkflowName::Planner => "phase1-planner",
+            WorkflowName::Implementation => "phase2-implementation",
+        }
+    }
+
+    /// Parses the path segment of `POST /runs/{runId}/dispatch/{workflowName}`.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "phase1-planner" => Some(WorkflowName::Planner),
+            "phase2-implementation" => Some(WorkflowName::Implementation),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionStatus {
+    Queued,
+    Dispatched,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Queued => "queued",
+            ExecutionStatus::Dispatched => "dispatched",
+            ExecutionStatus::Running => "running",
+            ExecutionStatus::Succeeded => "succeeded",
+            ExecutionStatus::Failed => "failed",
+        }
+    }
+
+    /// Succeeded and failed are final: nothing moves out of them.
+    pub fn is_final(self) -> bool {
+        matches!(self, ExecutionStatus::Succeeded | ExecutionStatus::Failed)
+    }
+
+    /// The contract's allowed moves: queued → dispatched | failed;
+    /// dispatched → running | failed; running → succeeded | failed.
+    pub fn can_move_to(self, next: ExecutionStatus) -> bool {
+        use ExecutionStatus::*;
+        matches!(
+            (self, next),
+            (Queued, Dispatched | Failed)
+                | (Dispatched, Running | Failed)
+                | (Running, Succeeded | Failed)
+        )
+    }
+}
+
+/// One dispatch of an agent for a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Execution {
+    pub backend: ExecutionBackend,
+    pub workflow_name: WorkflowName,
+    pub status: ExecutionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github_run_id: Option<NonZeroU64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github_run_url: Option<Url>,
+    pub requested_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<Text>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GithubState {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStatus {
+    Created,
+    Updated,
+    Unchanged,
+    Failed,
+}
+
+impl SyncStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncStatus::Created => "created",
+            SyncStatus::Updated => "updated",
+            SyncStatus::Unchanged => "unchanged",
+            SyncStatus::Failed => "failed",
+        }
+    }
+}
+
+/// What the implementation agent did with one issue-plan item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueState {
+    pub plan_item_id: Text,
+    pub title: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_number: Option<NonZeroU64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue_url: Option<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github_state: Option<GithubState>,
+    pub sync_status: SyncStatus,
+    #[serde(default)]
+    pub labels: Vec<Text>,
+    pub last_synced_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<Text>,
+}
+
+/// The body of `PATCH /runs/{runId}/implementation-state`, also kept in `run.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImplementationState {
+    pub synced_at: Timestamp,
+    pub issues: Vec<IssueState>,
+}
+
+/// `runs/<runId>/run.json`: the source of truth for a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunDetail {
+    pub run_id: Uuid,
+    pub created_at: Timestamp,
+    pub status: RunStatus,
+    pub current_step: RunStep,
+    pub last_updated_at: Timestamp,
+    #[serde(default)]
+    pub step_timestamps: BTreeMap<RunStep, Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<RunInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution: Option<Execution>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub implementation_state: Option<ImplementationState>,
+}
+
+impl RunDetail {
+    /// A fresh run at `created`, holding `input`.
+    pub fn new(run_id: Uuid, input: RunInput, now: Timestamp) -> Self {
+        Self {
+            run_id,
+            created_at: now,
+            status: RunStatus::Created,
+            current_step: RunStep::Created,
+            last_updated_at: now,
+            step_timestamps: BTreeMap::from([(RunStep::Created, now)]),
+            input: Some(input),
+            execution: None,
+            implementation_state: None,
+        }
+    }
+
+    /// The row this run contributes to `GET /runs` and `runs/index.json`.
+    pub fn record(&self) -> RunRecord {
+        RunRecord {
+            run_id: self.run_id,
+            created_at: self.created_at,
+            status: self.status,
+            current_step: self.current_step,
+            last_updated_at: self.last_updated_at,
+        }
+    }
+
+    /// Moves the run to `step`, stamping it the first time it is reached.
+    pub fn enter_step(&mut self, step: RunStep, now: Timestamp) {
+        self.current_step = step;
+        self.step_timestamps.entry(step).or_insert(now);
+    }
+}
+
+/// Only version 1 of the index files exists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(try_from = "u64", into = "u64")]
+pub struct IndexVersion;
+
+impl TryFrom<u64> for IndexVersion {
+    type Error = String;
+    fn try_from(value: u64) -> Result<Self, String> {
+        if value == 1 {
+            Ok(IndexVersion)
+        } else {
+            Err(format!("unsupported index version {value}, expected 1"))
+        }
+    }
+}
+
+impl From<IndexVersion> for u64 {
+    fn from(_: IndexVersion) -> u64 {
+        1
+    }
+}
+
+/// `runs/index.json`: every run's record, newest first. Derived from the
+/// `run.json` files, which win when the two disagree.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunsIndex {
+    pub version: IndexVersion,
+    pub runs: Vec<RunRecord>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn execution_moves_follow_the_contract() {
+        use ExecutionStatus::*;
+        assert!(Queued.can_move_to(Dispatched));
+        assert!(Dispatched.can_move_to(Running));
+        assert!(Running.can_move_to(Succeeded));
+        assert!(Running.can_move_to(Failed));
+        assert!(!Queued.can_move_to(Running));
+        assert!(!Succeeded.can_move_to(Failed));
+        assert!(!Failed.can_move_to(Running));
+        assert!(!Running.can_move_to(Running));
+    }
+
+    #[test]
+    fn index_version_must_be_one() {
+        assert!(serde_json::from_str::<RunsIndex>(r#"{"version":1,"runs":[]}"#).is_ok());
+        let err = serde_json::from_str::<RunsIndex>(r#"{"version":2,"runs":[]}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("unsupported index version 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn run_detail_reads_the_seed_layout() {
+        let json = r#"{
+          "run_id": "6f1c2c8e-6a4e-4a57-9d57-3f3b8f2f4a10",
+          "created_at": "2026-02-26T00:00:00.000Z",
+          "status": "created",
+          "current_step": "created",
+          "last_updated_at": "2026-02-26T00:00:00.000Z",
+          "input": {"prd_text": "Build a todo app", "source": {"trigger": "api"}}
+        }"#;
+        let run: RunDetail = serde_json::from_str(json).unwrap();
+        assert!(run.step_timestamps.is_empty());
+        assert_eq!(run.record().status, RunStatus::Created);
+    }
+}

@@ -1,0 +1,1 @@
+//! Stand-in for the anthropic API (to be written).

@@ -1,0 +1,1 @@
+//! Stand-in for the openai API (to be written).
