@@ -7,4 +7,5 @@
 
 pub mod anthropic;
 pub mod github;
+pub mod github_actions;
 pub mod openai;

@@ -1,0 +1,1 @@
+//! Stand-in for GitHub Actions workflow dispatch and workflow runs (to be written).
