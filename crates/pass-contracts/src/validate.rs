@@ -51,10 +51,7 @@ pub fn validate_pack_value(value: &Value) -> Result<ArchitecturePack, Vec<Proble
     let mut problems = match &*PACK_VALIDATOR {
         Ok(validator) => validator
             .iter_errors(value)
-            .map(|error| Problem {
-                path: render_json_pointer(&error.instance_path().to_string()),
-                message: error.to_string(),
-            })
+            .flat_map(|error| schema_problems(&error))
             .collect(),
         Err(message) => vec![Problem {
             path: String::new(),
@@ -79,6 +76,46 @@ pub fn validate_pack_value(value: &Value) -> Result<ArchitecturePack, Vec<Proble
             }
             Err(problems)
         }
+    }
+}
+
+/// Turns one schema error into problems worded for people: an unknown field is
+/// reported at its own path, an enum lists every allowed value.
+fn schema_problems(error: &jsonschema::ValidationError<'_>) -> Vec<Problem> {
+    let path = render_json_pointer(&error.instance_path().to_string());
+    match error.kind() {
+        jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+            .iter()
+            .map(|field| Problem {
+                path: if path.is_empty() {
+                    field.clone()
+                } else {
+                    format!("{path}.{field}")
+                },
+                message: "unknown field".to_owned(),
+            })
+            .collect(),
+        jsonschema::error::ValidationErrorKind::Enum { options } => {
+            let allowed = match options.as_array() {
+                Some(values) => values
+                    .iter()
+                    .map(Value::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                None => options.to_string(),
+            };
+            vec![Problem {
+                path,
+                message: format!(
+                    "unknown variant {}, expected one of {allowed}",
+                    error.instance()
+                ),
+            }]
+        }
+        _ => vec![Problem {
+            path,
+            message: error.to_string(),
+        }],
     }
 }
 
