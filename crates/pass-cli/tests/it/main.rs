@@ -1,6 +1,7 @@
 //! Black-box tests of the `pass` binary.
 
 mod validate;
+mod workflows;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
