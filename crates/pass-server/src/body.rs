@@ -1,0 +1,80 @@
+//! Request bodies: JSON only, within the route's size limit, decoded into the
+//! contract types with the path of the first bad field. Every failure is an
+//! [`ApiError`], never a plain-text framework rejection.
+
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use pass_contracts::{ErrorCode, from_json_str};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON request body decoded into `T`; `what` names it in error messages.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+/// How a body type is called in error messages ("run input", ...).
+pub trait BodyName {
+    const NAME: &'static str;
+}
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + BodyName,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        let is_json = essence.eq_ignore_ascii_case("application/json")
+            || essence.to_ascii_lowercase().ends_with("+json");
+        if !is_json {
+            let shown = if content_type.is_empty() {
+                "none"
+            } else {
+                content_type
+            };
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                format!(
+                    "the {} must be sent as Content-Type: application/json (got {shown})",
+                    T::NAME
+                ),
+            ));
+        }
+        let bytes = Bytes::from_request(request, state).await?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|e| ApiError::bad_request(format!("the {} is not UTF-8: {e}", T::NAME)))?;
+        from_json_str::<T>(text)
+            .map(JsonBody)
+            .map_err(|problem| ApiError::invalid_body(T::NAME, problem))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::bad_request(format!("invalid path: {}", rejection.body_text()))
+    }
+}
+
+macro_rules! body_names {
+    ($($ty:ty => $name:literal),* $(,)?) => {
+        $(impl BodyName for $ty { const NAME: &'static str = $name; })*
+    };
+}
+
+body_names! {
+    pass_contracts::RunInput => "run input",
+    pass_contracts::api::RunPatch => "run patch",
+    pass_contracts::api::ExecutionUpdate => "execution update",
+    pass_contracts::api::ArtifactUpload => "artifact upload",
+    pass_contracts::ImplementationState => "implementation state",
+}

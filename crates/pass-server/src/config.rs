@@ -1,0 +1,367 @@
+//! Server configuration, read once from the environment (and `.env`) into one
+//! typed struct so that nothing else in the server looks at the environment.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use pass_contracts::ExecutionBackend;
+use secrecy::SecretString;
+use url::Url;
+
+/// The address `pass serve` binds when neither `--bind` nor `PASS_BIND` says otherwise.
+pub const DEFAULT_BIND: &str = "127.0.0.1:3001";
+/// Default body limit of the run routes (1 MiB): a PRD is text, not a dump.
+pub const DEFAULT_RUN_BODY_LIMIT: usize = 1024 * 1024;
+/// Default body limit of artifact uploads (10 MiB): packs can be large.
+pub const DEFAULT_ARTIFACT_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// Which routes need the bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Every route except `/healthz` and `/openapi.json`: PRDs are confidential.
+    All,
+    /// The seed's narrower policy: only dispatch and the agent callback routes.
+    Agents,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    /// Reads `PASS_LOG_FORMAT` (`json` or anything else for text) through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        match lookup("PASS_LOG_FORMAT").as_deref().map(str::trim) {
+            Some(v) if v.eq_ignore_ascii_case("json") => LogFormat::Json,
+            _ => LogFormat::Text,
+        }
+    }
+}
+
+/// Where and how the GitHub Actions backend dispatches workflows.
+#[derive(Debug, Clone)]
+pub struct GithubWorkflowConfig {
+    /// `GITHUB_API_URL`, so GitHub Enterprise Server and loopback stand-ins work.
+    pub api_url: Url,
+    pub owner: String,
+    pub repo: String,
+    pub token: SecretString,
+    /// `GITHUB_WORKFLOW_REF`, the branch or tag the workflow runs on.
+    pub git_ref: String,
+    pub planner_workflow_file: String,
+    pub implementation_workflow_file: String,
+    /// How often the watchdog asks GitHub whether a workflow run has ended.
+    pub watchdog_interval: Duration,
+}
+
+/// Everything the server needs, built once and passed down.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// `--bind` / `PASS_BIND`; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// `--runs-dir` / `RUNS_DIR`, default `./runs`.
+    pub runs_dir: PathBuf,
+    /// `PASS_API_TOKEN`; without it protected routes fail closed.
+    pub api_token: Option<SecretString>,
+    /// `PASS_API_AUTH=all|agents`.
+    pub auth_mode: AuthMode,
+    /// `PASS_API_PUBLIC_BASE_URL`: how agents outside this machine reach the server.
+    pub public_base_url: Option<Url>,
+    /// `PASS_EXECUTION_BACKEND`, or github_actions when a workflow repository and token exist.
+    pub backend: ExecutionBackend,
+    /// Present whenever a workflow repository and token are configured.
+    pub github: Option<GithubWorkflowConfig>,
+    /// `PASS_AGENT_BIN_DIR`; `None` means the folder of the running executable.
+    pub agent_bin_dir: Option<PathBuf>,
+    /// `PASS_LOCAL_MAX_CONCURRENCY` (default 2): local agents running at once.
+    pub local_max_concurrency: usize,
+    /// `PASS_MAX_RUN_BODY_BYTES`.
+    pub run_body_limit: usize,
+    /// `PASS_MAX_ARTIFACT_BODY_BYTES`.
+    pub artifact_body_limit: usize,
+    /// `PASS_INDEX_FLUSH_MS` (default 500): how long `index.json` may lag behind `run.json`.
+    pub index_flush_interval: Duration,
+}
+
+/// A configuration value that cannot be used, naming the variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name}={value:?} is not valid: {reason}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error(
+        "PASS_EXECUTION_BACKEND=github_actions needs a workflow repository (GITHUB_WORKFLOW_REPOSITORY or GITHUB_WORKFLOW_OWNER + GITHUB_WORKFLOW_REPO) and a token (PASS_GITHUB_WORKFLOW_TOKEN or GITHUB_WORKFLOW_TOKEN); missing: {0}"
+    )]
+    GithubIncomplete(&'static str),
+    #[error("could not read {path}: {reason}")]
+    DotEnv { path: String, reason: String },
+}
+
+impl ServerConfig {
+    /// Builds the configuration from `lookup` (the environment in production, a
+    /// map in tests). Flags are applied afterwards by overwriting the fields.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let bind_text = get("PASS_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let bind = bind_text.parse().map_err(|e| ConfigError::Invalid {
+            name: "PASS_BIND",
+            value: bind_text.clone(),
+            reason: format!("{e}"),
+        })?;
+        let runs_dir = PathBuf::from(get("RUNS_DIR").unwrap_or_else(|| "runs".to_owned()));
+        let api_token = get("PASS_API_TOKEN").map(SecretString::from);
+        let auth_mode = match get("PASS_API_AUTH").as_deref() {
+            None | Some("all") => AuthMode::All,
+            Some("agents") => AuthMode::Agents,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "PASS_API_AUTH",
+                    value: other.to_owned(),
+                    reason: "expected all or agents".to_owned(),
+                });
+            }
+        };
+        let public_base_url = get("PASS_API_PUBLIC_BASE_URL")
+            .map(|v| parse_url("PASS_API_PUBLIC_BASE_URL", &v))
+            .transpose()?;
+
+        let github = github_from_lookup(&get)?;
+        let backend = match get("PASS_EXECUTION_BACKEND").as_deref() {
+            None => match github {
+                Some(_) => ExecutionBackend::GithubActions,
+                None => ExecutionBackend::Local,
+            },
+            Some("local") => ExecutionBackend::Local,
+            Some("github_actions") => {
+                if github.is_none() {
+                    let missing = if repository_from_lookup(&get).is_none() {
+                        "repository"
+                    } else {
+                        "token"
+                    };
+                    return Err(ConfigError::GithubIncomplete(missing));
+                }
+                ExecutionBackend::GithubActions
+            }
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "PASS_EXECUTION_BACKEND",
+                    value: other.to_owned(),
+                    reason: "expected local or github_actions".to_owned(),
+                });
+            }
+        };
+
+        let local_max_concurrency = parse_number(&get, "PASS_LOCAL_MAX_CONCURRENCY", 2)?;
+        if local_max_concurrency == 0 {
+            return Err(ConfigError::Invalid {
+                name: "PASS_LOCAL_MAX_CONCURRENCY",
+                value: "0".to_owned(),
+                reason: "must be at least 1".to_owned(),
+            });
+        }
+        Ok(Self {
+            bind,
+            runs_dir,
+            api_token,
+            auth_mode,
+            public_base_url,
+            backend,
+            github,
+            agent_bin_dir: get("PASS_AGENT_BIN_DIR").map(PathBuf::from),
+            local_max_concurrency,
+            run_body_limit: parse_number(&get, "PASS_MAX_RUN_BODY_BYTES", DEFAULT_RUN_BODY_LIMIT)?,
+            artifact_body_limit: parse_number(
+                &get,
+                "PASS_MAX_ARTIFACT_BODY_BYTES",
+                DEFAULT_ARTIFACT_BODY_LIMIT,
+            )?,
+            index_flush_interval: Duration::from_millis(parse_number(
+                &get,
+                "PASS_INDEX_FLUSH_MS",
+                500,
+            )? as u64),
+        })
+    }
+}
+
+/// A lookup over the process environment with `.env` from `dir` underneath it
+/// (real environment variables win, as with dotenv everywhere). This is the
+/// one place the server reads the environment.
+pub fn env_lookup_with_dotenv(
+    dir: &Path,
+) -> Result<impl Fn(&str) -> Option<String> + use<>, ConfigError> {
+    let path = dir.join(".env");
+    let mut file_values = HashMap::new();
+    if path.exists() {
+        let iter = dotenvy::from_path_iter(&path).map_err(|e| ConfigError::DotEnv {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        for item in iter {
+            let (key, value) = item.map_err(|e| ConfigError::DotEnv {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            file_values.insert(key, value);
+        }
+    }
+    Ok(move |name: &str| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| file_values.get(name).cloned())
+    })
+}
+
+fn parse_url(name: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| ConfigError::Invalid {
+        name,
+        value: value.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::Invalid {
+            name,
+            value: value.to_owned(),
+            reason: "the scheme must be http or https".to_owned(),
+        });
+    }
+    Ok(url)
+}
+
+fn parse_number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(value) => value.parse().map_err(|e| ConfigError::Invalid {
+            name,
+            value,
+            reason: format!("{e}"),
+        }),
+    }
+}
+
+/// `owner/repo` from the workflow variables, then the older shared fallbacks;
+/// a split variable wins over its fallback.
+fn repository_from_lookup(get: &impl Fn(&str) -> Option<String>) -> Option<(String, String)> {
+    let split = |full: Option<String>| {
+        full.and_then(|v| {
+            let (owner, repo) = v.split_once('/')?;
+            (!owner.is_empty() && !repo.is_empty() && !repo.contains('/'))
+                .then(|| (owner.to_owned(), repo.to_owned()))
+        })
+    };
+    let pair = |owner: Option<String>, repo: Option<String>| owner.zip(repo);
+    split(get("GITHUB_WORKFLOW_REPOSITORY"))
+        .or_else(|| pair(get("GITHUB_WORKFLOW_OWNER"), get("GITHUB_WORKFLOW_REPO")))
+        .or_else(|| split(get("GITHUB_REPOSITORY")))
+        .or_else(|| pair(get("GITHUB_OWNER"), get("GITHUB_REPO")))
+}
+
+fn github_from_lookup(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<GithubWorkflowConfig>, ConfigError> {
+    let repository = repository_from_lookup(get);
+    let token = get("PASS_GITHUB_WORKFLOW_TOKEN")
+        .or_else(|| get("GITHUB_WORKFLOW_TOKEN"))
+        .or_else(|| get("PASS_GITHUB_TOKEN"))
+        .or_else(|| get("GITHUB_TOKEN"));
+    let (Some((owner, repo)), Some(token)) = (repository, token) else {
+        return Ok(None);
+    };
+    let api_url = parse_url(
+        "GITHUB_API_URL",
+        &get("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".to_owned()),
+    )?;
+    let watchdog_ms = parse_number(get, "PASS_WATCHDOG_INTERVAL_MS", 30_000)?;
+    Ok(Some(GithubWorkflowConfig {
+        api_url,
+        owner,
+        repo,
+        token: SecretString::from(token),
+        git_ref: get("GITHUB_WORKFLOW_REF").unwrap_or_else(|| "main".to_owned()),
+        planner_workflow_file: get("GITHUB_PLANNER_WORKFLOW_FILE")
+            .unwrap_or_else(|| "phase1-planner.yml".to_owned()),
+        implementation_workflow_file: get("GITHUB_IMPLEMENTATION_WORKFLOW_FILE")
+            .unwrap_or_else(|| "phase2-implementation.yml".to_owned()),
+        watchdog_interval: Duration::from_millis(watchdog_ms as u64),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<ServerConfig, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ServerConfig::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_pick_local_backend_and_full_auth() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.backend, ExecutionBackend::Local);
+        assert_eq!(c.auth_mode, AuthMode::All);
+        assert_eq!(c.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(c.runs_dir, PathBuf::from("runs"));
+        assert_eq!(c.local_max_concurrency, 2);
+        assert_eq!(c.run_body_limit, 1024 * 1024);
+        assert!(c.api_token.is_none());
+    }
+
+    #[test]
+    fn github_backend_is_the_default_when_repository_and_token_exist() {
+        let c = config(&[
+            ("GITHUB_WORKFLOW_OWNER", "acme"),
+            ("GITHUB_WORKFLOW_REPO", "flows"),
+            ("GITHUB_REPOSITORY", "other/repo"),
+            ("GITHUB_TOKEN", "t"),
+        ])
+        .unwrap();
+        assert_eq!(c.backend, ExecutionBackend::GithubActions);
+        let gh = c.github.unwrap();
+        assert_eq!((gh.owner.as_str(), gh.repo.as_str()), ("acme", "flows"));
+        assert_eq!(gh.api_url.as_str(), "https://api.github.com/");
+        assert_eq!(gh.git_ref, "main");
+        assert_eq!(gh.planner_workflow_file, "phase1-planner.yml");
+    }
+
+    #[test]
+    fn explicit_backend_wins_and_errors_name_the_variable() {
+        let c = config(&[
+            ("GITHUB_REPOSITORY", "a/b"),
+            ("GITHUB_TOKEN", "t"),
+            ("PASS_EXECUTION_BACKEND", "local"),
+        ])
+        .unwrap();
+        assert_eq!(c.backend, ExecutionBackend::Local);
+        let err = config(&[("PASS_EXECUTION_BACKEND", "github_actions")]).unwrap_err();
+        assert!(err.to_string().contains("missing: repository"), "{err}");
+        let err = config(&[("PASS_LOCAL_MAX_CONCURRENCY", "many")]).unwrap_err();
+        assert!(
+            err.to_string().contains("PASS_LOCAL_MAX_CONCURRENCY"),
+            "{err}"
+        );
+        let err = config(&[("PASS_API_AUTH", "none")]).unwrap_err();
+        assert!(err.to_string().contains("PASS_API_AUTH"), "{err}");
+    }
+}

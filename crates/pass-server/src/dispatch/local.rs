@@ -1,0 +1,278 @@
+//! The embedded backend: agents run as child processes of the server, so PASS
+//! works without any account. At most `PASS_LOCAL_MAX_CONCURRENCY` run at once;
+//! the rest wait in `queued`.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+
+use pass_contracts::{
+    Execution, ExecutionBackend, ExecutionStatus, RunDetail, Timestamp, WorkflowName,
+};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::process::{Child, Command};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use url::Url;
+use uuid::Uuid;
+
+use super::{DispatchError, fail_if_open, mark_failed, new_execution};
+use crate::config::ServerConfig;
+use crate::store::{RunGuard, Store, StoreError};
+
+/// How much of an agent's log goes into `error_message` when it dies silently.
+const LOG_TAIL_BYTES: u64 = 1500;
+
+/// Spawns `planner` / `implementation` binaries with `--run-id`.
+#[derive(Debug, Clone)]
+pub struct LocalBackend {
+    bin_dir: PathBuf,
+    server_base: Url,
+    token: Option<SecretString>,
+    slots: Arc<Semaphore>,
+}
+
+impl LocalBackend {
+    pub fn new(config: &ServerConfig, server_base: Url) -> Result<Self, DispatchError> {
+        let bin_dir = match &config.agent_bin_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(Path::to_path_buf))
+                .ok_or_else(|| {
+                    DispatchError::Misconfigured(
+                        "cannot tell where the running executable is; set PASS_AGENT_BIN_DIR"
+                            .to_owned(),
+                    )
+                })?,
+        };
+        Ok(Self {
+            bin_dir,
+            server_base,
+            token: config.api_token.clone(),
+            slots: Arc::new(Semaphore::new(config.local_max_concurrency)),
+        })
+    }
+
+    /// The folder the agent binaries are taken from.
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin_dir
+    }
+
+    fn agent_path(&self, workflow: WorkflowName) -> PathBuf {
+        let name = match workflow {
+            WorkflowName::Planner => "planner",
+            WorkflowName::Implementation => "implementation",
+        };
+        self.bin_dir
+            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    }
+
+    pub(super) async fn start(
+        &self,
+        store: &Arc<Store>,
+        guard: RunGuard,
+        mut detail: RunDetail,
+        workflow: WorkflowName,
+    ) -> Result<Execution, DispatchError> {
+        match self.slots.clone().try_acquire_owned() {
+            Ok(permit) => {
+                self.launch(store, &guard, &mut detail, workflow, permit, None)
+                    .await
+            }
+            Err(_) => {
+                let execution =
+                    new_execution(ExecutionBackend::Local, workflow, ExecutionStatus::Queued);
+                detail.execution = Some(execution.clone());
+                detail.last_updated_at = Timestamp::now();
+                guard.save(&detail).await?;
+                drop(guard);
+                let backend = self.clone();
+                let store = store.clone();
+                let run_id = detail.run_id;
+                let requested_at = execution.requested_at;
+                tokio::spawn(async move {
+                    backend
+                        .launch_when_free(store, run_id, workflow, requested_at)
+                        .await;
+                });
+                Ok(execution)
+            }
+        }
+    }
+
+    async fn launch_when_free(
+        &self,
+        store: Arc<Store>,
+        run_id: Uuid,
+        workflow: WorkflowName,
+        requested_at: Timestamp,
+    ) {
+        let Ok(permit) = self.slots.clone().acquire_owned().await else {
+            return;
+        };
+        let outcome = async {
+            let guard = store.lock_run(run_id).await?;
+            let mut detail = guard.load().await?;
+            let still_queued = detail.execution.as_ref().is_some_and(|e| {
+                e.requested_at == requested_at && e.status == ExecutionStatus::Queued
+            });
+            if still_queued {
+                self.launch(
+                    &store,
+                    &guard,
+                    &mut detail,
+                    workflow,
+                    permit,
+                    Some(requested_at),
+                )
+                .await?;
+            }
+            Ok::<_, DispatchError>(())
+        }
+        .await;
+        if let Err(error) = outcome {
+            tracing::error!(%run_id, %error, "queued local agent could not be started");
+        }
+    }
+
+    /// Records the execution as dispatched, then spawns the agent, all under
+    /// the run's lock; a spawn failure is recorded as a failed execution.
+    async fn launch(
+        &self,
+        store: &Arc<Store>,
+        guard: &RunGuard,
+        detail: &mut RunDetail,
+        workflow: WorkflowName,
+        permit: OwnedSemaphorePermit,
+        queued_at: Option<Timestamp>,
+    ) -> Result<Execution, DispatchError> {
+        let mut execution = new_execution(
+            ExecutionBackend::Local,
+            workflow,
+            ExecutionStatus::Dispatched,
+        );
+        if let Some(requested_at) = queued_at {
+            execution.requested_at = requested_at;
+        }
+        detail.execution = Some(execution.clone());
+        detail.last_updated_at = Timestamp::now();
+        guard.save(detail).await?;
+
+        let run_id = detail.run_id;
+        let agent = self.agent_path(workflow);
+        match self.spawn(&guard.run_dir(), run_id, workflow, &agent) {
+            Ok((child, log_path)) => {
+                tracing::info!(%run_id, workflow = workflow.as_str(), agent = %agent.display(), log = %log_path.display(), "local agent started");
+                let store = store.clone();
+                let requested_at = execution.requested_at;
+                tokio::spawn(watch_child(
+                    store,
+                    run_id,
+                    requested_at,
+                    child,
+                    log_path,
+                    permit,
+                ));
+                Ok(execution)
+            }
+            Err(reason) => {
+                let message = format!("could not start local agent {}: {reason}", agent.display());
+                mark_failed(&mut execution, message.clone());
+                detail.execution = Some(execution);
+                detail.last_updated_at = Timestamp::now();
+                guard.save(detail).await?;
+                Err(DispatchError::Failed(message))
+            }
+        }
+    }
+
+    fn spawn(
+        &self,
+        run_dir: &Path,
+        run_id: Uuid,
+        workflow: WorkflowName,
+        agent: &Path,
+    ) -> Result<(Child, PathBuf), String> {
+        let logs = run_dir.join("logs");
+        std::fs::create_dir_all(&logs)
+            .map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let log_path = logs.join(format!("{}-{stamp}.log", workflow.as_str()));
+        let log = File::create(&log_path)
+            .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| format!("cannot share {}: {e}", log_path.display()))?;
+        let base = self.server_base.as_str().trim_end_matches('/').to_owned();
+        let mut command = Command::new(agent);
+        command
+            .arg("--run-id")
+            .arg(run_id.to_string())
+            .env("PASS_API_BASE_URL", base)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err);
+        match &self.token {
+            Some(token) => command.env("PASS_API_TOKEN", token.expose_secret()),
+            None => command.env_remove("PASS_API_TOKEN"),
+        };
+        let child = command.spawn().map_err(|e| e.to_string())?;
+        Ok((child, log_path))
+    }
+}
+
+async fn watch_child(
+    store: Arc<Store>,
+    run_id: Uuid,
+    requested_at: Timestamp,
+    mut child: Child,
+    log_path: PathBuf,
+    permit: OwnedSemaphorePermit,
+) {
+    let status = child.wait().await;
+    drop(permit);
+    let status_text = match &status {
+        Ok(status) => status.to_string(),
+        Err(e) => format!("unknown status ({e})"),
+    };
+    let tail = tokio::task::spawn_blocking(move || log_tail(&log_path))
+        .await
+        .unwrap_or_default();
+    let message = if tail.is_empty() {
+        format!("agent {status_text} without reporting a final status")
+    } else {
+        format!("agent {status_text} without reporting a final status; end of its log:\n{tail}")
+    };
+    match fail_if_open(&store, run_id, requested_at, message).await {
+        Ok(true) => {
+            tracing::warn!(%run_id, status = %status_text, "local agent ended without a final status; execution failed")
+        }
+        Ok(false) => tracing::info!(%run_id, status = %status_text, "local agent ended"),
+        Err(StoreError::RunNotFound(_)) => {}
+        Err(error) => tracing::error!(%run_id, %error, "could not record the end of a local agent"),
+    }
+}
+
+fn log_tail(path: &Path) -> String {
+    let Ok(mut file) = File::open(path) else {
+        return String::new();
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(LOG_TAIL_BYTES);
+    if file.seek(SeekFrom::Start(start)).is_err() {
+        return String::new();
+    }
+    let mut bytes = Vec::new();
+    if file.read_to_end(&mut bytes).is_err() {
+        return String::new();
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let text = if start > 0 {
+        text.split_once('\n').map(|(_, rest)| rest).unwrap_or(&text)
+    } else {
+        &text
+    };
+    text.trim().to_owned()
+}

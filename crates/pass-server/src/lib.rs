@@ -1,0 +1,215 @@
+//! The PASS API server: the hub that users, the planner and the implementation
+//! agents talk to. Runs and artifacts persist under `runs/` in the contract's
+//! layout; agents are dispatched as local child processes or GitHub Actions
+//! workflows.
+//!
+//! `pass serve` calls [`serve`]; tests and `pass demo` call [`start`] to run
+//! the server in-process on any port and stop it with
+//! [`RunningServer::shutdown`].
+
+pub mod app;
+pub mod artifacts;
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod dispatch;
+pub mod error;
+pub mod openapi;
+pub mod runs;
+pub mod store;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use url::Url;
+
+pub use config::{AuthMode, ConfigError, LogFormat, ServerConfig, env_lookup_with_dotenv};
+pub use dispatch::{DispatchError, Dispatcher};
+pub use error::ApiError;
+pub use store::{Store, StoreError};
+pub use telemetry::init_tracing;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("could not bind {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("runs folder: {0}")]
+    Store(#[from] StoreError),
+    #[error("execution backend: {0}")]
+    Dispatch(#[from] DispatchError),
+    #[error("serving HTTP failed: {0}")]
+    Serve(std::io::Error),
+    #[error("could not listen for shutdown signals: {0}")]
+    Signal(std::io::Error),
+    #[error("server task failed: {0}")]
+    Task(String),
+}
+
+/// A server running in this process.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// The bound address (the real port when 0 was asked for).
+    pub local_addr: SocketAddr,
+    /// `http://<local_addr>`, with an unspecified bind address replaced by loopback.
+    pub base_url: Url,
+    store: Arc<Store>,
+    stop: watch::Sender<bool>,
+    http: JoinHandle<Result<(), std::io::Error>>,
+    flusher: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops accepting connections, lets in-flight requests finish, and writes
+    /// `index.json` one last time.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        let _ = self.stop.send(true);
+        let served = self
+            .http
+            .await
+            .map_err(|e| ServerError::Task(e.to_string()))?;
+        let _ = self.flusher.await;
+        self.store.flush_index().await?;
+        served.map_err(ServerError::Serve)
+    }
+
+    /// The store behind the server, for in-process callers that inspect it.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+}
+
+/// Binds, opens the store, recovers unfinished executions and starts serving.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.bind,
+        source,
+    })?;
+    let base_url = loopback_url(local_addr)?;
+
+    let (store, report) = Store::open(config.runs_dir.clone()).await?;
+    tracing::info!(
+        runs_dir = %config.runs_dir.display(),
+        runs = report.runs,
+        corrupt = report.corrupt.len(),
+        "runs folder opened"
+    );
+    let dispatcher = Arc::new(Dispatcher::new(&config, base_url.clone())?);
+    match &*dispatcher {
+        Dispatcher::Local(local) => tracing::info!(
+            backend = "local",
+            agent_bin_dir = %local.bin_dir().display(),
+            max_concurrency = config.local_max_concurrency,
+            "execution backend selected"
+        ),
+        Dispatcher::GithubActions(_) => {
+            if let Some(github) = &config.github {
+                tracing::info!(
+                    backend = "github_actions",
+                    repository = %format!("{}/{}", github.owner, github.repo),
+                    api = %github.api_url,
+                    "execution backend selected"
+                );
+            }
+        }
+    }
+    if config.api_token.is_none() {
+        tracing::warn!("PASS_API_TOKEN is not set: protected routes answer server_misconfigured");
+    }
+    dispatcher.recover(&store, report.unfinished).await;
+
+    let state = app::AppState {
+        store: store.clone(),
+        dispatcher,
+        server_base: base_url.clone(),
+        openapi: serde_json::to_vec(&openapi::document())
+            .unwrap_or_default()
+            .into(),
+    };
+    let router = app::router(state, &config);
+    let (stop, stop_rx) = watch::channel(false);
+
+    let mut http_stop = stop_rx.clone();
+    let http = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+
+    let flush_store = store.clone();
+    let interval = config.index_flush_interval;
+    let mut flush_stop = stop_rx;
+    let flusher = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = flush_stop.wait_for(|s| *s) => return,
+            }
+            if let Err(error) = flush_store.flush_index().await {
+                tracing::error!(%error, "could not write runs/index.json; will retry");
+            }
+        }
+    });
+
+    tracing::info!(addr = %local_addr, "PASS API listening");
+    Ok(RunningServer {
+        local_addr,
+        base_url,
+        store,
+        stop,
+        http,
+        flusher,
+    })
+}
+
+/// Runs the server until SIGINT or SIGTERM, then shuts down gracefully.
+pub async fn serve(config: ServerConfig) -> Result<(), ServerError> {
+    let server = start(config).await?;
+    wait_for_signal().await?;
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+    server.shutdown().await
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> Result<(), ServerError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).map_err(ServerError::Signal)?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.map_err(ServerError::Signal),
+        _ = term.recv() => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> Result<(), ServerError> {
+    tokio::signal::ctrl_c().await.map_err(ServerError::Signal)
+}
+
+fn loopback_url(addr: SocketAddr) -> Result<Url, ServerError> {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    Url::parse(&format!("http://{addr}/"))
+        .map_err(|e| ServerError::Task(format!("bound address {addr} does not form a URL: {e}")))
+}

@@ -1,0 +1,265 @@
+//! The run routes: create, list, read, patch, dispatch, and the agents'
+//! execution and implementation-state callbacks.
+
+use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use pass_contracts::api::{
+    DispatchResponse, ExecutionUpdate, RunEnvelope, RunList, RunPatch, RunWithArtifacts,
+};
+use pass_contracts::{
+    ErrorCode, ExecutionStatus, ImplementationState, OrgConstraints, OrgConstraintsError, Problem,
+    RunDetail, RunInput, Timestamp, WorkflowName,
+};
+use serde::Deserialize;
+use url::Url;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::body::JsonBody;
+use crate::dispatch::DispatchError;
+use crate::error::ApiError;
+
+/// Parses a run id from the path; a string that is not a UUID names no run.
+pub fn parse_run_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| {
+        ApiError::new(
+            ErrorCode::RunNotFound,
+            format!("run {raw:?} not found: run ids are UUIDs"),
+        )
+    })
+}
+
+/// `POST /runs`. Org constraints are checked now, so a bad key fails the
+/// request instead of the planner run much later.
+pub async fn create_run(
+    State(state): State<AppState>,
+    JsonBody(input): JsonBody<RunInput>,
+) -> Result<(StatusCode, Json<RunEnvelope>), ApiError> {
+    if let Some(yaml) = &input.org_constraints_yaml {
+        OrgConstraints::from_yaml(yaml).map_err(org_constraints_error)?;
+    }
+    let detail = RunDetail::new(Uuid::new_v4(), input, Timestamp::now());
+    let run = state.store.create_run(detail).await?;
+    tracing::info!(run_id = %run.run_id, "run created");
+    Ok((StatusCode::CREATED, Json(RunEnvelope { run })))
+}
+
+fn org_constraints_error(error: OrgConstraintsError) -> ApiError {
+    let path = match &error {
+        OrgConstraintsError::Invalid { path, .. } if !path.is_empty() => {
+            format!("org_constraints_yaml.{path}")
+        }
+        _ => "org_constraints_yaml".to_owned(),
+    };
+    ApiError {
+        code: ErrorCode::BadRequest,
+        message: error.to_string(),
+        issues: vec![Problem {
+            path,
+            message: error.to_string(),
+        }],
+    }
+}
+
+/// Paging of `GET /runs`; without `limit` every run is listed, as the seed did.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+/// `GET /runs`.
+pub async fn list_runs(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<RunList>, ApiError> {
+    let Query(query) = query?;
+    let clamp = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+    let (total, runs) = state.store.list(
+        query.limit.map_or(usize::MAX, clamp),
+        query.offset.map_or(0, clamp),
+    );
+    Ok(Json(RunList { total, runs }))
+}
+
+/// `GET /runs/{runId}`.
+pub async fn get_run(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<RunWithArtifacts>, ApiError> {
+    let Path(raw) = path?;
+    let run_id = parse_run_id(&raw)?;
+    let (run, artifacts) = state.store.get_run(run_id).await?;
+    Ok(Json(RunWithArtifacts { run, artifacts }))
+}
+
+/// `PATCH /runs/{runId}`: the planner reporting progress.
+pub async fn patch_run(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    JsonBody(patch): JsonBody<RunPatch>,
+) -> Result<Json<RunEnvelope>, ApiError> {
+    let Path(raw) = path?;
+    let run_id = parse_run_id(&raw)?;
+    if patch.status.is_none() && patch.current_step.is_none() {
+        return Err(ApiError::bad_request(
+            "a run patch needs at least one of status, current_step",
+        ));
+    }
+    let (run, ()) = state
+        .store
+        .update_run(run_id, move |detail: &mut RunDetail| {
+            let now = Timestamp::now();
+            if let Some(status) = patch.status {
+                detail.status = status;
+            }
+            if let Some(step) = patch.current_step {
+                detail.enter_step(step, now);
+            }
+            detail.last_updated_at = now;
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+    Ok(Json(RunEnvelope { run }))
+}
+
+/// `PATCH /runs/{runId}/execution`: an agent reporting on itself. Repeating
+/// the current status is accepted (clients retry), any other move must be one
+/// the contract allows.
+pub async fn patch_execution(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    JsonBody(update): JsonBody<ExecutionUpdate>,
+) -> Result<Json<RunEnvelope>, ApiError> {
+    let Path(raw) = path?;
+    let run_id = parse_run_id(&raw)?;
+    let (run, ()) = state
+        .store
+        .update_run(run_id, move |detail: &mut RunDetail| {
+            let execution = detail.execution.as_mut().ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::RunConflict,
+                    format!("run {run_id} has no execution to update; dispatch it first"),
+                )
+            })?;
+            let next: ExecutionStatus = update.status.into();
+            let now = Timestamp::now();
+            if execution.status != next {
+                if !execution.status.can_move_to(next) {
+                    return Err(ApiError::new(
+                        ErrorCode::BadTransition,
+                        format!(
+                            "execution of run {run_id} cannot move from {} to {}",
+                            execution.status.as_str(),
+                            next.as_str()
+                        ),
+                    ));
+                }
+                execution.status = next;
+                if next == ExecutionStatus::Running && execution.started_at.is_none() {
+                    execution.started_at = Some(now);
+                }
+                if next.is_final() {
+                    execution.completed_at = Some(now);
+                }
+            }
+            if let Some(id) = update.github_run_id {
+                execution.github_run_id = Some(id);
+            }
+            if let Some(url) = update.github_run_url {
+                execution.github_run_url = Some(url);
+            }
+            if next == ExecutionStatus::Failed {
+                if update.error_message.is_some() {
+                    execution.error_message = update.error_message;
+                }
+            } else {
+                execution.error_message = None;
+            }
+            detail.last_updated_at = now;
+            Ok(())
+        })
+        .await?;
+    Ok(Json(RunEnvelope { run }))
+}
+
+/// `PATCH /runs/{runId}/implementation-state`.
+pub async fn put_implementation_state(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    JsonBody(implementation): JsonBody<ImplementationState>,
+) -> Result<Json<RunEnvelope>, ApiError> {
+    let Path(raw) = path?;
+    let run_id = parse_run_id(&raw)?;
+    let (run, ()) = state
+        .store
+        .update_run(run_id, move |detail: &mut RunDetail| {
+            detail.implementation_state = Some(implementation);
+            detail.last_updated_at = Timestamp::now();
+            Ok::<_, ApiError>(())
+        })
+        .await?;
+    Ok(Json(RunEnvelope { run }))
+}
+
+/// `POST /runs/{runId}/dispatch`: the planner.
+pub async fn dispatch_planner(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<DispatchResponse>, ApiError> {
+    let Path(raw) = path?;
+    dispatch(state, &headers, &raw, WorkflowName::Planner).await
+}
+
+/// `POST /runs/{runId}/dispatch/{workflowName}`.
+pub async fn dispatch_workflow(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<DispatchResponse>, ApiError> {
+    let Path((raw, workflow)) = path?;
+    let workflow = WorkflowName::parse(&workflow).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "unknown workflow {workflow:?}: expected phase1-planner or phase2-implementation"
+        ))
+    })?;
+    dispatch(state, &headers, &raw, workflow).await
+}
+
+async fn dispatch(
+    state: AppState,
+    headers: &HeaderMap,
+    raw: &str,
+    workflow: WorkflowName,
+) -> Result<Json<DispatchResponse>, ApiError> {
+    let run_id = parse_run_id(raw)?;
+    let base = request_base(headers).unwrap_or_else(|| state.server_base.clone());
+    let execution = state
+        .dispatcher
+        .dispatch(&state.store, run_id, workflow, base)
+        .await
+        .map_err(|error| match error {
+            DispatchError::Conflict(message) => ApiError::new(ErrorCode::RunConflict, message),
+            DispatchError::Failed(message) => ApiError::new(ErrorCode::DispatchFailed, message),
+            DispatchError::Misconfigured(message) => {
+                ApiError::new(ErrorCode::ServerMisconfigured, message)
+            }
+            DispatchError::Store(error) => ApiError::from(error),
+        })?;
+    tracing::info!(%run_id, workflow = workflow.as_str(), status = execution.status.as_str(), "dispatched");
+    Ok(Json(DispatchResponse { run_id, execution }))
+}
+
+/// This server as the caller addressed it, for agents that call back.
+fn request_base(headers: &HeaderMap) -> Option<Url> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| *v == "https" || *v == "http")
+        .unwrap_or("http");
+    Url::parse(&format!("{scheme}://{host}/")).ok()
+}

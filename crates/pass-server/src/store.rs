@@ -1,0 +1,588 @@
+//! The filesystem store in the contract's disk layout.
+//!
+//! `run.json` is the source of truth and is written durably (unique temp file in
+//! the same folder, fsync, rename, fsync of the folder) before a request is
+//! answered. The run list lives in memory, ordered newest first, and
+//! `index.json` is written from it in the background: it is derived data that
+//! start-up rebuilds from the `run.json` files, so no request pays for
+//! rewriting it. Run details are not cached, which keeps memory flat however
+//! many runs there are. Writes to one run are serialised by a per-run lock.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use pass_contracts::{
+    ArtifactIndex, ArtifactMetadata, ContentType, Execution, RunDetail, RunRecord, RunsIndex, Text,
+    Timestamp,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+use uuid::Uuid;
+
+const RUN_FILE: &str = "run.json";
+const INDEX_FILE: &str = "index.json";
+const ARTIFACTS_DIR: &str = "artifacts";
+
+/// What went wrong in the store; every variant names the run or file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("run {0} not found")]
+    RunNotFound(Uuid),
+    #[error("artifact {name:?} of run {run_id} not found")]
+    ArtifactNotFound { run_id: Uuid, name: String },
+    #[error("run {run_id} cannot be read: {path} is corrupt ({reason}); it is left untouched")]
+    CorruptRun {
+        run_id: Uuid,
+        path: String,
+        reason: String,
+    },
+    #[error("{path} is corrupt: {reason}")]
+    CorruptFile { path: String, reason: String },
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        source: io::Error,
+    },
+    #[error("could not encode {what}: {reason}")]
+    Encode { what: String, reason: String },
+    #[error("store task failed: {0}")]
+    Task(String),
+}
+
+fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io {
+        action,
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Writes `bytes` to `path` so that after a 2xx answer it survives `kill -9`
+/// and a power cut: temp file in the same folder, fsync, rename, fsync folder.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", Uuid::new_v4().simple()));
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(io_err("could not create", &tmp))?;
+        file.write_all(bytes)
+            .map_err(io_err("could not write", &tmp))?;
+        file.sync_all().map_err(io_err("could not fsync", &tmp))?;
+        fs::rename(&tmp, path).map_err(io_err("could not rename into", path))?;
+        sync_dir(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err("could not fsync folder", dir))
+}
+
+fn to_pretty_json<T: Serialize>(value: &T, what: &str) -> Result<Vec<u8>, StoreError> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| StoreError::Encode {
+        what: what.to_owned(),
+        reason: e.to_string(),
+    })?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+#[derive(Debug)]
+struct RunSlot {
+    lock: Arc<Mutex<()>>,
+    /// `None` when `run.json` was corrupt at start-up: the run is not listed.
+    record: Option<RunRecord>,
+}
+
+#[derive(Debug, Default)]
+struct RunTable {
+    by_id: HashMap<Uuid, RunSlot>,
+    /// Newest first: created_at descending, then run id.
+    order: BTreeSet<(Reverse<Timestamp>, Reverse<Uuid>)>,
+}
+
+/// What start-up found on disk.
+#[derive(Debug, Default)]
+pub struct StartupReport {
+    pub runs: usize,
+    /// Runs whose `run.json` could not be read, with the reason.
+    pub corrupt: Vec<(Uuid, String)>,
+    /// Executions a previous server process left queued, dispatched or running.
+    pub unfinished: Vec<(Uuid, Execution)>,
+    /// Why `index.json` was rewritten, if it was.
+    pub index_rebuilt: Option<String>,
+}
+
+/// The runs folder: one per server.
+#[derive(Debug)]
+pub struct Store {
+    root: PathBuf,
+    table: RwLock<RunTable>,
+    index_dirty: AtomicBool,
+    index_write: std::sync::Mutex<()>,
+}
+
+/// Exclusive access to one run while a change is made to it.
+#[derive(Debug)]
+pub struct RunGuard {
+    store: Arc<Store>,
+    run_id: Uuid,
+    _lock: OwnedMutexGuard<()>,
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+}
+
+impl Store {
+    /// Opens (creating if needed) the runs folder and loads every run's record.
+    /// Corrupt `run.json` files are reported, never rewritten; `index.json` is
+    /// rebuilt when missing, corrupt or stale.
+    pub async fn open(root: PathBuf) -> Result<(Arc<Store>, StartupReport), StoreError> {
+        blocking(move || Store::open_blocking(root)).await
+    }
+
+    fn open_blocking(root: PathBuf) -> Result<(Arc<Store>, StartupReport), StoreError> {
+        fs::create_dir_all(&root).map_err(io_err("could not create the runs folder", &root))?;
+        let mut report = StartupReport::default();
+        let mut table = RunTable::default();
+        let entries = fs::read_dir(&root).map_err(io_err("could not list", &root))?;
+        for entry in entries {
+            let entry = entry.map_err(io_err("could not list", &root))?;
+            let name = entry.file_name();
+            let Some(run_id) = name.to_str().and_then(|n| Uuid::parse_str(n).ok()) else {
+                continue;
+            };
+            if !entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                continue;
+            }
+            let path = entry.path().join(RUN_FILE);
+            let record = match read_run_file(run_id, &path) {
+                Ok(detail) => {
+                    if let Some(execution) = &detail.execution {
+                        if !execution.status.is_final() {
+                            report.unfinished.push((run_id, execution.clone()));
+                        }
+                    }
+                    Some(detail.record())
+                }
+                Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                    tracing::warn!(%run_id, "run folder without run.json is ignored");
+                    continue;
+                }
+                Err(error) => {
+                    tracing::error!(%run_id, %error, "run.json is corrupt; the run is not served");
+                    report.corrupt.push((run_id, error.to_string()));
+                    None
+                }
+            };
+            if let Some(record) = &record {
+                table
+                    .order
+                    .insert((Reverse(record.created_at), Reverse(run_id)));
+            }
+            table.by_id.insert(
+                run_id,
+                RunSlot {
+                    lock: Arc::new(Mutex::new(())),
+                    record,
+                },
+            );
+        }
+        report.runs = table.order.len();
+
+        let store = Arc::new(Store {
+            root,
+            table: RwLock::new(table),
+            index_dirty: AtomicBool::new(false),
+            index_write: std::sync::Mutex::new(()),
+        });
+        let expected = store.index_snapshot();
+        let index_path = store.root.join(INDEX_FILE);
+        report.index_rebuilt = match fs::read(&index_path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Some("missing".to_owned()),
+            Err(e) => Some(format!("unreadable: {e}")),
+            Ok(bytes) => match serde_json::from_slice::<RunsIndex>(&bytes) {
+                Err(e) => Some(format!("corrupt: {e}")),
+                Ok(found) if found != expected => Some("stale".to_owned()),
+                Ok(_) => None,
+            },
+        };
+        if let Some(reason) = &report.index_rebuilt {
+            tracing::info!(reason = %reason, runs = report.runs, "rebuilding runs/index.json from run.json files");
+            store.index_dirty.store(true, Ordering::SeqCst);
+            store.flush_index_blocking()?;
+        }
+        Ok((store, report))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn run_dir(&self, run_id: Uuid) -> PathBuf {
+        self.root.join(run_id.to_string())
+    }
+
+    /// How many runs are listed.
+    pub fn run_count(&self) -> usize {
+        self.read_table().order.len()
+    }
+
+    /// How many runs could not be read at start-up.
+    pub fn corrupt_count(&self) -> usize {
+        self.read_table()
+            .by_id
+            .values()
+            .filter(|s| s.record.is_none())
+            .count()
+    }
+
+    fn read_table(&self) -> std::sync::RwLockReadGuard<'_, RunTable> {
+        self.table.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_table(&self) -> std::sync::RwLockWriteGuard<'_, RunTable> {
+        self.table.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether `runs_dir` is still there and a folder; shown by `/healthz`.
+    pub fn is_healthy(&self) -> bool {
+        fs::metadata(&self.root)
+            .map(|m| m.is_dir())
+            .unwrap_or(false)
+    }
+
+    /// Creates a run folder and its `run.json` durably, then lists the run.
+    pub async fn create_run(self: &Arc<Self>, detail: RunDetail) -> Result<RunDetail, StoreError> {
+        let run_id = detail.run_id;
+        let dir = self.run_dir(run_id);
+        let root = self.root.clone();
+        let detail = blocking(move || {
+            fs::create_dir(&dir).map_err(io_err("could not create run folder", &dir))?;
+            write_durably(&dir.join(RUN_FILE), &to_pretty_json(&detail, "run.json")?)?;
+            sync_dir(&root)?;
+            Ok(detail)
+        })
+        .await?;
+        let record = detail.record();
+        {
+            let mut table = self.write_table();
+            table
+                .order
+                .insert((Reverse(record.created_at), Reverse(run_id)));
+            table.by_id.insert(
+                run_id,
+                RunSlot {
+                    lock: Arc::new(Mutex::new(())),
+                    record: Some(record),
+                },
+            );
+        }
+        self.index_dirty.store(true, Ordering::Release);
+        Ok(detail)
+    }
+
+    /// One page of the run list, newest first, and the total count.
+    pub fn list(&self, limit: usize, offset: usize) -> (u64, Vec<RunRecord>) {
+        let table = self.read_table();
+        let runs = table
+            .order
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .filter_map(|(_, Reverse(id))| table.by_id.get(id).and_then(|s| s.record.clone()))
+            .collect();
+        (table.order.len() as u64, runs)
+    }
+
+    fn index_snapshot(&self) -> RunsIndex {
+        let (_, runs) = self.list(usize::MAX, 0);
+        RunsIndex {
+            version: Default::default(),
+            runs,
+        }
+    }
+
+    fn ensure_known(&self, run_id: Uuid) -> Result<Arc<Mutex<()>>, StoreError> {
+        self.read_table()
+            .by_id
+            .get(&run_id)
+            .map(|slot| slot.lock.clone())
+            .ok_or(StoreError::RunNotFound(run_id))
+    }
+
+    /// Reads a run and its artifact list without taking its lock: renames are
+    /// atomic, so a reader sees the old or the new file, never half of one.
+    pub async fn get_run(
+        &self,
+        run_id: Uuid,
+    ) -> Result<(RunDetail, Vec<ArtifactMetadata>), StoreError> {
+        self.ensure_known(run_id)?;
+        let dir = self.run_dir(run_id);
+        blocking(move || {
+            let detail = read_run_file(run_id, &dir.join(RUN_FILE))?;
+            let artifacts = read_artifact_index(&dir)?.artifacts;
+            Ok((detail, artifacts))
+        })
+        .await
+    }
+
+    /// Takes the run's lock so that a read-modify-write cannot lose another's update.
+    pub async fn lock_run(self: &Arc<Self>, run_id: Uuid) -> Result<RunGuard, StoreError> {
+        let lock = self.ensure_known(run_id)?;
+        let guard = lock.lock_owned().await;
+        Ok(RunGuard {
+            store: self.clone(),
+            run_id,
+            _lock: guard,
+        })
+    }
+
+    /// Read, change and durably write one run under its lock, in one blocking step.
+    /// `change` may refuse with its own error, in which case nothing is written.
+    pub async fn update_run<T, E>(
+        self: &Arc<Self>,
+        run_id: Uuid,
+        change: impl FnOnce(&mut RunDetail) -> Result<T, E> + Send + 'static,
+    ) -> Result<(RunDetail, T), E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let guard = self.lock_run(run_id).await?;
+        let path = self.run_dir(run_id).join(RUN_FILE);
+        let outcome = tokio::task::spawn_blocking(move || {
+            let mut detail = read_run_file(run_id, &path)?;
+            let value = match change(&mut detail) {
+                Ok(value) => value,
+                Err(e) => return Ok(Err(e)),
+            };
+            write_durably(&path, &to_pretty_json(&detail, "run.json")?)?;
+            Ok::<_, StoreError>(Ok((detail, value)))
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))??;
+        let (detail, value) = outcome?;
+        guard.store.remember(&detail);
+        drop(guard);
+        Ok((detail, value))
+    }
+
+    fn remember(&self, detail: &RunDetail) {
+        let mut table = self.write_table();
+        if let Some(slot) = table.by_id.get_mut(&detail.run_id) {
+            slot.record = Some(detail.record());
+        }
+        drop(table);
+        self.index_dirty.store(true, Ordering::Release);
+    }
+
+    /// One artifact's metadata and stored bytes.
+    pub async fn get_artifact(
+        &self,
+        run_id: Uuid,
+        name: String,
+    ) -> Result<(ArtifactMetadata, Vec<u8>), StoreError> {
+        self.ensure_known(run_id)?;
+        let dir = self.run_dir(run_id);
+        blocking(move || {
+            let index = read_artifact_index(&dir)?;
+            let meta = index
+                .artifacts
+                .into_iter()
+                .find(|a| a.name == name.as_str())
+                .ok_or_else(|| StoreError::ArtifactNotFound {
+                    run_id,
+                    name: name.clone(),
+                })?;
+            let path = dir.join(ARTIFACTS_DIR).join(meta.filename.as_str());
+            let bytes = match fs::read(&path) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    return Err(StoreError::ArtifactNotFound { run_id, name });
+                }
+                other => other.map_err(io_err("could not read", &path))?,
+            };
+            Ok((meta, bytes))
+        })
+        .await
+    }
+
+    /// Writes `index.json` if a run changed since the last write.
+    pub async fn flush_index(self: &Arc<Self>) -> Result<(), StoreError> {
+        let store = self.clone();
+        blocking(move || store.flush_index_blocking()).await
+    }
+
+    fn flush_index_blocking(&self) -> Result<(), StoreError> {
+        let _one_writer = self.index_write.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.index_dirty.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let snapshot = self.index_snapshot();
+        let result = to_pretty_json(&snapshot, "runs/index.json")
+            .and_then(|bytes| write_durably(&self.root.join(INDEX_FILE), &bytes));
+        if result.is_err() {
+            self.index_dirty.store(true, Ordering::Release);
+        }
+        result
+    }
+}
+
+impl RunGuard {
+    pub fn run_id(&self) -> Uuid {
+        self.run_id
+    }
+
+    fn run_path(&self) -> PathBuf {
+        self.store.run_dir(self.run_id).join(RUN_FILE)
+    }
+
+    /// The run as it is on disk now.
+    pub async fn load(&self) -> Result<RunDetail, StoreError> {
+        let (run_id, path) = (self.run_id, self.run_path());
+        blocking(move || read_run_file(run_id, &path)).await
+    }
+
+    /// Writes the run durably and updates the run list.
+    pub async fn save(&self, detail: &RunDetail) -> Result<(), StoreError> {
+        let bytes = to_pretty_json(detail, "run.json")?;
+        let path = self.run_path();
+        blocking(move || write_durably(&path, &bytes)).await?;
+        self.store.remember(detail);
+        Ok(())
+    }
+
+    /// The run's artifact list.
+    pub async fn artifacts(&self) -> Result<Vec<ArtifactMetadata>, StoreError> {
+        let dir = self.store.run_dir(self.run_id);
+        blocking(move || Ok(read_artifact_index(&dir)?.artifacts)).await
+    }
+
+    /// The run's own folder, for logs.
+    pub fn run_dir(&self) -> PathBuf {
+        self.store.run_dir(self.run_id)
+    }
+
+    /// Stores an artifact file and then its entry in `artifacts/index.json`,
+    /// replacing an earlier artifact of the same name.
+    pub async fn put_artifact(
+        &self,
+        name: Text,
+        content_type: ContentType,
+        bytes: Vec<u8>,
+    ) -> Result<ArtifactMetadata, StoreError> {
+        let run_dir = self.store.run_dir(self.run_id);
+        blocking(move || {
+            let dir = run_dir.join(ARTIFACTS_DIR);
+            if !dir.is_dir() {
+                fs::create_dir_all(&dir).map_err(io_err("could not create", &dir))?;
+                sync_dir(&run_dir)?;
+            }
+            let filename = format!("{name}.{}", content_type.extension());
+            write_durably(&dir.join(&filename), &bytes)?;
+            let meta = ArtifactMetadata {
+                filename: Text::new(filename.clone()).map_err(|_| StoreError::Encode {
+                    what: "artifact filename".to_owned(),
+                    reason: "empty".to_owned(),
+                })?,
+                name,
+                content_type,
+                sha256: Some(hex::encode(Sha256::digest(&bytes))),
+                created_at: Timestamp::now(),
+            };
+            let mut index = read_artifact_index(&run_dir)?;
+            let replaced = match index.artifacts.iter_mut().find(|a| a.name == meta.name) {
+                Some(slot) => Some(std::mem::replace(slot, meta.clone())),
+                None => {
+                    index.artifacts.push(meta.clone());
+                    None
+                }
+            };
+            write_durably(
+                &dir.join(INDEX_FILE),
+                &to_pretty_json(&index, "artifacts/index.json")?,
+            )?;
+            if let Some(old) = replaced {
+                if old.filename != meta.filename {
+                    let _ = fs::remove_file(dir.join(old.filename.as_str()));
+                }
+            }
+            Ok(meta)
+        })
+        .await
+    }
+}
+
+fn read_run_file(run_id: Uuid, path: &Path) -> Result<RunDetail, StoreError> {
+    let bytes = fs::read(path).map_err(io_err("could not read", path))?;
+    let detail: RunDetail = serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptRun {
+        run_id,
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    if detail.run_id != run_id {
+        return Err(StoreError::CorruptRun {
+            run_id,
+            path: path.display().to_string(),
+            reason: format!("it holds run_id {} instead", detail.run_id),
+        });
+    }
+    Ok(detail)
+}
+
+fn read_artifact_index(run_dir: &Path) -> Result<ArtifactIndex, StoreError> {
+    let path = run_dir.join(ARTIFACTS_DIR).join(INDEX_FILE);
+    match fs::read(&path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(ArtifactIndex::default()),
+        Err(e) => Err(io_err("could not read", &path)(e)),
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptFile {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durable_write_replaces_and_leaves_no_temp_files() {
+        let dir = std::env::temp_dir().join(format!("pass-store-{}", Uuid::new_v4()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.json");
+        write_durably(&path, b"one").unwrap();
+        write_durably(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
