@@ -1,0 +1,114 @@
+//! What can go wrong, by layer: configuration, the issue tracker, the sync as
+//! a whole, and the agent's conversation with the PASS API.
+
+use uuid::Uuid;
+
+/// A setting that is missing or malformed; always names the variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("PASS_ISSUE_TARGET is {0:?}; expected github or local")]
+    BadTarget(String),
+    #[error(
+        "the github issue target needs a repository: set GITHUB_ISSUES_REPOSITORY (owner/repo) or GITHUB_ISSUES_OWNER and GITHUB_ISSUES_REPO (older fallbacks: GITHUB_REPOSITORY, or GITHUB_OWNER and GITHUB_REPO)"
+    )]
+    MissingRepository,
+    #[error(
+        "the github issue target needs a token: set PASS_GITHUB_ISSUES_TOKEN or GITHUB_ISSUES_TOKEN (older fallbacks: PASS_GITHUB_TOKEN, GITHUB_TOKEN)"
+    )]
+    MissingToken,
+    #[error("{name} is {value:?}; expected owner/repo made of letters, digits, '-', '_' and '.'")]
+    BadRepository { name: &'static str, value: String },
+    #[error("{name} is {value:?}: {reason}")]
+    BadValue {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error(
+        "PASS_API_BASE_URL is not set; the implementation agent needs it to reach the PASS API"
+    )]
+    MissingApiBaseUrl,
+}
+
+/// A failed conversation with the issue tracker. Never contains the token.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TrackerError {
+    /// The tracker answered, and said no.
+    #[error("{method} {path} answered {status}: {message}")]
+    Api {
+        method: String,
+        path: String,
+        status: u16,
+        message: String,
+    },
+    /// Rate limited for longer than the agent is willing to wait, or on every attempt.
+    #[error("{method} {path} is still rate limited after {attempts} attempt(s): {message}")]
+    RateLimited {
+        method: String,
+        path: String,
+        attempts: u32,
+        message: String,
+    },
+    #[error("{method} {path} could not be completed: {reason}")]
+    Transport {
+        method: String,
+        path: String,
+        reason: String,
+    },
+    #[error("{method} {path} answered {status} with a body that could not be read: {reason}")]
+    Decode {
+        method: String,
+        path: String,
+        status: u16,
+        reason: String,
+    },
+    #[error("local issue file {path}: {reason}")]
+    Local { path: String, reason: String },
+    #[error("could not set up the GitHub client for {url}: {reason}")]
+    Setup { url: String, reason: String },
+}
+
+impl TrackerError {
+    /// Errors about one issue (validation, a vanished issue) rather than the
+    /// tracker as a whole: the sync records them on the item and goes on.
+    pub fn is_item_level(&self) -> bool {
+        matches!(self, TrackerError::Api { status, .. } if matches!(status, 404 | 410 | 422))
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, TrackerError::Api { status: 404, .. })
+    }
+}
+
+/// The sync could not even start (listing failed) or could not be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("could not list the existing issues of {target}: {source}")]
+    List {
+        target: String,
+        #[source]
+        source: TrackerError,
+    },
+}
+
+/// Why `implementation --run-id` stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ImplementationError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{action} for run {run_id}: {source}")]
+    Api {
+        action: &'static str,
+        run_id: Uuid,
+        #[source]
+        source: pass_client::ClientError,
+    },
+    #[error("run {0} has no architecture_pack artifact; run the planner first")]
+    MissingPack(Uuid),
+    #[error("the architecture_pack artifact of run {run_id} is invalid: {problems}")]
+    InvalidPack { run_id: Uuid, problems: String },
+    #[error(transparent)]
+    Tracker(#[from] TrackerError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+}

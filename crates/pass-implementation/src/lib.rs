@@ -1,0 +1,29 @@
+//! The implementation agent: turns an architecture pack's
+//! `implementation.github_issue_plan` into issues people and coding agents
+//! work from, on GitHub or as local Markdown files.
+//!
+//! Users re-run it after every change to the plan, so a sync never duplicates
+//! an issue (issues are found again by the contract's marker block), never
+//! writes what did not change, keeps people's edits, survives rate limits
+//! and crashes, and reports exactly what it did.
+
+pub mod agent;
+pub mod config;
+pub mod error;
+pub mod marker;
+pub mod plan;
+pub mod report;
+pub mod sync;
+pub mod tracker;
+
+pub use agent::{AgentOptions, run_agent, run_agent_with_client};
+pub use config::{GithubSettings, ImplementationConfig, LocalSettings, TargetConfig};
+pub use error::{ConfigError, ImplementationError, SyncError, TrackerError};
+pub use report::{ItemReport, SyncCounts, SyncReport};
+pub use sync::{SyncOptions, sync_items, sync_pack};
+pub use tracker::{
+    GithubTracker, IssueTracker, LocalTracker, RequestCounts, RetryPolicy, TrackedIssue,
+};
+
+/// The name the lead asked for: the one configuration struct, under its sync name.
+pub type SyncConfig = ImplementationConfig;

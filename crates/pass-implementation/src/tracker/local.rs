@@ -1,0 +1,355 @@
+//! Issues as Markdown files with YAML front matter, one file per issue, for
+//! runs without a GitHub repository. The body carries the same marker block as
+//! on GitHub, so the sync's idempotency rules apply unchanged.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use pass_contracts::runs::GithubState;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+use url::Url;
+
+use crate::error::TrackerError;
+use crate::marker::parse_body;
+use crate::tracker::{IssueEdit, IssueTracker, NewIssue, RequestCounts, TrackedIssue};
+
+/// A folder of `issue-<number>.md` files.
+#[derive(Debug)]
+pub struct LocalTracker {
+    dir: PathBuf,
+    /// Serialises number allocation and file writes within this process.
+    lock: Mutex<()>,
+    reads: AtomicU64,
+    writes: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FileState {
+    Open,
+    Closed,
+}
+
+/// The front matter of an issue file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct FrontMatter {
+    number: u64,
+    title: String,
+    #[serde(default)]
+    labels: Vec<String>,
+    state: FileState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    state_reason: Option<String>,
+    /// Issue numbers this one depends on, read from its `Depends on #…` line.
+    #[serde(default)]
+    depends_on: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    plan_item: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    run: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    comments: Vec<String>,
+}
+
+struct IssueFile {
+    front: FrontMatter,
+    body: String,
+}
+
+impl LocalTracker {
+    /// Issues in `dir`, created on first write. A relative `dir` is resolved
+    /// against the working directory now, so `issue_url`s are absolute.
+    pub fn new(dir: impl AsRef<Path>) -> Result<Self, TrackerError> {
+        let dir = std::path::absolute(dir.as_ref()).map_err(|e| TrackerError::Local {
+            path: dir.as_ref().display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            dir,
+            lock: Mutex::new(()),
+            reads: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path_of(&self, number: u64) -> PathBuf {
+        self.dir.join(format!("issue-{number}.md"))
+    }
+
+    async fn read_all(&self) -> Result<Vec<IssueFile>, TrackerError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let mut entries = match tokio::fs::read_dir(&self.dir).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(local_error(&self.dir, e)),
+        };
+        let mut files = Vec::new();
+        while let Some(entry) = entries
+            .next_entry()
+            .await
+            .map_err(|e| local_error(&self.dir, e))?
+        {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if !(name.starts_with("issue-") && name.ends_with(".md")) {
+                continue;
+            }
+            let text = tokio::fs::read_to_string(&path)
+                .await
+                .map_err(|e| local_error(&path, e))?;
+            files.push(parse_file(&text).map_err(|reason| TrackerError::Local {
+                path: path.display().to_string(),
+                reason,
+            })?);
+        }
+        files.sort_by_key(|f| f.front.number);
+        Ok(files)
+    }
+
+    async fn read_one(&self, number: u64) -> Result<IssueFile, TrackerError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let path = self.path_of(number);
+        let text = match tokio::fs::read_to_string(&path).await {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(TrackerError::Api {
+                    method: "READ".to_owned(),
+                    path: path.display().to_string(),
+                    status: 404,
+                    message: format!("issue #{number} does not exist"),
+                });
+            }
+            Err(e) => return Err(local_error(&path, e)),
+        };
+        parse_file(&text).map_err(|reason| TrackerError::Local {
+            path: path.display().to_string(),
+            reason,
+        })
+    }
+
+    /// Writes through a temporary file and a rename, so a crash never leaves
+    /// half an issue behind.
+    async fn write(&self, file: &IssueFile) -> Result<TrackedIssue, TrackerError> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        tokio::fs::create_dir_all(&self.dir)
+            .await
+            .map_err(|e| local_error(&self.dir, e))?;
+        let path = self.path_of(file.front.number);
+        let front = serde_yaml_ng::to_string(&file.front).map_err(|e| TrackerError::Local {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let text = format!("---\n{front}---\n\n{}\n", file.body);
+        let temporary = self
+            .dir
+            .join(format!(".issue-{}.md.tmp", file.front.number));
+        tokio::fs::write(&temporary, text)
+            .await
+            .map_err(|e| local_error(&temporary, e))?;
+        tokio::fs::rename(&temporary, &path)
+            .await
+            .map_err(|e| local_error(&path, e))?;
+        self.tracked(file)
+    }
+
+    fn tracked(&self, file: &IssueFile) -> Result<TrackedIssue, TrackerError> {
+        let path = self.path_of(file.front.number);
+        let url = Url::from_file_path(&path).map_err(|()| TrackerError::Local {
+            path: path.display().to_string(),
+            reason: "cannot be written as a file:// URL".to_owned(),
+        })?;
+        Ok(TrackedIssue {
+            number: file.front.number,
+            id: file.front.number,
+            title: file.front.title.clone(),
+            body: file.body.clone(),
+            labels: file.front.labels.clone(),
+            state: match file.front.state {
+                FileState::Open => GithubState::Open,
+                FileState::Closed => GithubState::Closed,
+            },
+            url,
+            blocked_by_count: Some(file.front.depends_on.len() as u64),
+        })
+    }
+}
+
+fn local_error(path: &Path, error: std::io::Error) -> TrackerError {
+    TrackerError::Local {
+        path: path.display().to_string(),
+        reason: error.to_string(),
+    }
+}
+
+fn parse_file(text: &str) -> Result<IssueFile, String> {
+    let text = text.replace("\r\n", "\n");
+    let rest = text
+        .strip_prefix("---\n")
+        .ok_or("does not start with a --- front matter line")?;
+    let (front, body) = rest
+        .split_once("\n---\n")
+        .ok_or("the front matter is not closed by a --- line")?;
+    let front: FrontMatter =
+        serde_yaml_ng::from_str(front).map_err(|e| format!("front matter: {e}"))?;
+    Ok(IssueFile {
+        front,
+        body: body.trim_matches('\n').to_owned(),
+    })
+}
+
+/// Issue numbers named on the body's `Depends on #…` line.
+fn depends_on(body: &str) -> Vec<u64> {
+    let numbers: BTreeSet<u64> = body
+        .lines()
+        .filter(|line| line.trim_start().starts_with("Depends on "))
+        .flat_map(|line| {
+            line.split('#')
+                .skip(1)
+                .filter_map(|rest| {
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    digits.parse().ok()
+                })
+                .collect::<Vec<u64>>()
+        })
+        .collect();
+    numbers.into_iter().collect()
+}
+
+fn marker_fields(body: &str) -> (Option<String>, Option<String>) {
+    match parse_body(body) {
+        Some(marked) => (Some(marked.marker.plan_item_id), Some(marked.marker.run_id)),
+        None => (None, None),
+    }
+}
+
+impl IssueTracker for LocalTracker {
+    fn describe(&self) -> String {
+        format!("local:{}", self.dir.display())
+    }
+
+    fn requests(&self) -> RequestCounts {
+        RequestCounts {
+            reads: self.reads.load(Ordering::Relaxed),
+            writes: self.writes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Dependencies live in the front matter, derived from the body.
+    fn supports_dependencies(&self) -> bool {
+        false
+    }
+
+    async fn list_issues(&self) -> Result<Vec<TrackedIssue>, TrackerError> {
+        let _guard = self.lock.lock().await;
+        self.read_all()
+            .await?
+            .iter()
+            .map(|file| self.tracked(file))
+            .collect()
+    }
+
+    async fn ensure_labels(&self, _names: &[String]) -> Result<(), TrackerError> {
+        Ok(())
+    }
+
+    async fn create_issue(&self, issue: &NewIssue) -> Result<TrackedIssue, TrackerError> {
+        let _guard = self.lock.lock().await;
+        let next = self
+            .read_all()
+            .await?
+            .last()
+            .map_or(1, |file| file.front.number + 1);
+        let (plan_item, run) = marker_fields(&issue.body);
+        let file = IssueFile {
+            front: FrontMatter {
+                number: next,
+                title: issue.title.clone(),
+                labels: issue.labels.clone(),
+                state: FileState::Open,
+                state_reason: None,
+                depends_on: depends_on(&issue.body),
+                plan_item,
+                run,
+                comments: Vec::new(),
+            },
+            body: issue.body.clone(),
+        };
+        self.write(&file).await
+    }
+
+    async fn update_issue(
+        &self,
+        number: u64,
+        edit: &IssueEdit,
+    ) -> Result<TrackedIssue, TrackerError> {
+        let _guard = self.lock.lock().await;
+        let mut file = self.read_one(number).await?;
+        if let Some(title) = &edit.title {
+            file.front.title = title.clone();
+        }
+        if let Some(body) = &edit.body {
+            file.body = body.clone();
+            file.front.depends_on = depends_on(body);
+            let (plan_item, run) = marker_fields(body);
+            file.front.plan_item = plan_item;
+            file.front.run = run;
+        }
+        if let Some(labels) = &edit.labels {
+            file.front.labels = labels.clone();
+        }
+        self.write(&file).await
+    }
+
+    async fn close_issue(&self, number: u64, comment: &str) -> Result<TrackedIssue, TrackerError> {
+        let _guard = self.lock.lock().await;
+        let mut file = self.read_one(number).await?;
+        file.front.state = FileState::Closed;
+        file.front.state_reason = Some("not_planned".to_owned());
+        file.front.comments.push(comment.to_owned());
+        self.write(&file).await
+    }
+
+    async fn list_blocked_by(&self, number: u64) -> Result<Vec<u64>, TrackerError> {
+        let _guard = self.lock.lock().await;
+        Ok(self.read_one(number).await?.front.depends_on)
+    }
+
+    async fn add_blocked_by(&self, _number: u64, _blocking_id: u64) -> Result<(), TrackerError> {
+        Ok(())
+    }
+
+    async fn remove_blocked_by(&self, _number: u64, _blocking_id: u64) -> Result<(), TrackerError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependency_numbers_come_from_the_depends_on_line() {
+        let body = "Intro #9 is not a dependency\n\nDepends on #12, #3, and plan item `x` (no issue yet)\n";
+        assert_eq!(depends_on(body), vec![3, 12]);
+        assert!(depends_on("nothing").is_empty());
+    }
+
+    #[test]
+    fn files_round_trip_through_front_matter() {
+        let text = "---\nnumber: 4\ntitle: 'A: title'\nlabels: [a]\nstate: open\ndepends_on: [1]\n---\n\nBody\n";
+        let file = parse_file(text).unwrap();
+        assert_eq!(file.front.number, 4);
+        assert_eq!(file.front.title, "A: title");
+        assert_eq!(file.body, "Body");
+        assert!(parse_file("no front matter").is_err());
+        let err = parse_file("---\nnumber: x\n---\n").err().unwrap();
+        assert!(err.contains("front matter"), "{err}");
+    }
+}
