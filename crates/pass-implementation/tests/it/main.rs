@@ -2,6 +2,10 @@
 //! loopback, against the local Markdown target, and the agent against a
 //! small fake of the PASS API. Nothing here reaches the network.
 
+// Helpers outside #[test] functions (stand-ins, fixtures) may unwrap too:
+// a failure there is a broken test setup and should panic loudly.
+#![allow(clippy::unwrap_used)]
+
 mod agent;
 mod github;
 mod local;
