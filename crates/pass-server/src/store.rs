@@ -29,6 +29,13 @@ const RUN_FILE: &str = "run.json";
 const INDEX_FILE: &str = "index.json";
 const ARTIFACTS_DIR: &str = "artifacts";
 
+/// The current time at the precision `run.json` keeps (milliseconds), so a
+/// timestamp compared after a round trip through the disk is still equal.
+pub fn now() -> Timestamp {
+    use chrono::SubsecRound;
+    Timestamp::from_datetime(chrono::Utc::now().trunc_subsecs(3))
+}
+
 /// What went wrong in the store; every variant names the run or file.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -512,7 +519,7 @@ impl RunGuard {
                 name,
                 content_type,
                 sha256: Some(hex::encode(Sha256::digest(&bytes))),
-                created_at: Timestamp::now(),
+                created_at: crate::store::now(),
             };
             let mut index = read_artifact_index(&run_dir)?;
             let replaced = match index.artifacts.iter_mut().find(|a| a.name == meta.name) {

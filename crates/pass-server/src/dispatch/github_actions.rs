@@ -127,7 +127,7 @@ impl GithubActionsBackend {
             }
         };
         detail.execution = Some(execution.clone());
-        detail.last_updated_at = Timestamp::now();
+        detail.last_updated_at = crate::store::now();
         guard.save(&detail).await?;
         drop(guard);
         if let (Ok(_), Some(id)) = (&result, execution.github_run_id) {

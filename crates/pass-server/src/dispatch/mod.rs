@@ -171,7 +171,7 @@ fn new_execution(
         status,
         github_run_id: None,
         github_run_url: None,
-        requested_at: Timestamp::now(),
+        requested_at: crate::store::now(),
         started_at: None,
         completed_at: None,
         error_message: None,
@@ -181,7 +181,7 @@ fn new_execution(
 /// Marks `execution` failed with `message` (never empty).
 fn mark_failed(execution: &mut Execution, message: String) {
     execution.status = ExecutionStatus::Failed;
-    execution.completed_at = Some(Timestamp::now());
+    execution.completed_at = Some(crate::store::now());
     execution.error_message = Text::new(message).ok().or_else(|| Text::new("failed").ok());
 }
 

@@ -1,1 +1,13 @@
+//! Integration tests of the PASS API server over real HTTP on loopback.
 
+// Test helpers outside #[test] functions may unwrap too: a failure is a test failure.
+#![allow(clippy::unwrap_used)]
+
+mod auth;
+mod crash;
+mod dispatch_github;
+mod dispatch_local;
+mod openapi;
+mod routes;
+mod store;
+mod support;

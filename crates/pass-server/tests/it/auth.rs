@@ -1,0 +1,149 @@
+//! The bearer token in both policies, and failing closed without one.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::{TOKEN, expect_error, spawn_app};
+
+#[tokio::test]
+async fn default_policy_protects_everything_but_probes() {
+    let app = spawn_app(&[]).await;
+    let response = app.http.get(app.url("/runs")).send().await.unwrap();
+    let body = expect_error(response, 401, "unauthorized").await;
+    assert!(!body.to_string().contains(TOKEN));
+    let response = app
+        .http
+        .get(app.url("/runs"))
+        .bearer_auth("wrong-token")
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 401, "unauthorized").await;
+    let response = app
+        .http
+        .post(app.url("/runs"))
+        .json(&json!({"prd_text": "secret PRD"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 401, "unauthorized").await;
+    let response = app
+        .http
+        .get(app.url("/runs"))
+        .header("authorization", format!("Basic {TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 401, "unauthorized").await;
+    assert_eq!(
+        app.authed(Method::GET, "/runs")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    for open in ["/healthz", "/openapi.json"] {
+        assert_eq!(
+            app.http.get(app.url(open)).send().await.unwrap().status(),
+            200,
+            "{open}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn agents_policy_protects_only_dispatch_and_callbacks() {
+    let app = spawn_app(&[("PASS_API_AUTH", "agents")]).await;
+    let response = app
+        .http
+        .post(app.url("/runs"))
+        .json(&json!({"prd_text": "Build a todo app"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let id = body["run"]["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.http
+            .get(app.url("/runs"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.http
+            .get(app.url(&format!("/runs/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let protected = [
+        (Method::POST, format!("/runs/{id}/dispatch"), None),
+        (
+            Method::POST,
+            format!("/runs/{id}/dispatch/phase1-planner"),
+            None,
+        ),
+        (
+            Method::PATCH,
+            format!("/runs/{id}/execution"),
+            Some(json!({"status": "running"})),
+        ),
+        (
+            Method::PATCH,
+            format!("/runs/{id}"),
+            Some(json!({"status": "parsed"})),
+        ),
+        (
+            Method::POST,
+            format!("/runs/{id}/artifacts"),
+            Some(json!({"name": "x", "content_type": "text/plain", "payload": "x"})),
+        ),
+        (
+            Method::PATCH,
+            format!("/runs/{id}/implementation-state"),
+            Some(json!({"synced_at": "2026-02-26T00:00:00.000Z", "issues": []})),
+        ),
+    ];
+    for (method, path, body) in protected {
+        let mut request = app.http.request(method.clone(), app.url(&path));
+        if let Some(body) = &body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        expect_error(response, 401, "unauthorized").await;
+        let mut request = app.authed(method.clone(), &path);
+        if let Some(body) = &body {
+            request = request.json(body);
+        }
+        let status = request.send().await.unwrap().status().as_u16();
+        assert_ne!(status, 401, "{method} {path}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn without_a_token_protected_routes_fail_closed() {
+    let app = spawn_app(&[("PASS_API_TOKEN", "")]).await;
+    let response = app.authed(Method::GET, "/runs").send().await.unwrap();
+    let body = expect_error(response, 500, "server_misconfigured").await;
+    assert!(body["message"].as_str().unwrap().contains("PASS_API_TOKEN"));
+    assert_eq!(
+        app.http
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    app.stop().await;
+}

@@ -1,0 +1,175 @@
+//! `kill -9` of a server process in the middle of a stream of writes: every
+//! acknowledged write is there after restart and every JSON file parses.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pass_client::PassClient;
+use pass_contracts::api::{ArtifactUpload, RunPatch};
+use pass_contracts::{ContentType, RunStatus, RunStep, Text};
+use secrecy::SecretString;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use uuid::Uuid;
+
+use crate::support::{TOKEN, TempDir, run_input};
+
+async fn spawn_server(runs_dir: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pass-server"))
+        .current_dir(runs_dir.parent().unwrap())
+        .env("PASS_API_TOKEN", TOKEN)
+        .env("RUNS_DIR", runs_dir)
+        .env("PASS_BIND", "127.0.0.1:0")
+        .env("PASS_EXECUTION_BACKEND", "local")
+        .env("PASS_AGENT_BIN_DIR", "/nonexistent-pass-agents")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let addr = line.strip_prefix("listening on ").unwrap().to_owned();
+    (child, format!("http://{addr}"))
+}
+
+#[derive(Default)]
+struct Acked {
+    runs: Vec<Uuid>,
+    steps: Vec<(Uuid, RunStep)>,
+    artifacts: Vec<(Uuid, String, String)>,
+}
+
+fn all_json_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            all_json_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_kill_9() {
+    let root = TempDir::new("crash");
+    let runs_dir = root.path().join("runs");
+    let (mut child, base) = spawn_server(&runs_dir).await;
+    let client = PassClient::new(&base, Some(SecretString::from(TOKEN.to_owned())))
+        .unwrap()
+        .with_retries(0);
+    let acked = Arc::new(Mutex::new(Acked::default()));
+
+    let steps = [
+        RunStep::Parse,
+        RunStep::Clarify,
+        RunStep::Plan,
+        RunStep::Export,
+    ];
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let client = client.clone();
+            let acked = acked.clone();
+            tokio::spawn(async move {
+                for n in 0.. {
+                    let Ok(run) = client.create_run(&run_input(None)).await else {
+                        return;
+                    };
+                    acked.lock().unwrap().runs.push(run.run_id);
+                    for step in steps {
+                        let patch = RunPatch {
+                            status: Some(RunStatus::Parsed),
+                            current_step: Some(step),
+                        };
+                        if client.patch_run(run.run_id, &patch).await.is_err() {
+                            return;
+                        }
+                        acked.lock().unwrap().steps.push((run.run_id, step));
+                        let name = format!("w{w}-n{n}-{}", step.as_str());
+                        let upload = ArtifactUpload {
+                            name: Text::new(name.clone()).unwrap(),
+                            content_type: ContentType::Markdown,
+                            payload: serde_json::Value::String(format!("# {name}\n")),
+                        };
+                        if client.upload_artifact(run.run_id, &upload).await.is_err() {
+                            return;
+                        }
+                        acked.lock().unwrap().artifacts.push((
+                            run.run_id,
+                            name.clone(),
+                            format!("# {name}\n"),
+                        ));
+                    }
+                }
+            })
+        })
+        .collect();
+
+    // Let writes flow, then kill -9 while they are in flight.
+    for _ in 0..200 {
+        if acked.lock().unwrap().artifacts.len() >= 40 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let acked = std::mem::take(&mut *acked.lock().unwrap());
+    assert!(
+        acked.artifacts.len() >= 20,
+        "too few writes before the kill: {}",
+        acked.artifacts.len()
+    );
+
+    let mut files = Vec::new();
+    all_json_files(&runs_dir, &mut files);
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    }
+
+    let (mut child, base) = spawn_server(&runs_dir).await;
+    let client = PassClient::new(&base, Some(SecretString::from(TOKEN.to_owned()))).unwrap();
+    let listed = client.list_runs(None, None).await.unwrap();
+    for id in &acked.runs {
+        assert!(
+            listed.runs.iter().any(|r| r.run_id == *id),
+            "acknowledged run {id} lost"
+        );
+    }
+    for (id, step) in &acked.steps {
+        let run = client.get_run(*id).await.unwrap().run;
+        assert!(
+            run.step_timestamps.contains_key(step),
+            "acknowledged step {step:?} of {id} lost"
+        );
+    }
+    for (id, name, payload) in &acked.artifacts {
+        let got = client.get_artifact(*id, name).await.unwrap();
+        assert_eq!(
+            got.payload,
+            serde_json::Value::String(payload.clone()),
+            "{id}/{name}"
+        );
+    }
+    // The index was rebuilt to match the runs that exist.
+    let index: pass_contracts::RunsIndex =
+        serde_json::from_str(&std::fs::read_to_string(runs_dir.join("index.json")).unwrap())
+            .unwrap();
+    assert_eq!(index.runs.len() as u64, listed.total);
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+}

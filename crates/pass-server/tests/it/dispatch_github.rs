@@ -1,0 +1,293 @@
+//! The GitHub Actions backend against the loopback stand-in: the dispatch
+//! request, run details, fallbacks, GitHub's errors, and the watchdog.
+
+use std::time::Duration;
+
+use pass_contracts::api::{ExecutionUpdate, ReportedExecutionStatus};
+use pass_contracts::{ExecutionBackend, ExecutionStatus, WorkflowName};
+use pass_testkit::github_actions::{DispatchMode, GithubActionsStandIn};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::{TestApp, expect_error, run_input, spawn_app};
+
+const GH_TOKEN: &str = "gh-token-91c";
+
+async fn github_app(standin: &GithubActionsStandIn, extra: &[(&str, &str)]) -> TestApp {
+    let mut vars = vec![
+        ("GITHUB_WORKFLOW_REPOSITORY", "acme/flows"),
+        ("PASS_GITHUB_WORKFLOW_TOKEN", GH_TOKEN),
+        ("GITHUB_API_URL", standin.base_url.as_str()),
+        ("GITHUB_WORKFLOW_REF", "release"),
+        ("PASS_WATCHDOG_INTERVAL_MS", "40"),
+    ];
+    vars.extend_from_slice(extra);
+    spawn_app(&vars).await
+}
+
+async fn standin() -> GithubActionsStandIn {
+    GithubActionsStandIn::start(
+        GH_TOKEN,
+        &["phase1-planner.yml", "phase2-implementation.yml"],
+    )
+    .await
+    .unwrap()
+}
+
+fn report(status: ReportedExecutionStatus) -> ExecutionUpdate {
+    ExecutionUpdate {
+        status,
+        github_run_id: None,
+        github_run_url: None,
+        error_message: None,
+    }
+}
+
+#[tokio::test]
+async fn dispatch_records_the_request_and_run_details_and_the_agent_reports_back() {
+    let gh = standin().await;
+    let app = github_app(&gh, &[]).await;
+    let health: serde_json::Value = app
+        .http
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["execution_backend"], "github_actions");
+
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let dispatched = app
+        .client
+        .dispatch(id, WorkflowName::Planner)
+        .await
+        .unwrap();
+    let execution = dispatched.execution;
+    assert_eq!(execution.backend, ExecutionBackend::GithubActions);
+    assert_eq!(execution.status, ExecutionStatus::Dispatched);
+    let run_id = gh.run_ids()[0];
+    assert_eq!(execution.github_run_id.map(|n| n.get()), Some(run_id));
+    assert_eq!(
+        execution.github_run_url.unwrap().as_str(),
+        format!("{}/acme/flows/actions/runs/{run_id}", gh.base_url)
+    );
+
+    let requests = gh.dispatches();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(
+        request.path,
+        "/repos/acme/flows/actions/workflows/phase1-planner.yml/dispatches"
+    );
+    assert_eq!(
+        request.authorization.as_deref(),
+        Some(format!("Bearer {GH_TOKEN}").as_str())
+    );
+    let body = request.body.as_ref().unwrap();
+    assert_eq!(body["ref"], "release");
+    assert_eq!(body["return_run_details"], true);
+    assert_eq!(body["inputs"]["run_id"], id.to_string());
+    assert_eq!(body["inputs"]["api_base_url"], app.base);
+
+    // The agent's callbacks, with the contract's moves.
+    let run = app
+        .client
+        .update_execution(id, &report(ReportedExecutionStatus::Running))
+        .await
+        .unwrap();
+    let started = run.execution.unwrap().started_at.unwrap();
+    let run = app
+        .client
+        .update_execution(id, &report(ReportedExecutionStatus::Running))
+        .await
+        .unwrap();
+    assert_eq!(
+        run.execution.unwrap().started_at,
+        Some(started),
+        "a repeated report changes nothing"
+    );
+    let run = app
+        .client
+        .update_execution(id, &report(ReportedExecutionStatus::Succeeded))
+        .await
+        .unwrap();
+    let execution = run.execution.unwrap();
+    assert_eq!(execution.status, ExecutionStatus::Succeeded);
+    assert!(execution.completed_at.is_some());
+    let response = app
+        .authed(Method::PATCH, &format!("/runs/{id}/execution"))
+        .json(&json!({"status": "failed", "error_message": "late"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 400, "bad_transition").await;
+
+    // The watchdog: the workflow ends without the agent reporting.
+    let second = app
+        .client
+        .dispatch(id, WorkflowName::Planner)
+        .await
+        .unwrap();
+    let workflow_run = second.execution.github_run_id.unwrap().get();
+    gh.start_run(workflow_run);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(
+        app.client
+            .get_run(id)
+            .await
+            .unwrap()
+            .run
+            .execution
+            .unwrap()
+            .status,
+        ExecutionStatus::Dispatched
+    );
+    gh.complete_run(workflow_run, "failure");
+    let mut execution = None;
+    for _ in 0..200 {
+        let current = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+        if current.status == ExecutionStatus::Failed {
+            execution = Some(current);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let execution = execution.expect("watchdog never failed the execution");
+    let message = execution.error_message.unwrap();
+    assert!(
+        message.contains("failure") && message.contains(&workflow_run.to_string()),
+        "{message}"
+    );
+    assert!(
+        gh.requests()
+            .iter()
+            .any(|r| r.path.ends_with(&format!("/actions/runs/{workflow_run}")))
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn servers_without_run_details_are_handled_and_the_public_url_is_sent() {
+    let gh = standin().await;
+    gh.set_mode(DispatchMode::RejectReturnRunDetails);
+    let app = github_app(
+        &gh,
+        &[("PASS_API_PUBLIC_BASE_URL", "https://pass.example.test")],
+    )
+    .await;
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let dispatched = app
+        .client
+        .dispatch(id, WorkflowName::Planner)
+        .await
+        .unwrap();
+    assert_eq!(dispatched.execution.status, ExecutionStatus::Dispatched);
+    assert!(dispatched.execution.github_run_id.is_none());
+    let requests = gh.dispatches();
+    assert_eq!(requests.len(), 2, "one rejected try, one plain retry");
+    assert_eq!(
+        requests[0].body.as_ref().unwrap()["return_run_details"],
+        true
+    );
+    assert!(
+        requests[1]
+            .body
+            .as_ref()
+            .unwrap()
+            .get("return_run_details")
+            .is_none()
+    );
+    assert_eq!(
+        requests[1].body.as_ref().unwrap()["inputs"]["api_base_url"],
+        "https://pass.example.test"
+    );
+
+    // 204 servers: accepted once, no details.
+    app.client
+        .update_execution(id, &report(ReportedExecutionStatus::Failed))
+        .await
+        .unwrap();
+    gh.set_mode(DispatchMode::NoContent);
+    let again = app
+        .client
+        .dispatch(id, WorkflowName::Planner)
+        .await
+        .unwrap();
+    assert_eq!(again.execution.status, ExecutionStatus::Dispatched);
+    assert!(again.execution.github_run_id.is_none());
+    assert_eq!(gh.dispatches().len(), 3);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn github_errors_come_back_in_the_502_and_the_execution() {
+    let gh = standin().await;
+    gh.set_mode(DispatchMode::Fail {
+        status: 422,
+        message: "No ref found for: release".to_owned(),
+    });
+    let app = github_app(&gh, &[]).await;
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let response = app
+        .authed(Method::POST, &format!("/runs/{id}/dispatch"))
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(response, 502, "dispatch_failed").await;
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("No ref found for: release"), "{message}");
+    assert!(!message.contains(GH_TOKEN));
+    let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+    assert_eq!(execution.status, ExecutionStatus::Failed);
+    assert!(execution.error_message.unwrap().contains("No ref found"));
+
+    // Bad credentials and unknown workflow files, as GitHub words them.
+    gh.set_mode(DispatchMode::ReturnRunDetails);
+    app.stop().await;
+    let app = github_app(
+        &gh,
+        &[
+            ("PASS_GITHUB_WORKFLOW_TOKEN", "wrong"),
+            ("GITHUB_PLANNER_WORKFLOW_FILE", "nope.yml"),
+        ],
+    )
+    .await;
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let response = app
+        .authed(Method::POST, &format!("/runs/{id}/dispatch"))
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(response, 502, "dispatch_failed").await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Bad credentials"),
+        "{body}"
+    );
+    assert!(!body.to_string().contains("wrong"));
+    app.stop().await;
+}

@@ -1,0 +1,252 @@
+//! The local backend with small stand-in agents: shell scripts that call back
+//! with curl, as the real agents do with pass-client.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+use pass_contracts::{ExecutionBackend, ExecutionStatus, RunDetail, WorkflowName};
+use reqwest::Method;
+use uuid::Uuid;
+
+use crate::support::{TempDir, TestApp, expect_error, run_input, spawn_app, spawn_app_in};
+
+const CALLBACK: &str = r#"
+call() { curl -sS -f -X "$1" -H "Authorization: Bearer $PASS_API_TOKEN" -H 'Content-Type: application/json' -d "$3" "$PASS_API_BASE_URL/runs/$RUN_ID$2" > /dev/null || exit 9; }
+"#;
+
+fn write_agent(dir: &Path, name: &str, body: &str) {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!("#!/bin/sh\nset -u\nRUN_ID=\"$2\"\n{CALLBACK}\n{body}\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn agents(delay: &str) -> TempDir {
+    let dir = TempDir::new("agents");
+    write_agent(
+        dir.path(),
+        "planner",
+        &format!(
+            r#"echo "planner starting for $RUN_ID with $1"
+call PATCH /execution '{{"status":"running"}}'
+sleep {delay}
+call POST /artifacts '{{"name":"architecture_pack","content_type":"application/json","payload":{{"ok":true}}}}'
+call PATCH /execution '{{"status":"succeeded"}}'
+echo "planner done""#
+        ),
+    );
+    write_agent(
+        dir.path(),
+        "implementation",
+        r#"call PATCH /execution '{"status":"running"}'
+echo "implementation crashed: boom" >&2
+exit 3"#,
+    );
+    std::thread::sleep(Duration::from_millis(50));
+    dir
+}
+
+async fn wait_for(app: &TestApp, id: Uuid, status: ExecutionStatus) -> RunDetail {
+    for _ in 0..300 {
+        let run = app.client.get_run(id).await.unwrap().run;
+        if run.execution.as_ref().is_some_and(|e| e.status == status) {
+            return run;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!(
+        "execution of {id} never reached {status:?}: {:?}",
+        app.client.get_run(id).await.unwrap().run.execution
+    );
+}
+
+#[tokio::test]
+async fn planner_runs_as_a_child_and_a_silent_exit_fails_the_execution() {
+    let bin = agents("0");
+    let app = spawn_app(&[("PASS_AGENT_BIN_DIR", bin.path().to_str().unwrap())]).await;
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+
+    let response = app
+        .authed(
+            Method::POST,
+            &format!("/runs/{id}/dispatch/phase2-implementation"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(response, 409, "run_conflict").await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("architecture_pack")
+    );
+
+    let response = app
+        .authed(Method::POST, &format!("/runs/{id}/dispatch"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["run_id"], id.to_string());
+    assert_eq!(body["execution"]["backend"], "local");
+    assert_eq!(body["execution"]["workflow_name"], "phase1-planner");
+    assert_eq!(body["execution"]["status"], "dispatched");
+
+    let run = wait_for(&app, id, ExecutionStatus::Succeeded).await;
+    let execution = run.execution.unwrap();
+    assert!(execution.started_at.is_some() && execution.completed_at.is_some());
+    assert!(execution.error_message.is_none());
+    let logs: Vec<_> = std::fs::read_dir(app.runs_dir.join(id.to_string()).join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(logs.len(), 1);
+    let log = std::fs::read_to_string(&logs[0]).unwrap();
+    assert!(
+        log.contains(&format!("planner starting for {id} with --run-id")),
+        "{log}"
+    );
+    assert!(!log.contains(crate::support::TOKEN));
+
+    // Now the pack exists: the implementation agent dies without reporting.
+    let dispatched = app
+        .client
+        .dispatch(id, WorkflowName::Implementation)
+        .await
+        .unwrap();
+    assert_eq!(
+        dispatched.execution.workflow_name,
+        WorkflowName::Implementation
+    );
+    let run = wait_for(&app, id, ExecutionStatus::Failed).await;
+    let message = run.execution.unwrap().error_message.unwrap();
+    assert!(message.contains("exit status: 3"), "{message}");
+    assert!(message.contains("boom"), "{message}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn dispatches_beyond_the_concurrency_limit_queue_and_run_later() {
+    let bin = agents("0.6");
+    let app = spawn_app(&[
+        ("PASS_AGENT_BIN_DIR", bin.path().to_str().unwrap()),
+        ("PASS_LOCAL_MAX_CONCURRENCY", "1"),
+    ])
+    .await;
+    let first = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let second = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let a = app
+        .client
+        .dispatch(first, WorkflowName::Planner)
+        .await
+        .unwrap();
+    let b = app
+        .client
+        .dispatch(second, WorkflowName::Planner)
+        .await
+        .unwrap();
+    assert_eq!(a.execution.status, ExecutionStatus::Dispatched);
+    assert_eq!(b.execution.status, ExecutionStatus::Queued);
+    assert_eq!(b.execution.backend, ExecutionBackend::Local);
+    // An open execution refuses another dispatch.
+    let response = app
+        .authed(Method::POST, &format!("/runs/{second}/dispatch"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 409, "run_conflict").await;
+
+    let done_first = wait_for(&app, first, ExecutionStatus::Succeeded).await;
+    let done_second = wait_for(&app, second, ExecutionStatus::Succeeded).await;
+    let first_end = done_first.execution.unwrap().completed_at.unwrap();
+    let second_start = done_second.execution.unwrap().started_at.unwrap();
+    assert!(
+        second_start >= first_end,
+        "queued agent started before a slot was free"
+    );
+    // A final execution allows a new dispatch.
+    let again = app
+        .client
+        .dispatch(first, WorkflowName::Planner)
+        .await
+        .unwrap();
+    assert_eq!(again.execution.status, ExecutionStatus::Dispatched);
+    wait_for(&app, first, ExecutionStatus::Succeeded).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_missing_agent_binary_is_a_502_and_a_failed_execution() {
+    let app = spawn_app(&[]).await;
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let response = app
+        .authed(Method::POST, &format!("/runs/{id}/dispatch"))
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(response, 502, "dispatch_failed").await;
+    assert!(
+        body["message"].as_str().unwrap().contains("planner"),
+        "{body}"
+    );
+    let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+    assert_eq!(execution.status, ExecutionStatus::Failed);
+    assert!(execution.error_message.is_some());
+    let response = app
+        .authed(Method::POST, &format!("/runs/{id}/dispatch/phase3"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 400, "bad_request").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_run_without_input_cannot_be_dispatched() {
+    let dir = TempDir::new("no-input");
+    let id = Uuid::new_v4();
+    std::fs::create_dir_all(dir.path().join(id.to_string())).unwrap();
+    std::fs::write(
+        dir.path().join(id.to_string()).join("run.json"),
+        serde_json::json!({
+            "run_id": id, "created_at": "2026-02-26T00:00:00.000Z", "status": "created",
+            "current_step": "created", "last_updated_at": "2026-02-26T00:00:00.000Z"
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let app = spawn_app_in(dir.path(), &[]).await;
+    let response = app
+        .authed(Method::POST, &format!("/runs/{id}/dispatch"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 409, "run_conflict").await;
+    app.stop().await;
+}

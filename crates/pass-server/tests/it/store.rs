@@ -1,0 +1,252 @@
+//! The store: no lost updates, index rebuild, corrupt runs, interrupted executions.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use pass_contracts::api::RunPatch;
+use pass_contracts::{ExecutionStatus, RunDetail, RunStatus, RunStep, RunsIndex};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::{TempDir, expect_error, run_input, spawn_app, spawn_app_in};
+
+const STEPS: [RunStep; 5] = [
+    RunStep::Created,
+    RunStep::Parse,
+    RunStep::Clarify,
+    RunStep::Plan,
+    RunStep::Export,
+];
+
+#[tokio::test]
+async fn fifty_parallel_patches_all_leave_their_mark() {
+    let app = spawn_app(&[]).await;
+    let run = app.client.create_run(&run_input(None)).await.unwrap();
+    let id = run.run_id;
+    let patches = (0..50).map(|i| {
+        let client = app.client.clone();
+        async move {
+            client
+                .patch_run(
+                    id,
+                    &RunPatch {
+                        status: Some(RunStatus::Parsed),
+                        current_step: Some(STEPS[i % 5]),
+                    },
+                )
+                .await
+                .unwrap()
+        }
+    });
+    let answers = futures::future::join_all(patches).await;
+    // Serialised read-modify-writes: the step sets seen by the answers form a
+    // chain (each includes the previous); a lost update would break it.
+    let mut sets: Vec<BTreeSet<RunStep>> = answers
+        .iter()
+        .map(|r| r.step_timestamps.keys().copied().collect())
+        .collect();
+    sets.sort_by_key(|s| s.len());
+    for pair in sets.windows(2) {
+        assert!(
+            pair[0].is_subset(&pair[1]),
+            "{:?} vs {:?}",
+            pair[0],
+            pair[1]
+        );
+    }
+    let final_run = app.client.get_run(id).await.unwrap().run;
+    assert_eq!(
+        final_run.step_timestamps.len(),
+        5,
+        "{:?}",
+        final_run.step_timestamps
+    );
+    let last = answers.iter().map(|r| r.last_updated_at).max().unwrap();
+    assert_eq!(final_run.last_updated_at, last);
+
+    // 50 parallel artifact uploads: every one stays in the artifact index.
+    let uploads = (0..50).map(|i| {
+        let request = app
+            .authed(Method::POST, &format!("/runs/{id}/artifacts"))
+            .json(&json!({"name": format!("part-{i:02}"), "content_type": "text/plain", "payload": format!("part {i}")}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    });
+    let statuses = futures::future::join_all(uploads).await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let detail = app.client.get_run(id).await.unwrap();
+    assert_eq!(detail.artifacts.len(), 50);
+    app.stop().await;
+}
+
+async fn read_index(dir: &std::path::Path) -> RunsIndex {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn index_is_written_in_the_background_and_rebuilt_when_missing_corrupt_or_stale() {
+    let dir = TempDir::new("index");
+    let app = spawn_app_in(dir.path(), &[("PASS_INDEX_FLUSH_MS", "50")]).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(
+            app.client
+                .create_run(&run_input(None))
+                .await
+                .unwrap()
+                .run_id,
+        );
+    }
+    app.client
+        .patch_run(
+            ids[0],
+            &RunPatch {
+                status: Some(RunStatus::Clarified),
+                current_step: None,
+            },
+        )
+        .await
+        .unwrap();
+    // Lazily, but soon.
+    let mut index = read_index(dir.path()).await;
+    for _ in 0..100 {
+        if index.runs.len() == 3 && index.runs.iter().any(|r| r.status == RunStatus::Clarified) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        index = read_index(dir.path()).await;
+    }
+    assert_eq!(index.runs.len(), 3);
+    assert_eq!(index.runs[2].run_id, ids[0]);
+    assert_eq!(index.runs[2].status, RunStatus::Clarified);
+    app.stop().await;
+
+    // Missing.
+    std::fs::remove_file(dir.path().join("index.json")).unwrap();
+    let app = spawn_app_in(dir.path(), &[]).await;
+    assert_eq!(read_index(dir.path()).await.runs.len(), 3);
+    app.stop().await;
+
+    // Corrupt.
+    std::fs::write(dir.path().join("index.json"), "{ not json").unwrap();
+    let app = spawn_app_in(dir.path(), &[]).await;
+    assert_eq!(read_index(dir.path()).await.runs.len(), 3);
+    app.stop().await;
+
+    // Stale: run.json wins.
+    let run_path = dir.path().join(ids[1].to_string()).join("run.json");
+    let mut detail: RunDetail =
+        serde_json::from_str(&std::fs::read_to_string(&run_path).unwrap()).unwrap();
+    detail.status = RunStatus::Failed;
+    std::fs::write(&run_path, serde_json::to_string_pretty(&detail).unwrap()).unwrap();
+    let app = spawn_app_in(dir.path(), &[]).await;
+    let listed = app.client.list_runs(None, None).await.unwrap();
+    assert_eq!(
+        listed
+            .runs
+            .iter()
+            .find(|r| r.run_id == ids[1])
+            .unwrap()
+            .status,
+        RunStatus::Failed
+    );
+    let index = read_index(dir.path()).await;
+    assert_eq!(
+        index
+            .runs
+            .iter()
+            .find(|r| r.run_id == ids[1])
+            .unwrap()
+            .status,
+        RunStatus::Failed
+    );
+    assert_eq!(index.runs, listed.runs);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_corrupt_run_is_reported_never_overwritten_and_the_rest_is_served() {
+    let dir = TempDir::new("corrupt");
+    let app = spawn_app_in(dir.path(), &[]).await;
+    let good = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let bad = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    app.stop().await;
+    let bad_path = dir.path().join(bad.to_string()).join("run.json");
+    let garbage = b"{\"run_id\": \"truncated";
+    std::fs::write(&bad_path, garbage).unwrap();
+
+    let app = spawn_app_in(dir.path(), &[]).await;
+    let response = app
+        .authed(Method::GET, &format!("/runs/{bad}"))
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(response, 500, "internal_error").await;
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("corrupt") && message.contains("run.json"),
+        "{message}"
+    );
+    let response = app
+        .authed(Method::PATCH, &format!("/runs/{bad}"))
+        .json(&json!({"status": "parsed"}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 500, "internal_error").await;
+    assert_eq!(std::fs::read(&bad_path).unwrap(), garbage);
+
+    assert_eq!(app.client.get_run(good).await.unwrap().run.run_id, good);
+    let listed = app.client.list_runs(None, None).await.unwrap();
+    assert_eq!(listed.total, 1);
+    let health: serde_json::Value = app
+        .http
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["store"]["status"], "degraded");
+    assert_eq!(health["store"]["corrupt_runs"], 1);
+    app.stop().await;
+    assert_eq!(std::fs::read(&bad_path).unwrap(), garbage);
+}
+
+#[tokio::test]
+async fn executions_left_open_by_a_previous_server_are_failed_at_start_up() {
+    let dir = TempDir::new("interrupted");
+    let app = spawn_app_in(dir.path(), &[]).await;
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    app.stop().await;
+    let path = dir.path().join(id.to_string()).join("run.json");
+    let mut detail: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    detail["execution"] = json!({
+        "backend": "local", "workflow_name": "phase1-planner", "status": "running",
+        "requested_at": "2026-02-26T00:00:00.000Z", "started_at": "2026-02-26T00:00:01.000Z"
+    });
+    std::fs::write(&path, serde_json::to_string_pretty(&detail).unwrap()).unwrap();
+
+    let app = spawn_app_in(dir.path(), &[]).await;
+    let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+    assert_eq!(execution.status, ExecutionStatus::Failed);
+    assert!(execution.completed_at.is_some());
+    assert!(execution.error_message.unwrap().contains("interrupted"));
+    app.stop().await;
+}

@@ -1,0 +1,151 @@
+//! `spawn_app`: a server on 127.0.0.1:0 with its own runs folder and a typed client.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use pass_client::PassClient;
+use pass_contracts::RunInput;
+use pass_server::{RunningServer, ServerConfig};
+use secrecy::SecretString;
+
+pub const TOKEN: &str = "test-token-4f1b";
+
+/// A folder under the system temp dir, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("pass-server-it-{label}-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct TestApp {
+    pub server: Option<RunningServer>,
+    pub client: PassClient,
+    pub http: reqwest::Client,
+    pub base: String,
+    pub runs_dir: PathBuf,
+    _dir: Option<TempDir>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request with the bearer token.
+    pub fn authed(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(TOKEN)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.unwrap();
+        }
+    }
+}
+
+pub fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Starts a server with the token set, on a fresh runs folder, plus `extra` env.
+pub async fn spawn_app(extra: &[(&str, &str)]) -> TestApp {
+    let dir = TempDir::new("runs");
+    let runs_dir = dir.path().to_path_buf();
+    let mut app = spawn_app_in(&runs_dir, extra).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// Starts a server on an existing runs folder (kept after the test app ends).
+pub async fn spawn_app_in(runs_dir: &Path, extra: &[(&str, &str)]) -> TestApp {
+    let mut vars = env(&[
+        ("PASS_API_TOKEN", TOKEN),
+        ("PASS_BIND", "127.0.0.1:0"),
+        ("PASS_AGENT_BIN_DIR", "/nonexistent-pass-agents"),
+    ]);
+    vars.insert("RUNS_DIR".into(), runs_dir.display().to_string());
+    for (k, v) in extra {
+        if v.is_empty() {
+            vars.remove(*k);
+        } else {
+            vars.insert(k.to_string(), v.to_string());
+        }
+    }
+    let config = ServerConfig::from_lookup(|name| vars.get(name).cloned()).unwrap();
+    let server = pass_server::start(config).await.unwrap();
+    let base = format!("http://{}", server.local_addr);
+    let client = PassClient::new(&base, Some(SecretString::from(TOKEN.to_owned())))
+        .unwrap()
+        .with_retries(0);
+    TestApp {
+        server: Some(server),
+        client,
+        http: reqwest::Client::new(),
+        base,
+        runs_dir: runs_dir.to_path_buf(),
+        _dir: None,
+    }
+}
+
+/// A real PRD from the samples (13 KB, so bodies have a realistic size).
+pub fn prd() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/prds/kanban-ui.txt");
+    std::fs::read_to_string(path).unwrap()
+}
+
+pub fn run_input(yaml: Option<&str>) -> RunInput {
+    serde_json::from_value(serde_json::json!({
+        "prd_text": prd(),
+        "org_constraints_yaml": yaml,
+        "requested_by": "it",
+        "source": {"trigger": "api"}
+    }))
+    .unwrap()
+}
+
+/// Asserts an error answer has the contract's shape and code.
+pub async fn expect_error(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    let got = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = response.text().await.unwrap();
+    assert_eq!(got, status, "body: {text}");
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}: {text}"
+    );
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["error"], code, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| !m.trim().is_empty()),
+        "{body}"
+    );
+    body
+}
