@@ -1,0 +1,202 @@
+//! `planner --run-id`: plan one run of a PASS server and report every step
+//! back through its API, so the run's status is always where the work is.
+
+use std::num::NonZeroU64;
+
+use pass_client::{ClientError, PassClient};
+use pass_contracts::api::{ArtifactUpload, ExecutionUpdate, ReportedExecutionStatus, RunPatch};
+use pass_contracts::{RunStatus, RunStep, Text};
+use uuid::Uuid;
+
+use crate::config::{PlannerConfig, Provider};
+use crate::error::PlannerError;
+use crate::{build_model, plan_with_model, prepare_inputs};
+
+/// Longest `error_message` sent to the server.
+const MAX_ERROR_MESSAGE: usize = 4000;
+
+fn api(step: &'static str) -> impl FnOnce(ClientError) -> PlannerError {
+    move |source| PlannerError::Api { step, source }
+}
+
+/// Plans run `run_id`: get the run, parse its org constraints, execution →
+/// running, `parsed`, generate, `plan_generated`, upload the artifacts,
+/// `exported`, execution → succeeded. On any failure the run is marked
+/// `failed` and the execution failed with the error's message; a failure
+/// while reporting that is logged and the original error returned.
+pub async fn run_agent(run_id: Uuid, config: &PlannerConfig) -> Result<(), PlannerError> {
+    let base = config
+        .api_base_url
+        .as_deref()
+        .ok_or(PlannerError::MissingSetting("PASS_API_BASE_URL"))?;
+    let client = PassClient::new(base, config.api_token.clone()).map_err(api("connecting"))?;
+    let result = drive(&client, run_id, config).await;
+    if let Err(error) = &result {
+        report_failure(&client, run_id, error).await;
+    }
+    result
+}
+
+async fn drive(
+    client: &PassClient,
+    run_id: Uuid,
+    config: &PlannerConfig,
+) -> Result<(), PlannerError> {
+    let run = client
+        .get_run(run_id)
+        .await
+        .map_err(api("reading the run"))?
+        .run;
+    let input = run.input.ok_or(PlannerError::NoInput { run_id })?;
+    let prd_text = input.prd_text.as_str();
+    let org_yaml = input.org_constraints_yaml.as_ref().map(Text::as_str);
+    let (org, org_given) = prepare_inputs(prd_text, org_yaml)?;
+
+    let github_run_url = config
+        .github_run_url
+        .as_deref()
+        .and_then(|u| match url::Url::parse(u) {
+            Ok(url) => Some(url),
+            Err(error) => {
+                tracing::warn!(%error, "GITHUB_RUN_URL is not a URL; not reported");
+                None
+            }
+        });
+    client
+        .update_execution(
+            run_id,
+            &ExecutionUpdate {
+                status: ReportedExecutionStatus::Running,
+                github_run_id: config.github_run_id.and_then(NonZeroU64::new),
+                github_run_url,
+                error_message: None,
+            },
+        )
+        .await
+        .map_err(api("reporting the execution as running"))?;
+    patch(
+        client,
+        run_id,
+        RunStatus::Parsed,
+        RunStep::Parse,
+        "marking the run parsed",
+    )
+    .await?;
+
+    tracing::info!("{}", config.describe_provider());
+    let model = build_model(config, prd_text, &org, org_given)?;
+    let checkpoints = (config.provider != Provider::Offline).then(|| {
+        config
+            .runs_dir
+            .join(run_id.to_string())
+            .join("planner-checkpoints")
+    });
+    let planned = plan_with_model(
+        model.as_ref(),
+        prd_text,
+        &org,
+        org_given,
+        run_id,
+        config,
+        checkpoints,
+    )
+    .await?;
+    patch(
+        client,
+        run_id,
+        RunStatus::PlanGenerated,
+        RunStep::Plan,
+        "marking the plan generated",
+    )
+    .await?;
+
+    for artifact in &planned.artifacts {
+        let name = Text::new(artifact.name).expect("artifact names are non-empty literals");
+        client
+            .upload_artifact(
+                run_id,
+                &ArtifactUpload {
+                    name,
+                    content_type: artifact.content_type,
+                    payload: artifact.payload.clone(),
+                },
+            )
+            .await
+            .map_err(api("uploading an artifact"))?;
+    }
+    patch(
+        client,
+        run_id,
+        RunStatus::Exported,
+        RunStep::Export,
+        "marking the run exported",
+    )
+    .await?;
+    client
+        .update_execution(
+            run_id,
+            &ExecutionUpdate {
+                status: ReportedExecutionStatus::Succeeded,
+                github_run_id: None,
+                github_run_url: None,
+                error_message: None,
+            },
+        )
+        .await
+        .map_err(api("reporting the execution as succeeded"))?;
+    tracing::info!(
+        requirements = planned.pack.requirements.len(),
+        issues = planned.pack.implementation.github_issue_plan.len(),
+        tokens = planned.usage.totals.total_tokens,
+        "run planned"
+    );
+    Ok(())
+}
+
+async fn patch(
+    client: &PassClient,
+    run_id: Uuid,
+    status: RunStatus,
+    step: RunStep,
+    what: &'static str,
+) -> Result<(), PlannerError> {
+    client
+        .patch_run(
+            run_id,
+            &RunPatch {
+                status: Some(status),
+                current_step: Some(step),
+            },
+        )
+        .await
+        .map(|_| ())
+        .map_err(api(what))
+}
+
+async fn report_failure(client: &PassClient, run_id: Uuid, error: &PlannerError) {
+    let mut message = error.to_string();
+    if message.len() > MAX_ERROR_MESSAGE {
+        let mut cut = MAX_ERROR_MESSAGE;
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+        message.push('…');
+    }
+    let patch = RunPatch {
+        status: Some(RunStatus::Failed),
+        current_step: None,
+    };
+    if let Err(report) = client.patch_run(run_id, &patch).await {
+        tracing::error!(error = %report, "could not mark the run failed");
+    }
+    let update = ExecutionUpdate {
+        status: ReportedExecutionStatus::Failed,
+        github_run_id: None,
+        github_run_url: None,
+        error_message: Text::new(message).ok(),
+    };
+    if let Err(report) = client.update_execution(run_id, &update).await {
+        tracing::error!(error = %report, "could not report the execution as failed");
+    }
+}

@@ -1,0 +1,43 @@
+//! `planner --run-id <uuid>`: the planner agent GitHub Actions and the local
+//! backend run. Thin: parse arguments, load configuration, call the library.
+
+use clap::Parser;
+use uuid::Uuid;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "planner",
+    about = "PASS planner agent: plans one run and reports to the PASS API"
+)]
+struct Args {
+    /// The run to plan (also accepted as --run-id=<uuid>).
+    #[arg(long = "run-id")]
+    run_id: Uuid,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let config = match pass_planner::PlannerConfig::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("planner: {error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    eprintln!("{}", config.describe_provider());
+    match pass_planner::run_agent(args.run_id, &config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("planner: run {} failed: {error}", args.run_id);
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The offline provider as a [`Model`]: the PRD is read once by the
+//! deterministic reader and each section request answers from that reading.
+
+use futures::future::BoxFuture;
+use pass_contracts::OrgConstraints;
+use serde_json::Value;
+
+use super::{Model, ModelError, SectionReply, SectionRequest, TokenUsage};
+use crate::config::Provider;
+use crate::offline::draft_pack;
+use crate::sections::{Drafts, SectionName};
+
+/// The name `planner_usage` reports for the offline reader.
+pub const OFFLINE_MODEL_NAME: &str = "pass-offline-reader-1";
+
+#[derive(Debug)]
+pub struct OfflineModel {
+    drafts: Drafts,
+}
+
+impl OfflineModel {
+    pub fn new(prd_text: &str, org: &OrgConstraints, org_given: bool) -> Self {
+        Self {
+            drafts: draft_pack(prd_text, org, org_given),
+        }
+    }
+
+    pub fn drafts(&self) -> &Drafts {
+        &self.drafts
+    }
+
+    fn section_value(&self, section: SectionName) -> Result<Value, serde_json::Error> {
+        let d = &self.drafts;
+        match section {
+            SectionName::Core => serde_json::to_value(&d.core),
+            SectionName::Requirements => serde_json::to_value(&d.requirements),
+            SectionName::Clarifications => serde_json::to_value(&d.clarifications),
+            SectionName::Workflows => serde_json::to_value(&d.workflows),
+            SectionName::Domain => serde_json::to_value(&d.domain),
+            SectionName::Architecture => serde_json::to_value(&d.architecture),
+            SectionName::Refinement => serde_json::to_value(&d.refinement),
+            SectionName::Implementation => serde_json::to_value(&d.implementation),
+            SectionName::IssuePlan => serde_json::to_value(&d.issue_plan),
+        }
+    }
+}
+
+impl Model for OfflineModel {
+    fn provider(&self) -> Provider {
+        Provider::Offline
+    }
+
+    fn model_name(&self) -> &str {
+        OFFLINE_MODEL_NAME
+    }
+
+    fn generate<'a>(
+        &'a self,
+        request: &'a SectionRequest,
+    ) -> BoxFuture<'a, Result<SectionReply, ModelError>> {
+        let result = self
+            .section_value(request.section)
+            .map(|value| SectionReply {
+                value,
+                usage: TokenUsage::default(),
+                calls: 0,
+            })
+            .map_err(|e| ModelError::BadReply {
+                provider: "offline reader",
+                reason: e.to_string(),
+                usage: TokenUsage::default(),
+            });
+        Box::pin(std::future::ready(result))
+    }
+}

@@ -1,0 +1,471 @@
+//! Sections in dependency order, independent ones at once; each one
+//! generated, normalised, checked (with the org policy for the architecture),
+//! repaired with the exact problems quoted, checkpointed, and paid for out of
+//! the run's token budget.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use pass_contracts::OrgConstraints;
+use pass_contracts::org::Strictness;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::config::{PlannerConfig, Provider};
+use crate::error::PlannerError;
+use crate::model::{Model, ModelError, PromptContext, SectionRequest, TokenUsage};
+use crate::policy;
+use crate::sections::{ALL_SECTIONS, ArchitectureDraft, CheckContext, SectionName, check_section};
+use crate::usage::SectionUsage;
+
+/// Bump when prompts or draft shapes change, so old checkpoints are not reused.
+const CHECKPOINT_VERSION: &str = "pass-planner-checkpoint-1";
+/// Longest list a section may hold after normalisation.
+pub const MAX_LIST_ITEMS: usize = 200;
+
+/// What one pipeline run needs besides the model.
+#[derive(Debug)]
+pub struct PipelineInput<'a> {
+    pub prd_text: &'a str,
+    pub org: &'a OrgConstraints,
+    /// Where validated sections are kept so a rerun resumes; none to disable.
+    pub checkpoint_dir: Option<PathBuf>,
+}
+
+/// Every section's validated value, plus what it cost.
+#[derive(Debug)]
+pub struct PipelineOutput {
+    pub sections: BTreeMap<SectionName, Value>,
+    pub usage: Vec<SectionUsage>,
+    /// Org-constraint deviations accepted under `strictness: prefer`.
+    pub policy_notes: Vec<String>,
+    /// Set when only a prefix of the PRD was sent to the model.
+    pub truncation_note: Option<String>,
+}
+
+struct TokenBudget {
+    limit: Option<u64>,
+    /// (used, reserved)
+    state: Mutex<(u64, u64)>,
+}
+
+impl TokenBudget {
+    fn reserve(&self, section: SectionName, amount: u64) -> Result<(), PlannerError> {
+        let Some(limit) = self.limit else {
+            return Ok(());
+        };
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (used, reserved) = *state;
+        if used + reserved + amount > limit {
+            return Err(PlannerError::TokenBudget {
+                section,
+                limit,
+                used,
+                needed: amount,
+            });
+        }
+        state.1 += amount;
+        Ok(())
+    }
+
+    fn settle(&self, reserved: u64, actual: u64) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.1 = state.1.saturating_sub(reserved);
+        state.0 += actual;
+    }
+}
+
+struct Shared<'a> {
+    model: &'a dyn Model,
+    config: &'a PlannerConfig,
+    context: Arc<PromptContext>,
+    prd_text: &'a str,
+    org: &'a OrgConstraints,
+    budget: TokenBudget,
+    checkpoint_dir: Option<PathBuf>,
+}
+
+struct SectionOutcome {
+    section: SectionName,
+    value: Value,
+    usage: SectionUsage,
+    policy_notes: Vec<String>,
+}
+
+/// Runs every section and returns their validated values.
+pub async fn run(
+    input: PipelineInput<'_>,
+    model: &dyn Model,
+    config: &PlannerConfig,
+) -> Result<PipelineOutput, PlannerError> {
+    let full_chars = input.prd_text.chars().count();
+    let (prompt_prd, truncation_note) = if full_chars > config.max_prompt_chars
+        && model.provider() != Provider::Offline
+    {
+        let cut: String = input
+            .prd_text
+            .chars()
+            .take(config.max_prompt_chars)
+            .collect();
+        let note = format!(
+            "The PRD has {full_chars} characters; only the first {} were sent to the model (PASS_PLANNER_MAX_PROMPT_CHARS), so later parts may be missing from the plan.",
+            config.max_prompt_chars
+        );
+        (cut, Some(note))
+    } else {
+        (input.prd_text.to_owned(), None)
+    };
+    let context = Arc::new(PromptContext {
+        prd_text: prompt_prd,
+        org_constraints_json: serde_json::to_string_pretty(input.org).unwrap_or_default(),
+        truncated_from: truncation_note.as_ref().map(|_| full_chars),
+    });
+    let shared = Shared {
+        model,
+        config,
+        context,
+        prd_text: input.prd_text,
+        org: input.org,
+        budget: TokenBudget {
+            limit: config.max_total_tokens,
+            state: Mutex::new((0, 0)),
+        },
+        checkpoint_dir: input.checkpoint_dir,
+    };
+
+    let mut done: BTreeMap<SectionName, Value> = BTreeMap::new();
+    let mut usage = Vec::new();
+    let mut policy_notes = Vec::new();
+    let mut started: BTreeSet<SectionName> = BTreeSet::new();
+    let mut running = FuturesUnordered::new();
+    loop {
+        for section in ALL_SECTIONS {
+            if running.len() >= config.concurrency {
+                break;
+            }
+            let ready = !started.contains(&section)
+                && section.depends_on().iter().all(|d| done.contains_key(d));
+            if ready {
+                started.insert(section);
+                let earlier: BTreeMap<SectionName, Value> = section
+                    .depends_on()
+                    .iter()
+                    .filter_map(|d| done.get(d).map(|v| (*d, v.clone())))
+                    .collect();
+                running.push(run_section(&shared, section, earlier));
+            }
+        }
+        match running.next().await {
+            Some(result) => {
+                let outcome = result?;
+                done.insert(outcome.section, outcome.value);
+                usage.push(outcome.usage);
+                policy_notes.extend(outcome.policy_notes);
+            }
+            None => break,
+        }
+    }
+    usage.sort_by_key(|u| ALL_SECTIONS.iter().position(|s| *s == u.section));
+    Ok(PipelineOutput {
+        sections: done,
+        usage,
+        policy_notes,
+        truncation_note,
+    })
+}
+
+async fn run_section(
+    shared: &Shared<'_>,
+    section: SectionName,
+    earlier: BTreeMap<SectionName, Value>,
+) -> Result<SectionOutcome, PlannerError> {
+    let started = Instant::now();
+    let provider = shared.model.provider();
+    let model_name = shared.model.model_name().to_owned();
+    let schema = section.schema();
+    let key = checkpoint_key(shared, section, &schema, &earlier);
+    let ctx = CheckContext {
+        prd_text: shared.prd_text,
+        earlier: &earlier,
+    };
+    let mut usage = SectionUsage {
+        section,
+        provider,
+        model: model_name,
+        attempts: 0,
+        calls: 0,
+        latency_ms: 0,
+        from_checkpoint: false,
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+    };
+
+    if let Some(value) = load_checkpoint(shared.checkpoint_dir.as_deref(), section, &key) {
+        let (problems, notes) = all_problems(shared, section, &value, &ctx);
+        if problems.is_empty() {
+            usage.from_checkpoint = true;
+            usage.latency_ms = started.elapsed().as_millis() as u64;
+            tracing::info!(%section, "section read from checkpoint");
+            return Ok(SectionOutcome {
+                section,
+                value,
+                usage,
+                policy_notes: notes,
+            });
+        }
+    }
+
+    let base_budget = shared
+        .config
+        .anthropic
+        .max_tokens
+        .get(&section)
+        .copied()
+        .unwrap_or_else(|| section.default_max_tokens());
+    let mut repair_notes: Vec<String> = Vec::new();
+    let mut previous: Option<Value> = None;
+    for attempt in 1..=shared.config.max_attempts {
+        usage.attempts = attempt;
+        let mut request = SectionRequest {
+            section,
+            schema: schema.clone(),
+            context: Arc::clone(&shared.context),
+            earlier: earlier.clone(),
+            repair_notes: repair_notes.clone(),
+            previous: previous.clone(),
+            max_tokens: base_budget,
+        };
+        let reply = generate_once(shared, &mut request, &mut usage).await?;
+        let value = normalise(reply);
+        let (problems, notes) = all_problems(shared, section, &value, &ctx);
+        if problems.is_empty() {
+            save_checkpoint(shared.checkpoint_dir.as_deref(), section, &key, &value)?;
+            usage.latency_ms = started.elapsed().as_millis() as u64;
+            return Ok(SectionOutcome {
+                section,
+                value,
+                usage,
+                policy_notes: notes,
+            });
+        }
+        tracing::warn!(%section, attempt, problems = problems.len(), "section rejected; asking for a repair");
+        repair_notes = problems;
+        previous = Some(value);
+    }
+    Err(PlannerError::SectionInvalid {
+        section,
+        provider,
+        attempts: shared.config.max_attempts,
+        problems: repair_notes,
+    })
+}
+
+/// One generation, retried once with double the output budget after a
+/// `max_tokens` stop; every call is reserved against the budget first.
+async fn generate_once(
+    shared: &Shared<'_>,
+    request: &mut SectionRequest,
+    usage: &mut SectionUsage,
+) -> Result<Value, PlannerError> {
+    let section = request.section;
+    let provider = shared.model.provider();
+    let mut doubled = false;
+    loop {
+        let reserve = if provider == Provider::Offline {
+            0
+        } else {
+            request.estimated_input_tokens() + u64::from(request.max_tokens)
+        };
+        shared.budget.reserve(section, reserve)?;
+        let result = shared.model.generate(request).await;
+        let spent = match &result {
+            Ok(reply) => reply.usage,
+            Err(error) => error.usage(),
+        };
+        shared.budget.settle(reserve, spent.total());
+        add_usage(usage, &spent);
+        match result {
+            Ok(reply) => {
+                usage.calls += reply.calls;
+                return Ok(reply.value);
+            }
+            Err(ModelError::MaxTokens { max_tokens, .. }) if !doubled => {
+                usage.calls += 1;
+                doubled = true;
+                request.max_tokens = max_tokens.saturating_mul(2);
+                tracing::warn!(%section, max_tokens = request.max_tokens, "output limit reached; retrying once with double the budget");
+            }
+            Err(source) => {
+                usage.calls += 1;
+                return Err(PlannerError::Model {
+                    section,
+                    provider,
+                    source,
+                });
+            }
+        }
+    }
+}
+
+fn add_usage(usage: &mut SectionUsage, spent: &TokenUsage) {
+    usage.input_tokens += spent.input_tokens;
+    usage.output_tokens += spent.output_tokens;
+    usage.cache_creation_input_tokens += spent.cache_creation_input_tokens;
+    usage.cache_read_input_tokens += spent.cache_read_input_tokens;
+}
+
+/// Section checks plus, for the architecture, the org policy: problems under
+/// `strict`, notes for the assumptions under `prefer`.
+fn all_problems(
+    shared: &Shared<'_>,
+    section: SectionName,
+    value: &Value,
+    ctx: &CheckContext<'_>,
+) -> (Vec<String>, Vec<String>) {
+    let mut problems = check_section(section, value, ctx);
+    let mut notes = Vec::new();
+    if section == SectionName::Architecture && problems.is_empty() {
+        if let Ok(draft) = serde_json::from_value::<ArchitectureDraft>(value.clone()) {
+            for violation in policy::check(&draft, shared.org) {
+                match shared.org.strictness {
+                    Strictness::Strict => problems.push(violation.to_string()),
+                    Strictness::Prefer => notes.push(format!(
+                        "Deviation from org constraints accepted (strictness: prefer): {violation}."
+                    )),
+                }
+            }
+        }
+    }
+    (problems, notes)
+}
+
+/// Trims every string, drops blank strings and duplicates from string lists,
+/// and caps every list at [`MAX_LIST_ITEMS`].
+pub fn normalise(value: Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(s.trim().to_owned()),
+        Value::Array(items) => {
+            let all_strings = items.iter().all(Value::is_string);
+            let mut out: Vec<Value> = Vec::with_capacity(items.len().min(MAX_LIST_ITEMS));
+            for item in items {
+                let item = normalise(item);
+                if all_strings {
+                    let text = item.as_str().unwrap_or_default();
+                    if text.is_empty() || out.iter().any(|o| o.as_str() == Some(text)) {
+                        continue;
+                    }
+                }
+                out.push(item);
+                if out.len() == MAX_LIST_ITEMS {
+                    break;
+                }
+            }
+            Value::Array(out)
+        }
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, normalise(v))).collect())
+        }
+        other => other,
+    }
+}
+
+fn checkpoint_key(
+    shared: &Shared<'_>,
+    section: SectionName,
+    schema: &Value,
+    earlier: &BTreeMap<SectionName, Value>,
+) -> String {
+    let mut hasher = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    part(CHECKPOINT_VERSION.as_bytes());
+    part(section.as_str().as_bytes());
+    part(shared.model.provider().as_str().as_bytes());
+    part(shared.model.model_name().as_bytes());
+    part(schema.to_string().as_bytes());
+    part(shared.context.prd_text.as_bytes());
+    part(shared.context.org_constraints_json.as_bytes());
+    for (name, value) in earlier {
+        part(name.as_str().as_bytes());
+        part(value.to_string().as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+fn checkpoint_path(dir: &Path, section: SectionName, key: &str) -> PathBuf {
+    dir.join(format!("{}.{}.json", section.as_str(), &key[..16]))
+}
+
+fn load_checkpoint(dir: Option<&Path>, section: SectionName, key: &str) -> Option<Value> {
+    let path = checkpoint_path(dir?, section, key);
+    let text = fs_err::read_to_string(&path).ok()?;
+    let stored: Value = serde_json::from_str(&text).ok()?;
+    (stored.get("key").and_then(Value::as_str) == Some(key))
+        .then(|| stored.get("value").cloned())
+        .flatten()
+}
+
+fn save_checkpoint(
+    dir: Option<&Path>,
+    section: SectionName,
+    key: &str,
+    value: &Value,
+) -> Result<(), PlannerError> {
+    let Some(dir) = dir else {
+        return Ok(());
+    };
+    fs_err::create_dir_all(dir)
+        .map_err(|e| PlannerError::io("create the checkpoint folder", dir, e))?;
+    let path = checkpoint_path(dir, section, key);
+    let tmp = path.with_extension("json.tmp");
+    let body = serde_json::json!({ "key": key, "section": section, "value": value });
+    let text = serde_json::to_string(&body).unwrap_or_default();
+    fs_err::write(&tmp, text).map_err(|e| PlannerError::io("write the checkpoint", &tmp, e))?;
+    fs_err::rename(&tmp, &path).map_err(|e| PlannerError::io("write the checkpoint", &path, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn normalise_trims_dedupes_and_caps() {
+        let many: Vec<Value> = (0..500).map(|i| json!(format!("item {i}"))).collect();
+        let value = normalise(json!({
+            "a": "  padded ",
+            "list": [" x", "x", "", "y "],
+            "many": many,
+            "objects": [{"k": " v "}]
+        }));
+        assert_eq!(value["a"], "padded");
+        assert_eq!(value["list"], json!(["x", "y"]));
+        assert_eq!(value["many"].as_array().map(Vec::len), Some(MAX_LIST_ITEMS));
+        assert_eq!(value["objects"][0]["k"], "v");
+    }
+
+    #[test]
+    fn budget_refuses_a_call_that_could_cross_the_cap() {
+        let budget = TokenBudget {
+            limit: Some(1000),
+            state: Mutex::new((0, 0)),
+        };
+        budget.reserve(SectionName::Core, 600).unwrap();
+        let err = budget.reserve(SectionName::Domain, 500).unwrap_err();
+        assert!(
+            err.to_string().contains("PASS_PLANNER_MAX_TOKENS is 1000"),
+            "{err}"
+        );
+        budget.settle(600, 100);
+        budget.reserve(SectionName::Domain, 500).unwrap();
+    }
+}

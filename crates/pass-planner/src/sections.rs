@@ -1,0 +1,830 @@
+//! The pack is built in sections: each is a draft shape a model fills under a
+//! strict JSON Schema, checked on its own and against the sections before it,
+//! then assembled by code into the contract's pack.
+//!
+//! Draft shapes differ from the contract's types on purpose: every field is
+//! required and plain (strict structured output accepts nothing else), and they
+//! carry links the pack has no place for (an issue's requirement ids, a
+//! component's cloud service) so that code can compute coverage, labels and
+//! policy instead of trusting the model to.
+
+use std::collections::{BTreeMap, HashSet};
+
+use pass_contracts::pack::{
+    Auditability, Availability, ComponentType, Criticality, DataSensitivity, Direction, Latency,
+    Priority, Scale,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The sections in the order they are assembled; also the order of the
+/// Anthropic tool list, which must not change between calls so the cached
+/// prompt prefix stays valid.
+pub const ALL_SECTIONS: [SectionName; 9] = [
+    SectionName::Core,
+    SectionName::Requirements,
+    SectionName::Clarifications,
+    SectionName::Workflows,
+    SectionName::Domain,
+    SectionName::Architecture,
+    SectionName::Refinement,
+    SectionName::Implementation,
+    SectionName::IssuePlan,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SectionName {
+    Core,
+    Requirements,
+    Clarifications,
+    Workflows,
+    Domain,
+    Architecture,
+    Refinement,
+    Implementation,
+    IssuePlan,
+}
+
+impl SectionName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SectionName::Core => "core",
+            SectionName::Requirements => "requirements",
+            SectionName::Clarifications => "clarifications",
+            SectionName::Workflows => "workflows",
+            SectionName::Domain => "domain",
+            SectionName::Architecture => "architecture",
+            SectionName::Refinement => "refinement",
+            SectionName::Implementation => "implementation",
+            SectionName::IssuePlan => "issue_plan",
+        }
+    }
+
+    /// The forced tool's name for this section.
+    pub fn tool_name(self) -> String {
+        format!("emit_{}", self.as_str())
+    }
+
+    /// Sections whose output this one reads. Everything reads `core` (the
+    /// product summary and actors); the chain requirements → architecture →
+    /// implementation → issue plan is the critical path.
+    pub fn depends_on(self) -> &'static [SectionName] {
+        use SectionName::*;
+        match self {
+            Core => &[],
+            Requirements | Clarifications | Workflows | Domain => &[Core],
+            Architecture => &[Core, Requirements, Domain],
+            Refinement => &[Core, Architecture],
+            Implementation => &[Core, Requirements, Architecture],
+            IssuePlan => &[Core, Requirements, Domain, Architecture, Implementation],
+        }
+    }
+
+    /// The contract's `ANTHROPIC_*_MAX_TOKENS` name for this section's output
+    /// budget. The issue plan shares the coverage budget: coverage is computed
+    /// from the plan's links, so the plan is the section that produces it.
+    pub fn budget_env(self) -> &'static str {
+        match self {
+            SectionName::Core => "ANTHROPIC_CORE_MAX_TOKENS",
+            SectionName::Requirements => "ANTHROPIC_REQUIREMENTS_MAX_TOKENS",
+            SectionName::Clarifications => "ANTHROPIC_CLARIFICATIONS_MAX_TOKENS",
+            SectionName::Workflows => "ANTHROPIC_WORKFLOWS_MAX_TOKENS",
+            SectionName::Domain => "ANTHROPIC_DOMAIN_MAX_TOKENS",
+            SectionName::Architecture => "ANTHROPIC_ARCHITECTURE_MAX_TOKENS",
+            SectionName::Refinement => "ANTHROPIC_REFINEMENT_MAX_TOKENS",
+            SectionName::Implementation => "ANTHROPIC_IMPLEMENTATION_OVERVIEW_MAX_TOKENS",
+            SectionName::IssuePlan => "ANTHROPIC_COVERAGE_MAX_TOKENS",
+        }
+    }
+
+    /// Default output budget: room for a long tool call of this section.
+    pub fn default_max_tokens(self) -> u32 {
+        match self {
+            SectionName::Core | SectionName::Refinement => 4_096,
+            SectionName::Clarifications | SectionName::Workflows | SectionName::Domain => 6_144,
+            SectionName::Architecture | SectionName::Implementation => 8_192,
+            SectionName::Requirements | SectionName::IssuePlan => 16_000,
+        }
+    }
+
+    /// What the model is asked to do for this section, on top of the shared
+    /// system instructions.
+    pub fn instructions(self) -> &'static str {
+        match self {
+            SectionName::Core => {
+                "Write the product core: its title as the PRD names it (empty string if it has none), a two to four sentence summary of what is built and for whom, the actors (user roles and external systems that act), assumptions you had to make, and the open questions the PRD leaves unanswered (TBD/TBC items, missing decisions)."
+            }
+            SectionName::Requirements => {
+                "List the functional requirements. Keep ids the PRD gives (FR-001, REQ-7, U10 ...) exactly; otherwise number them REQ-001, REQ-002 ... Priority comes from MoSCoW headings or words (must/should/could, P0/P1/P2). Acceptance criteria come from Given/When/Then blocks, 'Acceptance:' lines and checklists. source_hint must be an exact, verbatim excerpt of the PRD (one line or part of one) that states the requirement."
+            }
+            SectionName::Clarifications => {
+                "List the clarifying questions whose answers change the plan. For each, give the answer the PRD implies, or a sensible default with default_used true, and say why it matters. Ids CQ-1, CQ-2 ..."
+            }
+            SectionName::Workflows => {
+                "List the user or system workflows the PRD describes (numbered flows, journeys, execution sequences), each with ordered, non-empty steps. Ids WF-1, WF-2 ... An empty list is right when the PRD describes none."
+            }
+            SectionName::Domain => {
+                "Describe the data entities (with their fields), the external integrations (well-known services such as payments, email, calendars, storage, chat, LLM vendors, source hosting) and the non-functional requirements (health or personal data means pii, payments mean financial_like, 99.9% or better means high availability)."
+            }
+            SectionName::Architecture => {
+                "Design the architecture within the org constraints (stack, allowed cloud services, architecture preference, public database rule). Give every component a unique name, its type, its technology (e.g. nextjs, fastify, postgres), the cloud service it runs on (one of the allowed services, or empty) and whether it is reachable from the internet. Every data flow names two components by their exact names."
+            }
+            SectionName::Refinement => {
+                "Say which components a user may edit in a wireframe (exact component names), which questions a chat assistant should suggest, and which topics it may edit."
+            }
+            SectionName::Implementation => {
+                "Write the implementation overview: a summary, the infrastructure-as-code handoff (summary and module names), logic requirements (ids LR-1, LR-2 ...; affected_components are exact component names; dependencies are logic requirement ids without cycles), coordination views, question sources, required observability signals and dashboard panels."
+            }
+            SectionName::IssuePlan => {
+                "Decompose the work into GitHub issues, each small enough for one pull request (split bigger ones). Each issue names the requirement ids it fully implements and those it only partly implements, the components it touches (exact names), the issues it depends on (ids, no cycles), a size (s, m or l), a priority, and specific, testable acceptance criteria. Every must requirement is implemented by at least one issue. Ids ISSUE-001, ISSUE-002 ..."
+            }
+        }
+    }
+
+    /// The section's JSON Schema in the strict form the model APIs accept.
+    pub fn schema(self) -> serde_json::Value {
+        match self {
+            SectionName::Core => crate::model::strict_schema::<CoreDraft>(),
+            SectionName::Requirements => crate::model::strict_schema::<RequirementsDraft>(),
+            SectionName::Clarifications => crate::model::strict_schema::<ClarificationsDraft>(),
+            SectionName::Workflows => crate::model::strict_schema::<WorkflowsDraft>(),
+            SectionName::Domain => crate::model::strict_schema::<DomainDraft>(),
+            SectionName::Architecture => crate::model::strict_schema::<ArchitectureDraft>(),
+            SectionName::Refinement => crate::model::strict_schema::<RefinementDraft>(),
+            SectionName::Implementation => crate::model::strict_schema::<ImplementationDraft>(),
+            SectionName::IssuePlan => crate::model::strict_schema::<IssuePlanDraft>(),
+        }
+    }
+}
+
+impl std::fmt::Display for SectionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Length of the longest chain of dependent sections (counting sections).
+pub fn longest_chain() -> usize {
+    fn depth(section: SectionName) -> usize {
+        1 + section
+            .depends_on()
+            .iter()
+            .map(|s| depth(*s))
+            .max()
+            .unwrap_or(0)
+    }
+    ALL_SECTIONS.iter().map(|s| depth(*s)).max().unwrap_or(0)
+}
+
+/// Product identity and what the PRD leaves open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoreDraft {
+    /// The product's title as the PRD names it; an empty string when it names none.
+    pub title: String,
+    /// Two to four sentences: what is built, for whom, and why. Must not be empty.
+    pub summary: String,
+    /// User roles and acting external systems, each a short noun phrase.
+    pub actors: Vec<String>,
+    /// Assumptions made where the PRD is silent.
+    pub assumptions: Vec<String>,
+    /// Questions the PRD leaves open.
+    pub open_questions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequirementsDraft {
+    pub requirements: Vec<RequirementDraft>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequirementDraft {
+    /// The PRD's own id when it has one, else REQ-001, REQ-002 ...; unique.
+    pub id: String,
+    /// The requirement in one sentence. Must not be empty.
+    pub text: String,
+    pub priority: Priority,
+    pub acceptance_criteria: Vec<String>,
+    /// A verbatim excerpt of the PRD stating this requirement (copied exactly).
+    pub source_hint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClarificationsDraft {
+    pub clarifications: Vec<ClarificationDraft>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClarificationDraft {
+    /// CQ-1, CQ-2 ...; unique.
+    pub id: String,
+    pub question: String,
+    pub answer: String,
+    /// True when the answer is a default rather than something the PRD says.
+    pub default_used: bool,
+    pub why_it_matters: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowsDraft {
+    pub workflows: Vec<WorkflowDraft>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowDraft {
+    /// WF-1, WF-2 ...; unique.
+    pub id: String,
+    pub name: String,
+    /// Ordered steps; at least one.
+    #[schemars(length(min = 1))]
+    pub steps: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DomainDraft {
+    pub entities: Vec<EntityDraft>,
+    pub integrations: Vec<IntegrationDraft>,
+    pub nfrs: NfrsDraft,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntityDraft {
+    /// Unique entity name, singular (e.g. Appointment).
+    pub name: String,
+    pub fields: Vec<String>,
+    /// Anything worth knowing; empty string for nothing.
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationDraft {
+    /// The service's name (e.g. Stripe).
+    pub name: String,
+    pub purpose: String,
+    pub direction: Direction,
+    pub criticality: Criticality,
+    /// A sketch of the calls made or received; empty string for none.
+    pub contract_stub: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NfrsDraft {
+    pub scale: Scale,
+    pub availability: Availability,
+    pub latency: Latency,
+    pub data_sensitivity: DataSensitivity,
+    pub auditability: Auditability,
+}
+
+/// The shape of the system, checked against `architecture_preference`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchitectureStyle {
+    Monolith,
+    ApiWorker,
+    Microservices,
+}
+
+impl ArchitectureStyle {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArchitectureStyle::Monolith => "monolith",
+            ArchitectureStyle::ApiWorker => "api_worker",
+            ArchitectureStyle::Microservices => "microservices",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchitectureDraft {
+    pub name: String,
+    pub description: String,
+    pub style: ArchitectureStyle,
+    /// At least one component; names unique.
+    #[schemars(length(min = 1))]
+    pub components: Vec<ComponentDraft>,
+    pub data_flows: Vec<DataFlowDraft>,
+    pub async_patterns: Vec<String>,
+    pub api_surface: Vec<String>,
+    pub pros: Vec<String>,
+    pub cons: Vec<String>,
+    pub risks: Vec<String>,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentDraft {
+    /// Unique name, used verbatim everywhere else in the pack.
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ComponentType,
+    /// Framework or engine in lower case: nextjs, react, fastify, express, nestjs, postgres, mysql, sqlite, dynamodb, redis ...
+    pub technology: String,
+    /// The managed cloud service it runs on, one of the allowed services; empty string for none.
+    pub cloud_service: String,
+    /// Whether it is reachable from the public internet.
+    pub publicly_accessible: bool,
+    pub responsibility: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataFlowDraft {
+    /// Exact name of the sending component.
+    pub from: String,
+    /// Exact name of the receiving component.
+    pub to: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefinementDraft {
+    /// Exact component names.
+    pub editable_components: Vec<String>,
+    pub suggested_questions: Vec<String>,
+    pub editable_topics: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImplementationDraft {
+    pub summary: String,
+    pub iac_summary: String,
+    pub iac_modules: Vec<String>,
+    pub logic_requirements: Vec<LogicRequirementDraft>,
+    pub coordination_views: Vec<String>,
+    pub question_sources: Vec<String>,
+    pub required_signals: Vec<String>,
+    pub dashboard_panels: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogicRequirementDraft {
+    /// LR-1, LR-2 ...; unique.
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub priority: Priority,
+    pub acceptance_criteria: Vec<String>,
+    /// Exact component names.
+    pub affected_components: Vec<String>,
+    /// Ids of other logic requirements; no cycles.
+    pub dependencies: Vec<String>,
+}
+
+/// Issue size: `l` is the largest that still fits one pull request.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueSize {
+    S,
+    M,
+    L,
+}
+
+impl IssueSize {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueSize::S => "s",
+            IssueSize::M => "m",
+            IssueSize::L => "l",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssuePlanDraft {
+    pub issues: Vec<IssueDraft>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueDraft {
+    /// ISSUE-001, ISSUE-002 ...; unique.
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    /// What to build and how, in Markdown.
+    pub details: String,
+    /// Requirement ids this issue fully implements.
+    pub implements: Vec<String>,
+    /// Requirement ids this issue contributes to without completing them.
+    pub partially_implements: Vec<String>,
+    /// Exact names of the components this issue changes.
+    pub components: Vec<String>,
+    /// Ids of issues that must be done first; no cycles.
+    pub depends_on: Vec<String>,
+    pub size: IssueSize,
+    pub priority: Priority,
+    /// Specific, testable criteria; at least one.
+    #[schemars(length(min = 1))]
+    pub acceptance_criteria: Vec<String>,
+}
+
+/// Every section's validated output, as the assembler needs them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drafts {
+    pub core: CoreDraft,
+    pub requirements: RequirementsDraft,
+    pub clarifications: ClarificationsDraft,
+    pub workflows: WorkflowsDraft,
+    pub domain: DomainDraft,
+    pub architecture: ArchitectureDraft,
+    pub refinement: RefinementDraft,
+    pub implementation: ImplementationDraft,
+    pub issue_plan: IssuePlanDraft,
+}
+
+/// What a section's checks see besides the section itself.
+#[derive(Debug)]
+pub struct CheckContext<'a> {
+    pub prd_text: &'a str,
+    pub earlier: &'a BTreeMap<SectionName, serde_json::Value>,
+}
+
+impl CheckContext<'_> {
+    fn earlier<T: serde::de::DeserializeOwned>(&self, section: SectionName) -> Option<T> {
+        self.earlier
+            .get(&section)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
+    fn component_names(&self) -> HashSet<String> {
+        self.earlier::<ArchitectureDraft>(SectionName::Architecture)
+            .map(|a| a.components.into_iter().map(|c| c.name).collect())
+            .unwrap_or_default()
+    }
+
+    fn requirements(&self) -> Vec<RequirementDraft> {
+        self.earlier::<RequirementsDraft>(SectionName::Requirements)
+            .map(|r| r.requirements)
+            .unwrap_or_default()
+    }
+}
+
+/// Deserializes a section's value and runs its checks; problems are phrased
+/// for the repair request (path, then what is wrong).
+pub fn check_section(
+    section: SectionName,
+    value: &serde_json::Value,
+    ctx: &CheckContext<'_>,
+) -> Vec<String> {
+    fn parse<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, Vec<String>> {
+        pass_contracts::from_value::<T>(value).map_err(|p| vec![p.to_string()])
+    }
+    let result = match section {
+        SectionName::Core => parse::<CoreDraft>(value).map(|d| check_core(&d)),
+        SectionName::Requirements => {
+            parse::<RequirementsDraft>(value).map(|d| check_requirements(&d, ctx))
+        }
+        SectionName::Clarifications => {
+            parse::<ClarificationsDraft>(value).map(|d| check_clarifications(&d))
+        }
+        SectionName::Workflows => parse::<WorkflowsDraft>(value).map(|d| check_workflows(&d)),
+        SectionName::Domain => parse::<DomainDraft>(value).map(|d| check_domain(&d)),
+        SectionName::Architecture => {
+            parse::<ArchitectureDraft>(value).map(|d| check_architecture(&d))
+        }
+        SectionName::Refinement => parse::<RefinementDraft>(value).map(|d| {
+            let names = ctx.component_names();
+            let mut problems = Vec::new();
+            for (i, c) in d.editable_components.iter().enumerate() {
+                if !names.contains(c) {
+                    problems.push(format!(
+                        "editable_components[{i}]: {c:?} is not the exact name of an architecture component"
+                    ));
+                }
+            }
+            problems
+        }),
+        SectionName::Implementation => {
+            parse::<ImplementationDraft>(value).map(|d| check_implementation(&d, ctx))
+        }
+        SectionName::IssuePlan => parse::<IssuePlanDraft>(value).map(|d| check_issue_plan(&d, ctx)),
+    };
+    result.unwrap_or_else(|problems| problems)
+}
+
+fn blank(problems: &mut Vec<String>, path: &str, value: &str) {
+    if value.trim().is_empty() {
+        problems.push(format!("{path}: must not be empty"));
+    }
+}
+
+fn unique_ids<'a>(problems: &mut Vec<String>, list: &str, ids: impl Iterator<Item = &'a str>) {
+    let mut seen = HashSet::new();
+    for (i, id) in ids.enumerate() {
+        if id.trim().is_empty() {
+            problems.push(format!("{list}[{i}].id: must not be empty"));
+        } else if !seen.insert(id) {
+            problems.push(format!("{list}[{i}].id: duplicate id {id:?}"));
+        }
+    }
+}
+
+fn check_core(d: &CoreDraft) -> Vec<String> {
+    let mut problems = Vec::new();
+    blank(&mut problems, "summary", &d.summary);
+    problems
+}
+
+/// True when `hint` occurs in `prd` verbatim, or with only its white space
+/// runs differing (models re-wrap lines; the words must still be the PRD's).
+pub fn is_verbatim_excerpt(prd: &str, hint: &str) -> bool {
+    let hint = hint.trim();
+    if hint.is_empty() {
+        return false;
+    }
+    if prd.contains(hint) {
+        return true;
+    }
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    squash(prd).contains(&squash(hint))
+}
+
+fn check_requirements(d: &RequirementsDraft, ctx: &CheckContext<'_>) -> Vec<String> {
+    let mut problems = Vec::new();
+    unique_ids(
+        &mut problems,
+        "requirements",
+        d.requirements.iter().map(|r| r.id.as_str()),
+    );
+    for (i, r) in d.requirements.iter().enumerate() {
+        blank(&mut problems, &format!("requirements[{i}].text"), &r.text);
+        if !is_verbatim_excerpt(ctx.prd_text, &r.source_hint) {
+            problems.push(format!(
+                "requirements[{i}].source_hint: {:?} is not a verbatim excerpt of the PRD; copy the exact PRD text that states requirement {}",
+                r.source_hint, r.id
+            ));
+        }
+        for (j, a) in r.acceptance_criteria.iter().enumerate() {
+            blank(
+                &mut problems,
+                &format!("requirements[{i}].acceptance_criteria[{j}]"),
+                a,
+            );
+        }
+    }
+    problems
+}
+
+fn check_clarifications(d: &ClarificationsDraft) -> Vec<String> {
+    let mut problems = Vec::new();
+    unique_ids(
+        &mut problems,
+        "clarifications",
+        d.clarifications.iter().map(|c| c.id.as_str()),
+    );
+    for (i, c) in d.clarifications.iter().enumerate() {
+        blank(
+            &mut problems,
+            &format!("clarifications[{i}].question"),
+            &c.question,
+        );
+        blank(
+            &mut problems,
+            &format!("clarifications[{i}].answer"),
+            &c.answer,
+        );
+        blank(
+            &mut problems,
+            &format!("clarifications[{i}].why_it_matters"),
+            &c.why_it_matters,
+        );
+    }
+    problems
+}
+
+fn check_workflows(d: &WorkflowsDraft) -> Vec<String> {
+    let mut problems = Vec::new();
+    unique_ids(
+        &mut problems,
+        "workflows",
+        d.workflows.iter().map(|w| w.id.as_str()),
+    );
+    for (i, w) in d.workflows.iter().enumerate() {
+        blank(&mut problems, &format!("workflows[{i}].name"), &w.name);
+        if w.steps.is_empty() {
+            problems.push(format!("workflows[{i}].steps: needs at least one step"));
+        }
+        for (j, s) in w.steps.iter().enumerate() {
+            blank(&mut problems, &format!("workflows[{i}].steps[{j}]"), s);
+        }
+    }
+    problems
+}
+
+fn check_domain(d: &DomainDraft) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, e) in d.entities.iter().enumerate() {
+        blank(&mut problems, &format!("entities[{i}].name"), &e.name);
+        if !seen.insert(e.name.to_lowercase()) {
+            problems.push(format!("entities[{i}].name: duplicate entity {:?}", e.name));
+        }
+    }
+    for (i, g) in d.integrations.iter().enumerate() {
+        blank(&mut problems, &format!("integrations[{i}].name"), &g.name);
+        blank(
+            &mut problems,
+            &format!("integrations[{i}].purpose"),
+            &g.purpose,
+        );
+    }
+    problems
+}
+
+fn check_architecture(d: &ArchitectureDraft) -> Vec<String> {
+    let mut problems = Vec::new();
+    blank(&mut problems, "name", &d.name);
+    blank(&mut problems, "description", &d.description);
+    blank(&mut problems, "rationale", &d.rationale);
+    if d.components.is_empty() {
+        problems.push("components: needs at least one component".to_owned());
+    }
+    let mut names = HashSet::new();
+    for (i, c) in d.components.iter().enumerate() {
+        blank(&mut problems, &format!("components[{i}].name"), &c.name);
+        if !names.insert(c.name.as_str()) {
+            problems.push(format!("components[{i}].name: duplicate name {:?}", c.name));
+        }
+    }
+    for (i, f) in d.data_flows.iter().enumerate() {
+        for (field, name) in [("from", &f.from), ("to", &f.to)] {
+            if !names.contains(name.as_str()) {
+                problems.push(format!(
+                    "data_flows[{i}].{field}: {name:?} is not the exact name of a component"
+                ));
+            }
+        }
+        blank(
+            &mut problems,
+            &format!("data_flows[{i}].description"),
+            &f.description,
+        );
+    }
+    problems
+}
+
+fn check_implementation(d: &ImplementationDraft, ctx: &CheckContext<'_>) -> Vec<String> {
+    let mut problems = Vec::new();
+    blank(&mut problems, "summary", &d.summary);
+    blank(&mut problems, "iac_summary", &d.iac_summary);
+    unique_ids(
+        &mut problems,
+        "logic_requirements",
+        d.logic_requirements.iter().map(|l| l.id.as_str()),
+    );
+    let names = ctx.component_names();
+    let ids: HashSet<&str> = d.logic_requirements.iter().map(|l| l.id.as_str()).collect();
+    for (i, l) in d.logic_requirements.iter().enumerate() {
+        blank(
+            &mut problems,
+            &format!("logic_requirements[{i}].title"),
+            &l.title,
+        );
+        blank(
+            &mut problems,
+            &format!("logic_requirements[{i}].summary"),
+            &l.summary,
+        );
+        for (j, c) in l.affected_components.iter().enumerate() {
+            if !names.contains(c) {
+                problems.push(format!(
+                    "logic_requirements[{i}].affected_components[{j}]: {c:?} is not the exact name of an architecture component"
+                ));
+            }
+        }
+        for (j, dep) in l.dependencies.iter().enumerate() {
+            if !ids.contains(dep.as_str()) {
+                problems.push(format!(
+                    "logic_requirements[{i}].dependencies[{j}]: {dep:?} is not a logic requirement id"
+                ));
+            }
+        }
+    }
+    let graph: Vec<(&str, Vec<&str>)> = d
+        .logic_requirements
+        .iter()
+        .map(|l| {
+            (
+                l.id.as_str(),
+                l.dependencies.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    if let Some(cycle) = pass_contracts::semantic::find_cycle(&graph) {
+        problems.push(format!(
+            "logic_requirements: dependencies form a cycle {}",
+            cycle.join(" -> ")
+        ));
+    }
+    problems
+}
+
+fn check_issue_plan(d: &IssuePlanDraft, ctx: &CheckContext<'_>) -> Vec<String> {
+    let mut problems = Vec::new();
+    unique_ids(
+        &mut problems,
+        "issues",
+        d.issues.iter().map(|i| i.id.as_str()),
+    );
+    let names = ctx.component_names();
+    let requirements = ctx.requirements();
+    let requirement_ids: HashSet<&str> = requirements.iter().map(|r| r.id.as_str()).collect();
+    let issue_ids: HashSet<&str> = d.issues.iter().map(|i| i.id.as_str()).collect();
+    for (i, issue) in d.issues.iter().enumerate() {
+        blank(&mut problems, &format!("issues[{i}].title"), &issue.title);
+        blank(
+            &mut problems,
+            &format!("issues[{i}].summary"),
+            &issue.summary,
+        );
+        if issue
+            .acceptance_criteria
+            .iter()
+            .all(|a| a.trim().is_empty())
+        {
+            problems.push(format!(
+                "issues[{i}].acceptance_criteria: needs at least one specific criterion"
+            ));
+        }
+        for (field, list) in [
+            ("implements", &issue.implements),
+            ("partially_implements", &issue.partially_implements),
+        ] {
+            for (j, id) in list.iter().enumerate() {
+                if !requirement_ids.contains(id.as_str()) {
+                    problems.push(format!(
+                        "issues[{i}].{field}[{j}]: {id:?} is not a requirement id"
+                    ));
+                }
+            }
+        }
+        for (j, c) in issue.components.iter().enumerate() {
+            if !names.contains(c) {
+                problems.push(format!(
+                    "issues[{i}].components[{j}]: {c:?} is not the exact name of an architecture component"
+                ));
+            }
+        }
+        for (j, dep) in issue.depends_on.iter().enumerate() {
+            if dep == &issue.id {
+                problems.push(format!(
+                    "issues[{i}].depends_on[{j}]: an issue cannot depend on itself"
+                ));
+            } else if !issue_ids.contains(dep.as_str()) {
+                problems.push(format!(
+                    "issues[{i}].depends_on[{j}]: {dep:?} is not an issue id"
+                ));
+            }
+        }
+    }
+    let graph: Vec<(&str, Vec<&str>)> = d
+        .issues
+        .iter()
+        .map(|i| {
+            (
+                i.id.as_str(),
+                i.depends_on.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    if let Some(cycle) = pass_contracts::semantic::find_cycle(&graph) {
+        problems.push(format!(
+            "issues: depends_on forms a cycle {}",
+            cycle.join(" -> ")
+        ));
+    }
+    let implemented: HashSet<&str> = d
+        .issues
+        .iter()
+        .flat_map(|i| i.implements.iter().map(String::as_str))
+        .collect();
+    for r in &requirements {
+        if r.priority == Priority::Must && !implemented.contains(r.id.as_str()) {
+            problems.push(format!(
+                "must requirement {} is not in any issue's implements list",
+                r.id
+            ));
+        }
+    }
+    problems
+}

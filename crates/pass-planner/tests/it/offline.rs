@@ -1,0 +1,457 @@
+//! The offline provider on real PRDs: valid packs, ids kept, priorities
+//! read, org policy, determinism, size limits.
+
+use pass_contracts::pack::{
+    Availability, ComponentType, CoverageStatus, DataSensitivity, Priority,
+};
+use pass_contracts::{ArchitecturePack, parse_pack, validate_pack_value};
+use pass_planner::{PlannerConfig, PlannerError, plan, plan_to_dir};
+use uuid::Uuid;
+
+use crate::support::{all_prds, config, prd};
+
+fn offline() -> PlannerConfig {
+    config(&[("PASS_LLM_PROVIDER", "offline")])
+}
+
+async fn pack_of(text: &str, org: Option<&str>) -> ArchitecturePack {
+    plan(text, org, Uuid::new_v4(), &offline(), None)
+        .await
+        .unwrap()
+        .pack
+}
+
+fn requirement<'a>(pack: &'a ArchitecturePack, id: &str) -> &'a pass_contracts::pack::Requirement {
+    pack.requirements
+        .iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| {
+            panic!(
+                "requirement {id} missing; have {:?}",
+                pack.requirements
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .collect::<Vec<_>>()
+            )
+        })
+}
+
+#[tokio::test]
+async fn every_prd_gives_a_valid_pack_with_all_artifacts() {
+    for (name, text) in all_prds() {
+        let planned = plan(&text, None, Uuid::new_v4(), &offline(), None)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let names: Vec<&str> = planned.artifacts.iter().map(|a| a.name).collect();
+        assert_eq!(
+            names,
+            [
+                "architecture_pack",
+                "architecture_pack_summary",
+                "architecture_pack_diagram",
+                "planner_usage"
+            ],
+            "{name}"
+        );
+        let pack_value = &planned.artifacts[0].payload;
+        validate_pack_value(pack_value).unwrap_or_else(|p| panic!("{name}: {p:?}"));
+        let summary = planned.artifacts[1].payload.as_str().unwrap();
+        assert!(summary.contains("```mermaid\nflowchart LR\n"), "{name}");
+        let diagram = planned.artifacts[2].payload.as_str().unwrap();
+        assert_eq!(
+            diagram
+                .lines()
+                .filter(|l| l.trim_start().starts_with('c') && !l.contains("-->"))
+                .count(),
+            planned.pack.architecture.components.len(),
+            "{name}: one node per component\n{diagram}"
+        );
+        // Every requirement is traced to a verbatim excerpt and has coverage.
+        for r in &planned.pack.requirements {
+            let trace = planned
+                .pack
+                .trace
+                .iter()
+                .find(|t| t.requirement_id == r.id)
+                .unwrap();
+            assert!(
+                text.contains(trace.source_hint.as_str()),
+                "{name}: {:?}",
+                trace.source_hint
+            );
+            let coverage = planned
+                .pack
+                .coverage
+                .iter()
+                .find(|c| c.requirement_id == r.id)
+                .unwrap();
+            if r.priority == Priority::Must {
+                assert_eq!(coverage.status, CoverageStatus::Covered, "{name}: {}", r.id);
+            }
+        }
+        // Labels carry priority, size and components.
+        for issue in &planned.pack.implementation.github_issue_plan {
+            let labels: Vec<&str> = issue.labels.iter().map(|l| l.as_str()).collect();
+            assert!(
+                labels.iter().any(|l| l.starts_with("priority:")),
+                "{name}: {labels:?}"
+            );
+            assert!(
+                labels
+                    .iter()
+                    .any(|l| ["size:s", "size:m", "size:l"].contains(l)),
+                "{name}: {labels:?}"
+            );
+            assert!(
+                labels.iter().any(|l| l.starts_with("component:")),
+                "{name}: {labels:?}"
+            );
+            assert!(
+                !issue.acceptance_criteria.is_empty(),
+                "{name}: {}",
+                issue.id
+            );
+        }
+        assert_eq!(
+            planned.usage.totals.total_tokens, 0,
+            "offline costs nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn requirement_ids_from_the_prd_are_kept_with_priorities_and_criteria() {
+    let text = prd("clinic-booking-ids.md");
+    let pack = pack_of(&text, None).await;
+    let ids: Vec<&str> = pack.requirements.iter().map(|r| r.id.as_str()).collect();
+    for id in [
+        "FR-001", "FR-002", "FR-003", "FR1.4", "REQ-7", "U10", "FR-010", "NFR-1", "NFR-2",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    assert!(
+        !ids.iter().any(|i| i.starts_with("REQ-0")),
+        "no invented ids: {ids:?}"
+    );
+    assert_eq!(requirement(&pack, "FR-001").priority, Priority::Must);
+    assert_eq!(requirement(&pack, "REQ-7").priority, Priority::Should);
+    assert_eq!(requirement(&pack, "U10").priority, Priority::Should);
+    assert_eq!(requirement(&pack, "FR-010").priority, Priority::Could);
+    let criteria: Vec<&str> = requirement(&pack, "FR-001")
+        .acceptance_criteria
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    assert!(
+        criteria.iter().any(|a| a.starts_with("Given a free slot")),
+        "{criteria:?}"
+    );
+    assert!(
+        criteria
+            .iter()
+            .any(|a| a.contains("confirmation shows the date")),
+        "{criteria:?}"
+    );
+    assert!(requirement(&pack, "U10").text.contains("referral letters"));
+
+    assert_eq!(
+        pack.prd.title.as_deref(),
+        Some("CareSlot – Clinic Appointment Booking")
+    );
+    assert!(
+        pack.actors.iter().any(|a| a == "Patient"),
+        "{:?}",
+        pack.actors
+    );
+    assert!(
+        pack.actors.iter().any(|a| a == "Receptionist"),
+        "{:?}",
+        pack.actors
+    );
+    assert!(pack.integrations.iter().any(|i| i.name == "Stripe"));
+    assert!(
+        pack.integrations
+            .iter()
+            .any(|i| i.name == "Google Calendar")
+    );
+    assert_eq!(pack.nfrs.data_sensitivity, DataSensitivity::FinancialLike);
+    assert_eq!(pack.nfrs.availability, Availability::High);
+    let patient = pack.entities.iter().find(|e| e.name == "Patient").unwrap();
+    assert!(
+        patient.fields.iter().any(|f| f == "date of birth"),
+        "{:?}",
+        patient.fields
+    );
+    let flow = pack
+        .workflows
+        .iter()
+        .find(|w| w.name.contains("Booking flow"))
+        .unwrap();
+    assert_eq!(flow.steps.len(), 4);
+    assert!(
+        pack.open_questions
+            .iter()
+            .any(|q| q.contains("refunded automatically"))
+    );
+    assert!(
+        pack.assumptions
+            .iter()
+            .any(|a| a.contains("Video consultations"))
+    );
+    assert!(
+        pack.architecture
+            .components
+            .iter()
+            .any(|c| c.kind == ComponentType::Worker)
+    );
+}
+
+/// The kanban PRD's acceptance checklists, read independently of the planner.
+fn kanban_checklists(text: &str) -> Vec<(String, Priority)> {
+    let mut out = Vec::new();
+    let mut current = None;
+    for line in text.lines() {
+        match line.trim() {
+            "### Must Have" => current = Some(Priority::Must),
+            "### Should Have" => current = Some(Priority::Should),
+            "### Could Have" => current = Some(Priority::Could),
+            l if l.starts_with("- [ ] ") => {
+                if let Some(p) = current {
+                    out.push((l["- [ ] ".len()..].to_owned(), p));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn kanban_checklists_keep_their_moscow_priorities() {
+    let text = prd("kanban-ui.txt");
+    let expected = kanban_checklists(&text);
+    assert_eq!(expected.len(), 15);
+    let pack = pack_of(&text, None).await;
+    for (item, priority) in &expected {
+        let found = pack
+            .requirements
+            .iter()
+            .find(|r| r.text.as_str() == item.as_str())
+            .unwrap_or_else(|| panic!("checklist item {item:?} is not a requirement"));
+        assert_eq!(found.priority, *priority, "{item}");
+    }
+    // The user stories come with their acceptance lines.
+    let story = pack
+        .requirements
+        .iter()
+        .find(|r| r.text.starts_with("As a Developer"))
+        .unwrap();
+    assert!(story.acceptance_criteria[0].contains("starts the server and opens my browser"));
+    assert!(
+        pack.actors.iter().any(|a| a == "Remote Worker"),
+        "{:?}",
+        pack.actors
+    );
+    // The PRD's own stack (Express) wins over the default under `prefer`, and says so.
+    assert!(
+        pack.assumptions.iter().any(|a| a.contains("stack.api")),
+        "{:?}",
+        pack.assumptions
+    );
+}
+
+#[tokio::test]
+async fn tm_start_workflows_and_a_small_cli_architecture() {
+    let pack = pack_of(&prd("tm-start.txt"), None).await;
+    let names: Vec<&str> = pack.workflows.iter().map(|w| w.name.as_str()).collect();
+    let flow = pack
+        .workflows
+        .iter()
+        .find(|w| w.name.as_str() == "Execution flow")
+        .unwrap_or_else(|| panic!("{names:?}"));
+    assert_eq!(flow.steps.len(), 6);
+    assert!(flow.steps[0].starts_with("Validate `<task_id>` exists"));
+    assert!(names.contains(&"User Experience"), "{names:?}");
+    assert_eq!(pack.requirements.len(), 6);
+    assert!(
+        !pack
+            .architecture
+            .components
+            .iter()
+            .any(|c| c.kind == ComponentType::Web)
+    );
+}
+
+#[tokio::test]
+async fn an_empty_template_is_not_invented_into_a_product() {
+    let pack = pack_of(&prd("template-empty.md"), None).await;
+    assert!(pack.requirements.len() <= 1, "{:?}", pack.requirements);
+    assert!(pack.open_questions.len() >= 4, "{:?}", pack.open_questions);
+    assert!(pack.prd.title.is_none(), "{:?}", pack.prd.title);
+    assert!(
+        !pack.actors.iter().any(|a| a.contains("type")),
+        "{:?}",
+        pack.actors
+    );
+}
+
+#[tokio::test]
+async fn instructions_inside_the_prd_are_data() {
+    let pack = pack_of(&prd("injection-notes-app.md"), None).await;
+    assert_eq!(pack.prd.title.as_deref(), Some("QuickNotes"));
+    let texts: Vec<String> = pack
+        .requirements
+        .iter()
+        .map(|r| r.text.to_lowercase())
+        .collect();
+    assert_eq!(texts.len(), 4, "{texts:?}");
+    assert!(
+        texts
+            .iter()
+            .all(|t| t.contains("notes") || t.contains("log in")),
+        "{texts:?}"
+    );
+    let json = serde_json::to_string(&pack.requirements)
+        .unwrap()
+        .to_lowercase();
+    assert!(!json.contains("cryptocurrency") && !json.contains("pirate"));
+}
+
+#[tokio::test]
+async fn the_same_prd_gives_the_same_pack() {
+    for name in ["kanban-ui.txt", "clinic-booking-ids.md", "tm-start.txt"] {
+        let text = prd(name);
+        let strip = |pack: ArchitecturePack| {
+            let mut v = serde_json::to_value(pack).unwrap();
+            v["run_id"] = serde_json::Value::Null;
+            v["created_at"] = serde_json::Value::Null;
+            serde_json::to_string(&v).unwrap()
+        };
+        let a = strip(pack_of(&text, None).await);
+        let b = strip(pack_of(&text, None).await);
+        assert_eq!(a, b, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn strict_org_constraints_shape_the_architecture() {
+    let org = "strictness: strict\narchitecture_preference: monolith\ncloud:\n  allowed_services: [rds, s3]\nstack:\n  api: nestjs\n";
+    let pack = pack_of(&prd("clinic-booking-ids.md"), Some(org)).await;
+    let kinds: Vec<ComponentType> = pack
+        .architecture
+        .components
+        .iter()
+        .map(|c| c.kind)
+        .collect();
+    assert!(!kinds.contains(&ComponentType::Worker), "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| **k == ComponentType::Api).count(),
+        1
+    );
+    assert!(
+        pack.architecture
+            .components
+            .iter()
+            .any(|c| c.name == "API (NestJS)")
+    );
+    assert!(
+        !pack.assumptions.iter().any(|a| a.contains("Deviation")),
+        "{:?}",
+        pack.assumptions
+    );
+    assert!(
+        pack.architecture
+            .data_stores
+            .iter()
+            .all(|s| !s.contains("sqs"))
+    );
+    assert_eq!(pack.org_constraints.cloud.allowed_services.len(), 2);
+
+    let err = plan(
+        "# X\n\n- Users can do a thing\n",
+        Some("stack:\n  language: cobol\n"),
+        Uuid::nil(),
+        &offline(),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("stack.language"), "{err}");
+}
+
+#[tokio::test]
+async fn prds_up_to_one_mebibyte_are_planned_and_larger_ones_refused() {
+    let base = prd("clinic-booking-ids.md");
+    let mut big = String::new();
+    let mut n = 0;
+    while big.len() + 2_000 < 1024 * 1024 {
+        n += 1;
+        big.push_str(&format!(
+            "\n## Area {n}\n\n- FR-{n}00: Staff can review the area {n} backlog and export it.\n"
+        ));
+        if n == 1 {
+            big.insert_str(0, &base);
+        }
+    }
+    assert!(big.len() <= 1024 * 1024);
+    let started = std::time::Instant::now();
+    let pack = pack_of(&big, None).await;
+    assert!(
+        started.elapsed().as_secs() < 60,
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(pack.requirements.len(), 150);
+    assert!(
+        pack.assumptions
+            .iter()
+            .any(|a| a.contains("more than 150 requirements")),
+        "{:?}",
+        pack.assumptions
+    );
+
+    let too_big = "x".repeat(1024 * 1024 + 1);
+    let err = plan(&too_big, None, Uuid::nil(), &offline(), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PlannerError::PrdTooLarge { .. }), "{err}");
+    let err = plan("  \n", None, Uuid::nil(), &offline(), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PlannerError::EmptyPrd), "{err}");
+}
+
+#[tokio::test]
+async fn plan_to_dir_writes_the_artifacts_by_the_contract_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = plan_to_dir(&prd("todo-tiny.txt"), None, dir.path(), &offline())
+        .await
+        .unwrap();
+    assert_eq!(out.pack_path, dir.path().join("architecture_pack.json"));
+    assert_eq!(
+        out.summary_path,
+        dir.path().join("architecture_pack_summary.md")
+    );
+    assert_eq!(
+        out.diagram_path,
+        dir.path().join("architecture_pack_diagram.txt")
+    );
+    assert_eq!(out.usage_path, dir.path().join("planner_usage.json"));
+    let text = std::fs::read_to_string(&out.pack_path).unwrap();
+    assert!(text.ends_with("}\n"));
+    let pack = parse_pack(&text).unwrap();
+    assert_eq!(pack, out.pack);
+    let ids: Vec<&str> = pack.requirements.iter().map(|r| r.text.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["Add new todos", "Mark todos as complete", "Delete todos"]
+    );
+    let usage: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out.usage_path).unwrap()).unwrap();
+    assert_eq!(usage["provider"], "offline");
+    assert_eq!(usage["sections"].as_array().unwrap().len(), 9);
+    assert!(
+        !dir.path().join(".pass-checkpoints").exists(),
+        "offline needs no checkpoints"
+    );
+}
