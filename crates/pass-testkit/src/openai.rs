@@ -1,1 +1,309 @@
-//! Stand-in for the openai API (to be written).
+//! Stand-in for an OpenAI-compatible chat completions server
+//! (`POST /v1/chat/completions`) on `127.0.0.1:0`, as OpenAI, Ollama, vLLM
+//! and llama.cpp expose it.
+//!
+//! It checks `Authorization: Bearer <key>` (when a key is configured) and a
+//! `response_format` of `{type: "json_schema", json_schema: {name, strict,
+//! schema}}`, answers with the JSON as the first choice's message content,
+//! and fails with `{"error":{"message","type","code"}}`. Scripted like the
+//! Anthropic stand-in: a behaviour queue (global or per schema name), then a
+//! responder. Every request is recorded.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+
+use crate::anthropic::example_for_schema;
+
+/// Builds the answer from `(schema name, schema, whole request body)`.
+pub type Responder = Arc<dyn Fn(&str, &Value, &Value) -> Value + Send + Sync>;
+
+#[derive(Debug, Clone)]
+pub enum Behaviour {
+    Error {
+        status: u16,
+        kind: String,
+        code: Option<String>,
+        message: String,
+        retry_after: Option<u64>,
+    },
+    /// Answer with exactly this JSON as the message content.
+    Content(Value),
+    /// `finish_reason: "length"`.
+    Length,
+    Respond,
+}
+
+impl Behaviour {
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Behaviour::Error {
+            status: 429,
+            kind: "requests".to_owned(),
+            code: Some("rate_limit_exceeded".to_owned()),
+            message: "Rate limit reached for requests".to_owned(),
+            retry_after: Some(retry_after_secs),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedRequest {
+    pub headers: BTreeMap<String, String>,
+    pub body: Value,
+    pub schema_name: Option<String>,
+    pub status: u16,
+}
+
+struct Inner {
+    queue: VecDeque<Behaviour>,
+    per_schema: BTreeMap<String, VecDeque<Behaviour>>,
+    requests: Vec<RecordedRequest>,
+    responder: Responder,
+}
+
+#[derive(Clone)]
+struct Shared {
+    api_key: Option<String>,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running stand-in; stops when dropped.
+pub struct OpenAiStandIn {
+    addr: SocketAddr,
+    shared: Shared,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for OpenAiStandIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiStandIn")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for OpenAiStandIn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl OpenAiStandIn {
+    /// `api_key: None` behaves like a local server that takes any caller.
+    pub async fn start(api_key: Option<&str>) -> anyhow::Result<Self> {
+        let shared = Shared {
+            api_key: api_key.map(str::to_owned),
+            inner: Arc::new(Mutex::new(Inner {
+                queue: VecDeque::new(),
+                per_schema: BTreeMap::new(),
+                requests: Vec::new(),
+                responder: Arc::new(|_, schema, _| example_for_schema(schema)),
+            })),
+        };
+        let app = Router::new()
+            .route("/v1/chat/completions", post(completions))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, app).await {
+                tracing::error!(%error, "openai stand-in stopped");
+            }
+        });
+        Ok(Self { addr, shared, task })
+    }
+
+    /// What to set `OPENAI_BASE_URL` to.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn push(&self, behaviour: Behaviour) {
+        self.shared.lock().queue.push_back(behaviour);
+    }
+
+    pub fn push_for(&self, schema_name: &str, behaviour: Behaviour) {
+        self.shared
+            .lock()
+            .per_schema
+            .entry(schema_name.to_owned())
+            .or_default()
+            .push_back(behaviour);
+    }
+
+    pub fn set_responder(&self, responder: Responder) {
+        self.shared.lock().responder = responder;
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.clone()
+    }
+}
+
+fn error(
+    status: u16,
+    kind: &str,
+    code: Option<&str>,
+    message: &str,
+    retry_after: Option<u64>,
+) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (
+        status,
+        axum::Json(
+            json!({"error": {"message": message, "type": kind, "param": null, "code": code}}),
+        ),
+    )
+        .into_response();
+    if let Some(seconds) = retry_after {
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert("retry-after", value);
+        }
+    }
+    response
+}
+
+fn check(
+    headers: &HeaderMap,
+    body: &Value,
+    key: Option<&str>,
+) -> Result<(String, Value), Box<Response>> {
+    if let Some(key) = key {
+        let given = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(key) {
+            return Err(Box::new(error(
+                401,
+                "invalid_request_error",
+                Some("invalid_api_key"),
+                "Incorrect API key provided",
+                None,
+            )));
+        }
+    }
+    if body
+        .get("messages")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty)
+    {
+        return Err(Box::new(error(
+            400,
+            "invalid_request_error",
+            None,
+            "messages is required",
+            None,
+        )));
+    }
+    let format = body.get("response_format");
+    let name = format
+        .and_then(|f| f.pointer("/json_schema/name"))
+        .and_then(Value::as_str)
+        .filter(|_| {
+            format.and_then(|f| f.get("type")).and_then(Value::as_str) == Some("json_schema")
+        });
+    let schema = format
+        .and_then(|f| f.pointer("/json_schema/schema"))
+        .filter(|s| s.is_object());
+    match (name, schema) {
+        (Some(name), Some(schema)) => Ok((name.to_owned(), schema.clone())),
+        _ => Err(Box::new(error(
+            400,
+            "invalid_request_error",
+            None,
+            "response_format must be {type: json_schema, json_schema: {name, schema}}",
+            None,
+        ))),
+    }
+}
+
+async fn completions(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let header_map: BTreeMap<String, String> = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_lowercase(),
+                v.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let record = |status: u16, schema_name: Option<String>| RecordedRequest {
+        headers: header_map.clone(),
+        body: parsed.clone(),
+        schema_name,
+        status,
+    };
+    let (name, schema) = match check(&headers, &parsed, shared.api_key.as_deref()) {
+        Ok(found) => found,
+        Err(response) => {
+            shared
+                .lock()
+                .requests
+                .push(record(response.status().as_u16(), None));
+            return *response;
+        }
+    };
+    let (behaviour, responder) = {
+        let mut inner = shared.lock();
+        let behaviour = inner
+            .per_schema
+            .get_mut(&name)
+            .and_then(VecDeque::pop_front)
+            .or_else(|| inner.queue.pop_front())
+            .unwrap_or(Behaviour::Respond);
+        (behaviour, Arc::clone(&inner.responder))
+    };
+    let (content, finish) = match behaviour {
+        Behaviour::Error {
+            status,
+            kind,
+            code,
+            message,
+            retry_after,
+        } => {
+            shared.lock().requests.push(record(status, Some(name)));
+            return error(status, &kind, code.as_deref(), &message, retry_after);
+        }
+        Behaviour::Content(value) => (value.to_string(), "stop"),
+        Behaviour::Length => ("{\"partial\": ".to_owned(), "length"),
+        Behaviour::Respond => (responder(&name, &schema, &parsed).to_string(), "stop"),
+    };
+    shared.lock().requests.push(record(200, Some(name)));
+    let prompt = (parsed.to_string().len() as u64).div_ceil(4);
+    let completion = (content.len() as u64).div_ceil(4);
+    let body = json!({
+        "id": "chatcmpl-standin",
+        "object": "chat.completion",
+        "created": 0,
+        "model": parsed.get("model").cloned().unwrap_or(Value::Null),
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": content, "refusal": null},
+            "finish_reason": finish
+        }],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": 0}
+        }
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
