@@ -61,6 +61,11 @@ impl SectionName {
         }
     }
 
+    /// The section a tool (`emit_core`) or schema name stands for.
+    pub fn from_tool_name(name: &str) -> Option<Self> {
+        ALL_SECTIONS.into_iter().find(|s| s.tool_name() == name)
+    }
+
     /// The forced tool's name for this section.
     pub fn tool_name(self) -> String {
         format!("emit_{}", self.as_str())
@@ -450,6 +455,26 @@ pub struct Drafts {
     pub refinement: RefinementDraft,
     pub implementation: ImplementationDraft,
     pub issue_plan: IssuePlanDraft,
+}
+
+impl Drafts {
+    /// One section's draft as the JSON a model would produce for it.
+    pub fn section_value(
+        &self,
+        section: SectionName,
+    ) -> Result<serde_json::Value, serde_json::Error> {
+        match section {
+            SectionName::Core => serde_json::to_value(&self.core),
+            SectionName::Requirements => serde_json::to_value(&self.requirements),
+            SectionName::Clarifications => serde_json::to_value(&self.clarifications),
+            SectionName::Workflows => serde_json::to_value(&self.workflows),
+            SectionName::Domain => serde_json::to_value(&self.domain),
+            SectionName::Architecture => serde_json::to_value(&self.architecture),
+            SectionName::Refinement => serde_json::to_value(&self.refinement),
+            SectionName::Implementation => serde_json::to_value(&self.implementation),
+            SectionName::IssuePlan => serde_json::to_value(&self.issue_plan),
+        }
+    }
 }
 
 /// What a section's checks see besides the section itself.

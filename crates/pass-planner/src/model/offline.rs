@@ -3,12 +3,11 @@
 
 use futures::future::BoxFuture;
 use pass_contracts::OrgConstraints;
-use serde_json::Value;
 
 use super::{Model, ModelError, SectionReply, SectionRequest, TokenUsage};
 use crate::config::Provider;
 use crate::offline::draft_pack;
-use crate::sections::{Drafts, SectionName};
+use crate::sections::Drafts;
 
 /// The name `planner_usage` reports for the offline reader.
 pub const OFFLINE_MODEL_NAME: &str = "pass-offline-reader-1";
@@ -28,21 +27,6 @@ impl OfflineModel {
     pub fn drafts(&self) -> &Drafts {
         &self.drafts
     }
-
-    fn section_value(&self, section: SectionName) -> Result<Value, serde_json::Error> {
-        let d = &self.drafts;
-        match section {
-            SectionName::Core => serde_json::to_value(&d.core),
-            SectionName::Requirements => serde_json::to_value(&d.requirements),
-            SectionName::Clarifications => serde_json::to_value(&d.clarifications),
-            SectionName::Workflows => serde_json::to_value(&d.workflows),
-            SectionName::Domain => serde_json::to_value(&d.domain),
-            SectionName::Architecture => serde_json::to_value(&d.architecture),
-            SectionName::Refinement => serde_json::to_value(&d.refinement),
-            SectionName::Implementation => serde_json::to_value(&d.implementation),
-            SectionName::IssuePlan => serde_json::to_value(&d.issue_plan),
-        }
-    }
 }
 
 impl Model for OfflineModel {
@@ -59,6 +43,7 @@ impl Model for OfflineModel {
         request: &'a SectionRequest,
     ) -> BoxFuture<'a, Result<SectionReply, ModelError>> {
         let result = self
+            .drafts
             .section_value(request.section)
             .map(|value| SectionReply {
                 value,

@@ -2,5 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod anthropic;
 mod offline;
+mod openai;
 mod support;

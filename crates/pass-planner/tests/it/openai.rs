@@ -1,0 +1,110 @@
+//! The OpenAI-compatible path against its own stand-in.
+
+use std::sync::Arc;
+
+use pass_contracts::OrgConstraints;
+use pass_planner::plan;
+use pass_planner::sections::SectionName;
+use pass_testkit::openai::{Behaviour, OpenAiStandIn};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::support::{config, prd};
+
+async fn stand_in(prd_text: &str, key: Option<&str>) -> OpenAiStandIn {
+    let server = OpenAiStandIn::start(key).await.unwrap();
+    let drafts = pass_planner::offline::draft_pack(prd_text, &OrgConstraints::default(), false);
+    server.set_responder(Arc::new(move |name, _schema, _body| {
+        SectionName::from_tool_name(name)
+            .and_then(|s| drafts.section_value(s).ok())
+            .unwrap_or(Value::Null)
+    }));
+    server
+}
+
+#[tokio::test]
+async fn structured_output_through_chat_completions() {
+    let text = prd("kanban-ui.txt");
+    let server = stand_in(&text, Some("sk-openai-test")).await;
+    let base = server.base_url();
+    let config = config(&[
+        ("PASS_LLM_PROVIDER", "openai"),
+        ("OPENAI_API_KEY", "sk-openai-test"),
+        ("OPENAI_BASE_URL", base.as_str()),
+        ("OPENAI_MODEL", "llama3.1"),
+        ("PASS_LLM_RETRY_BASE_MS", "10"),
+    ]);
+    server.push_for("emit_domain", Behaviour::rate_limited(0));
+    let planned = plan(&text, None, Uuid::new_v4(), &config, None)
+        .await
+        .unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 10);
+    for r in &requests {
+        assert_eq!(r.headers["authorization"], "Bearer sk-openai-test");
+        assert_eq!(r.body["model"], "llama3.1");
+        let format = &r.body["response_format"];
+        assert_eq!(format["type"], "json_schema");
+        assert_eq!(format["json_schema"]["strict"], true);
+        assert_eq!(
+            format["json_schema"]["schema"]["additionalProperties"],
+            false
+        );
+        assert!(
+            r.body["messages"][1]["content"]
+                .as_str()
+                .unwrap()
+                .starts_with("<prd>")
+        );
+    }
+    assert_eq!(planned.usage.provider.as_str(), "openai");
+    assert_eq!(planned.usage.model, "llama3.1");
+    assert_eq!(planned.pack.requirements.len(), 20);
+}
+
+#[tokio::test]
+async fn a_wrong_key_names_the_variable_and_a_local_server_needs_none() {
+    let text = prd("todo-tiny.txt");
+    let server = stand_in(&text, Some("right")).await;
+    let base = server.base_url();
+    let err = plan(
+        &text,
+        None,
+        Uuid::new_v4(),
+        &config(&[
+            ("PASS_LLM_PROVIDER", "openai"),
+            ("OPENAI_API_KEY", "wrong"),
+            ("OPENAI_BASE_URL", base.as_str()),
+        ]),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("rejected OPENAI_API_KEY (401): Incorrect API key provided"),
+        "{err}"
+    );
+
+    let local = stand_in(&text, None).await;
+    let base = local.base_url();
+    let planned = plan(
+        &text,
+        None,
+        Uuid::new_v4(),
+        &config(&[
+            ("PASS_LLM_PROVIDER", "openai"),
+            ("OPENAI_BASE_URL", base.as_str()),
+        ]),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(
+        local
+            .requests()
+            .iter()
+            .all(|r| !r.headers.contains_key("authorization"))
+    );
+    assert_eq!(planned.pack.requirements.len(), 3);
+}
