@@ -1,8 +1,160 @@
-//! Not yet written.
+//! The issue sync of a large plan against the GitHub stand-in: requests and
+//! wall time of a first sync, an unchanged re-sync and a sync after a few
+//! items changed. The targets from the issue are printed next to the figures.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use pass_implementation::config::GithubSettings;
+use pass_implementation::{GithubTracker, RetryPolicy, SyncOptions, SyncReport, sync_pack};
+use pass_testkit::github::GithubStandIn;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use uuid::Uuid;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Items in the issue plan.
+    #[arg(long, default_value_t = 200)]
+    items: usize,
+    /// Items whose text changes before the third sync.
+    #[arg(long, default_value_t = 5)]
+    changed: usize,
+    /// Unrelated issues already in the repository (they are listed too).
+    #[arg(long, default_value_t = 0)]
+    existing: usize,
+    /// Pause between writes in milliseconds. The agent's default is 1000 (GitHub's
+    /// guidance); 0 measures the sync itself, and the report projects the paced time.
+    #[arg(long, default_value_t = 0)]
+    write_interval_ms: u64,
+}
 
-pub async fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("this benchmark is not written yet")
+const OWNER: &str = "bench";
+const REPO: &str = "plan";
+const TOKEN: &str = "bench-token";
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let stand_in = GithubStandIn::start(OWNER, REPO, TOKEN).await?;
+    for i in 0..args.existing {
+        stand_in.seed_issue(
+            &format!("Existing issue {i}"),
+            "Unrelated.",
+            &["bug"],
+            i % 2 == 0,
+        );
+    }
+    let run_id = Uuid::new_v4();
+    let settings = GithubSettings {
+        api_url: stand_in.base_url().parse()?,
+        owner: OWNER.to_owned(),
+        repo: REPO.to_owned(),
+        token: SecretString::from(TOKEN),
+        write_interval: Duration::from_millis(args.write_interval_ms),
+    };
+    let retry = RetryPolicy::default();
+
+    let plan = plan(args.items);
+    let mut changed_plan = plan.clone();
+    let step = (args.items / args.changed.max(1)).max(1);
+    for index in (0..args.items).step_by(step).take(args.changed) {
+        changed_plan[index]["body"] = json!(format!("Reworded body of item {index}."));
+    }
+
+    println!(
+        "Issue sync benchmark: {} plan items, {} unrelated issues, write interval {} ms\n",
+        args.items, args.existing, args.write_interval_ms
+    );
+    println!(
+        "| sync | reads | writes | created | updated | unchanged | failed | wall time | paced at 1000 ms/write | target |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let phases = [
+        ("first sync", &plan, "one create per item, no updates"),
+        (
+            "unchanged re-sync",
+            &plan,
+            "only the list pages, zero writes",
+        ),
+        (
+            "after changing items",
+            &changed_plan,
+            "one write per changed item, plus dependency updates that changed",
+        ),
+    ];
+    for (name, plan, target) in phases {
+        let tracker = GithubTracker::new(&settings)?.with_retry_policy(retry.clone());
+        let pack = pack(run_id, plan.clone())?;
+        stand_in.clear_requests();
+        let started = Instant::now();
+        let report: SyncReport =
+            sync_pack(&pack, run_id, &tracker, &SyncOptions::default()).await?;
+        let elapsed = started.elapsed();
+        let recorded = stand_in.requests();
+        let recorded_writes = recorded.iter().filter(|r| r.is_write()).count() as u64;
+        anyhow::ensure!(
+            recorded.len() as u64 == report.requests.reads + report.requests.writes
+                && recorded_writes == report.requests.writes,
+            "the report's request counts disagree with the stand-in's log"
+        );
+        let c = report.counts;
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {:.0} ms | ~{:.0} s | {target} |",
+            report.requests.reads,
+            report.requests.writes,
+            c.created,
+            c.updated,
+            c.unchanged,
+            c.failed,
+            elapsed.as_secs_f64() * 1000.0,
+            elapsed.as_secs_f64() + report.requests.writes.saturating_sub(1) as f64,
+        );
+    }
+    Ok(())
+}
+
+/// `n` items; every fourth depends on the two before it, so dependency
+/// references and blocked-by relations are part of the work.
+fn plan(n: usize) -> Vec<Value> {
+    (1..=n)
+        .map(|i| {
+            let depends_on: Vec<String> = if i % 4 == 0 {
+                vec![format!("item-{}", i - 1), format!("item-{}", i - 2)]
+            } else {
+                Vec::new()
+            };
+            json!({
+                "id": format!("item-{i}"),
+                "title": format!("Implement part {i}"),
+                "summary": format!("Part {i} of the system."),
+                "body": format!("Build part {i} as the architecture describes."),
+                "labels": ["pass", format!("area-{}", i % 5)],
+                "depends_on": depends_on,
+                "acceptance_criteria": [format!("part {i} works end to end")],
+            })
+        })
+        .collect()
+}
+
+fn pack(run_id: Uuid, plan: Vec<Value>) -> anyhow::Result<pass_contracts::ArchitecturePack> {
+    let value = json!({
+        "pack_version": "0.1",
+        "run_id": run_id,
+        "created_at": "2026-02-26T00:00:00.000Z",
+        "tool": { "name": "PASS-2A", "version": "0.1.0" },
+        "prd": { "raw_text": "A benchmark.", "summary": "A benchmark." },
+        "architecture": {
+            "name": "Bench",
+            "description": "A benchmark system.",
+            "components": [{ "name": "api", "type": "api" }],
+            "rationale": "Measure."
+        },
+        "implementation": {
+            "summary": "Build it.",
+            "iac_handoff": { "summary": "None." },
+            "github_issue_plan": plan
+        }
+    });
+    pass_contracts::validate_pack_value(&value)
+        .map_err(|problems| anyhow::anyhow!("benchmark pack invalid: {problems:?}"))
+        .context("building the benchmark pack")
 }
