@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod agent;
 mod anthropic;
 mod offline;
 mod openai;
