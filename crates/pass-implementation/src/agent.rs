@@ -5,7 +5,9 @@
 use pass_client::{ClientError, PassClient};
 use pass_contracts::api::{ArtifactUpload, ExecutionUpdate, ReportedExecutionStatus};
 use pass_contracts::artifacts::names;
-use pass_contracts::{ContentType, ExecutionStatus, Text, Timestamp, validate_pack_value};
+use pass_contracts::{
+    ArchitecturePack, ContentType, ExecutionStatus, Text, Timestamp, validate_pack_value,
+};
 use uuid::Uuid;
 
 use crate::config::{ImplementationConfig, TargetConfig};
@@ -100,7 +102,10 @@ pub async fn run_agent_with_client(
         .put_implementation_state(run_id, &state)
         .await
         .map_err(api("saving the implementation state", run_id))?;
-    let state_json = serde_json::to_value(&state).unwrap_or(serde_json::Value::Null);
+    let state_json = serde_json::to_value(&state).map_err(|e| ImplementationError::Encode {
+        what: "the implementation state",
+        reason: e.to_string(),
+    })?;
     upload(
         client,
         run_id,
@@ -166,14 +171,25 @@ async fn fetch_and_sync(
         dry_run: options.dry_run,
         force: options.force,
     };
-    let report = match &config.target {
+    sync_to_target(&pack, run_id, &config.target, &sync_options).await
+}
+
+/// Syncs `pack` into the configured target, building the tracker for it:
+/// what `pass sync` and the agent share once they hold a validated pack.
+pub async fn sync_to_target(
+    pack: &ArchitecturePack,
+    run_id: Uuid,
+    target: &TargetConfig,
+    options: &SyncOptions,
+) -> Result<SyncReport, ImplementationError> {
+    let report = match target {
         TargetConfig::Github(settings) => {
             let tracker = GithubTracker::new(settings)?;
-            sync_pack(&pack, run_id, &tracker, &sync_options).await?
+            sync_pack(pack, run_id, &tracker, options).await?
         }
         TargetConfig::Local(settings) => {
             let tracker = LocalTracker::new(settings.dir_for(run_id))?;
-            sync_pack(&pack, run_id, &tracker, &sync_options).await?
+            sync_pack(pack, run_id, &tracker, options).await?
         }
     };
     Ok(report)
@@ -187,9 +203,9 @@ async fn upload(
     payload: serde_json::Value,
 ) -> Result<(), ImplementationError> {
     let upload = ArtifactUpload {
-        name: Text::new(name).map_err(|_| ImplementationError::InvalidPack {
-            run_id,
-            problems: "empty artifact name".to_owned(),
+        name: Text::new(name).map_err(|_| ImplementationError::Encode {
+            what: "the artifact name",
+            reason: "it is empty".to_owned(),
         })?,
         content_type,
         payload,

@@ -111,4 +111,6 @@ pub enum ImplementationError {
     Tracker(#[from] TrackerError),
     #[error(transparent)]
     Sync(#[from] SyncError),
+    #[error("could not encode {what}: {reason}")]
+    Encode { what: &'static str, reason: String },
 }

@@ -16,7 +16,7 @@ pub mod report;
 pub mod sync;
 pub mod tracker;
 
-pub use agent::{AgentOptions, run_agent, run_agent_with_client};
+pub use agent::{AgentOptions, run_agent, run_agent_with_client, sync_to_target};
 pub use config::{GithubSettings, ImplementationConfig, LocalSettings, TargetConfig};
 pub use error::{ConfigError, ImplementationError, SyncError, TrackerError};
 pub use report::{ItemReport, SyncCounts, SyncReport};

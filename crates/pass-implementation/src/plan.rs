@@ -100,10 +100,42 @@ fn normalise_labels<'a>(labels: impl Iterator<Item = &'a str>) -> Vec<String> {
         .collect()
 }
 
+/// Labels used by any item of the plan, lower-cased. PASS manages these;
+/// any other label on an issue was added by a person and is kept.
+pub fn managed_labels(items: &[IssuePlanItem]) -> BTreeSet<String> {
+    items
+        .iter()
+        .flat_map(|item| item.labels.iter())
+        .map(|label| label.trim().to_lowercase())
+        .filter(|label| !label.is_empty())
+        .collect()
+}
+
+/// The labels `issue` should end up with: the item's own, plus those people
+/// added that the plan does not manage (`in progress`, `blocked`, ...).
+pub fn target_labels(
+    desired: &Desired,
+    issue: &TrackedIssue,
+    managed: &BTreeSet<String>,
+) -> Vec<String> {
+    let mut labels = desired.labels.clone();
+    for label in &issue.labels {
+        let lower = label.trim().to_lowercase();
+        if !managed.contains(&lower) && !labels.iter().any(|l| l.to_lowercase() == lower) {
+            labels.push(label.trim().to_owned());
+        }
+    }
+    normalise_labels(labels.iter().map(String::as_str))
+}
+
+fn label_set(labels: &[String]) -> BTreeSet<String> {
+    labels.iter().map(|l| l.trim().to_lowercase()).collect()
+}
+
 /// The fields of `issue` that differ from `desired`. Line endings and
-/// trailing white space in the body do not count as differences, nor does
-/// the order of labels.
-pub fn diff(desired: &Desired, issue: &TrackedIssue) -> Vec<Change> {
+/// trailing white space in the body do not count as differences, nor do the
+/// order and case of labels, nor labels people added outside `managed`.
+pub fn diff(desired: &Desired, issue: &TrackedIssue, managed: &BTreeSet<String>) -> Vec<Change> {
     let mut changes = Vec::new();
     if desired.title != issue.title.trim() {
         changes.push(Change::Title);
@@ -112,7 +144,7 @@ pub fn diff(desired: &Desired, issue: &TrackedIssue) -> Vec<Change> {
     if desired.body.trim_end() != current.trim_end() {
         changes.push(Change::Body);
     }
-    if desired.labels != normalise_labels(issue.labels.iter().map(String::as_str)) {
+    if label_set(&target_labels(desired, issue, managed)) != label_set(&issue.labels) {
         changes.push(Change::Labels);
     }
     changes
@@ -250,6 +282,7 @@ pub fn plan_sync(
         .map(|(id, (issue, _))| (id.clone(), issue.number))
         .collect();
     let planned_ids: BTreeSet<&str> = items.iter().map(|item| item.id.as_str()).collect();
+    let managed = managed_labels(items);
     let mut plan = Vec::new();
     for item in items {
         let want = desired(item, run_id, &numbers);
@@ -264,7 +297,7 @@ pub fn plan_sync(
                 state: None,
             },
             Some((issue, marked)) => {
-                let changes = diff(&want, issue);
+                let changes = diff(&want, issue, &managed);
                 let (action, reason) = if changes.is_empty() {
                     (Action::Unchanged, "title, body and labels match".to_owned())
                 } else if marked.edited_since_written() && !force {
@@ -416,6 +449,26 @@ mod tests {
         let plan = plan_sync(run(), &items, &[edited], true);
         assert_eq!(plan[0].action, Action::Update);
         assert_eq!(plan[0].changes, vec![Change::Body]);
+    }
+
+    #[test]
+    fn labels_people_added_are_kept_and_case_does_not_matter() {
+        let items = [item("a", &[])];
+        let want = desired(&items[0], run(), &HashMap::new());
+        let mut issue = issue_for(5, &want);
+        issue.labels = vec!["A".to_owned(), "b".to_owned(), "in progress".to_owned()];
+        let plan = plan_sync(run(), &items, std::slice::from_ref(&issue), false);
+        assert_eq!(plan[0].action, Action::Unchanged);
+
+        let mut fewer = items[0].clone();
+        fewer.labels.pop();
+        let want = desired(&fewer, run(), &HashMap::new());
+        let managed = managed_labels(&items);
+        assert_eq!(diff(&want, &issue, &managed), vec![Change::Labels]);
+        assert_eq!(
+            target_labels(&want, &issue, &managed),
+            vec!["b".to_owned(), "in progress".to_owned()]
+        );
     }
 
     #[test]

@@ -11,7 +11,10 @@ use pass_contracts::runs::{GithubState, SyncStatus};
 use uuid::Uuid;
 
 use crate::error::{SyncError, TrackerError};
-use crate::plan::{Action, Change, PlannedItem, adopt, dependency_order, desired, diff, plan_sync};
+use crate::plan::{
+    Action, Change, PlannedItem, adopt, dependency_order, desired, diff, managed_labels, plan_sync,
+    target_labels,
+};
 use crate::report::{ItemReport, SyncReport};
 use crate::tracker::{IssueEdit, IssueTracker, NewIssue, TrackedIssue};
 
@@ -137,6 +140,8 @@ struct Applier<'a, T> {
     /// Every listed issue, for reports on issues outside the plan.
     listed: HashMap<u64, TrackedIssue>,
     edited: HashSet<String>,
+    /// Labels the plan uses; others on an issue are people's and are kept.
+    managed: BTreeSet<String>,
     created: HashSet<String>,
     /// One report per plan entry, same index as `plan`.
     reports: Vec<Option<ItemReport>>,
@@ -174,6 +179,7 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
             current,
             listed: issues.iter().map(|i| (i.number, i.clone())).collect(),
             edited,
+            managed: managed_labels(items),
             created: HashSet::new(),
             reports: vec![None; plan.len()],
             notices: Vec::new(),
@@ -293,7 +299,7 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
                     }
                 }
                 Some(issue) => {
-                    let changes = diff(&want, &issue);
+                    let changes = diff(&want, &issue, &self.managed);
                     if changes.is_empty() {
                         let mut report = self.report(index, SyncStatus::Unchanged, Some(&issue));
                         report.action = Action::Unchanged;
@@ -313,7 +319,7 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
                             body: changes.contains(&Change::Body).then(|| want.body.clone()),
                             labels: changes
                                 .contains(&Change::Labels)
-                                .then(|| want.labels.clone()),
+                                .then(|| target_labels(&want, &issue, &self.managed)),
                         };
                         match self.tracker.update_issue(issue.number, &edit).await {
                             Ok(mut updated) => {

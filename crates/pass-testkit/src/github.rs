@@ -252,7 +252,8 @@ impl GithubStandIn {
         lock(&self.shared).faults.push(fault);
     }
 
-    /// Sets the primary rate limit: `remaining` requests until `reset_in` from now.
+    /// Sets the primary rate limit: `remaining` requests until `reset_in` from
+    /// now; once spent, requests answer 403 "API rate limit exceeded" until then.
     pub fn set_rate_limit(&self, remaining: u64, reset_in: Duration) {
         let mut repo = lock(&self.shared);
         repo.rate_remaining = remaining;
@@ -432,7 +433,18 @@ async fn handle(
                     .get("authorization")
                     .and_then(|h| h.to_str().ok())
                     .is_some_and(|h| h == format!("Bearer {}", repo.token));
-                if authorised {
+                let exhausted = repo.rate_remaining == 0 && repo.rate_reset > epoch_now();
+                if exhausted {
+                    let (status, mut value) = github_error(
+                        StatusCode::FORBIDDEN,
+                        "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID 0000.",
+                        None,
+                    );
+                    value["documentation_url"] = json!(
+                        "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit"
+                    );
+                    (status, value, Vec::new())
+                } else if authorised {
                     let (status, value, extra) = route(
                         &mut repo,
                         &method,
@@ -450,11 +462,11 @@ async fn handle(
             }
         };
 
-        repo.rate_remaining = repo.rate_remaining.saturating_sub(1);
         if repo.rate_reset <= epoch_now() {
             repo.rate_remaining = RATE_LIMIT;
             repo.rate_reset = epoch_now() + 3600;
         }
+        repo.rate_remaining = repo.rate_remaining.saturating_sub(1);
         let rate = [
             ("x-ratelimit-limit", RATE_LIMIT.to_string()),
             ("x-ratelimit-remaining", repo.rate_remaining.to_string()),
@@ -522,7 +534,9 @@ fn route(
         let (s, v) = github_error(StatusCode::NOT_FOUND, "Not Found", None);
         (s, v, Vec::new())
     };
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // GitHub Enterprise Server serves the same API under /api/v3.
+    let routed = path.strip_prefix("/api/v3").unwrap_or(path);
+    let segments: Vec<&str> = routed.trim_matches('/').split('/').collect();
     let ["repos", owner, name, rest @ ..] = segments.as_slice() else {
         return not_found();
     };

@@ -681,3 +681,113 @@ async fn a_wrong_token_stops_the_sync_with_a_clear_error_that_hides_the_token() 
     );
     assert!(!text.contains(crate::support::TOKEN));
 }
+
+#[tokio::test]
+async fn an_exhausted_primary_rate_limit_is_waited_out_before_the_next_request() {
+    let stand_in = stand_in().await;
+    stand_in.set_rate_limit(1, Duration::from_secs(1));
+    let started = Instant::now();
+    let report = sync(&stand_in, items(1)).await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "did not wait for x-ratelimit-reset"
+    );
+    assert_eq!(report.counts.created, 1);
+    let refused: Vec<_> = stand_in
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 403)
+        .collect();
+    assert_eq!(
+        refused,
+        vec![],
+        "the agent waited instead of hitting the limit"
+    );
+}
+
+#[tokio::test]
+async fn writes_are_spaced_by_the_write_interval() {
+    let stand_in = stand_in().await;
+    let mut settings = crate::support::settings(&stand_in);
+    settings.write_interval = Duration::from_millis(150);
+    let tracker = pass_implementation::GithubTracker::new(&settings).unwrap();
+    let started = Instant::now();
+    let report = sync_pack(&pack(items(3)), run_id(), &tracker, &SyncOptions::default())
+        .await
+        .unwrap();
+    let writes = report.requests.writes;
+    assert!(writes >= 5, "3 issues, 2 labels, 2 relations: {writes}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(150) * (writes as u32 - 1),
+        "{writes} writes in {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_github_enterprise_url_with_a_path_prefix_is_kept_on_every_page() {
+    let stand_in = stand_in().await;
+    for i in 0..120 {
+        stand_in.seed_issue(&format!("Issue {i}"), "Unrelated.", &[], false);
+    }
+    let mut settings = crate::support::settings(&stand_in);
+    settings.api_url = format!("{}/api/v3", stand_in.base_url()).parse().unwrap();
+    let tracker = pass_implementation::GithubTracker::new(&settings).unwrap();
+    let report = sync_pack(&pack(items(2)), run_id(), &tracker, &SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.counts.created, 2);
+    let requests = stand_in.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.path.starts_with("/api/v3/repos/acme/shop/")),
+        "{requests:?}"
+    );
+    let pages: Vec<Option<String>> = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/issues"))
+        .map(|r| r.query.clone())
+        .collect();
+    assert_eq!(
+        pages,
+        vec![
+            Some("state=all&per_page=100&page=1".to_owned()),
+            Some("state=all&per_page=100&page=2".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn labels_people_add_survive_resyncs() {
+    let stand_in = stand_in().await;
+    sync(&stand_in, items(2)).await;
+    let issue = ours(&stand_in)["item-1"].clone();
+    let mut labels = issue.labels.clone();
+    labels.push("in progress".to_owned());
+    use pass_implementation::IssueTracker;
+    tracker(&stand_in)
+        .update_issue(
+            issue.number,
+            &pass_implementation::tracker::IssueEdit {
+                labels: Some(labels),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    stand_in.clear_requests();
+    sync(&stand_in, items(2)).await;
+    assert_eq!(
+        stand_in.writes(),
+        vec![],
+        "a person's label is not a difference"
+    );
+
+    let mut plan = items(2);
+    plan[0]["labels"] = serde_json::json!(["pass", "backend"]);
+    sync(&stand_in, plan).await;
+    let mut now = stand_in.issue(issue.number).unwrap().labels;
+    now.sort();
+    assert_eq!(now, vec!["backend", "in progress", "pass"]);
+}
