@@ -386,3 +386,48 @@ async fn a_missing_api_base_url_is_named() {
         .unwrap_err();
     assert!(error.to_string().contains("PASS_API_BASE_URL"), "{error}");
 }
+
+#[tokio::test]
+async fn the_binary_prints_the_target_and_the_dry_run_diff_as_json() {
+    let api = FakeApi::start(Some(pack_json(items(2)))).await;
+    let dir = temp_dir("binary");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_implementation"))
+        .arg(format!("--run-id={}", run_id()))
+        .args(["--dry-run", "--json"])
+        .env_clear()
+        .env("PASS_API_BASE_URL", &api.base)
+        .env("PASS_API_TOKEN", API_TOKEN)
+        .env("PASS_LOCAL_ISSUES_DIR", &dir)
+        .current_dir(&dir)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("issue target: local"), "{stderr}");
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["dry_run"], true);
+    assert_eq!(json["items"][0]["action"], "create");
+    assert_eq!(json["counts"]["created"], 2);
+    assert!(api.log().iter().all(|(method, _)| method == "GET"));
+
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_implementation"))
+        .args(["--run-id", &run_id().to_string()])
+        .env_clear()
+        .env("PASS_API_BASE_URL", &api.base)
+        .env("PASS_API_TOKEN", API_TOKEN)
+        .env("PASS_LOCAL_ISSUES_DIR", &dir)
+        .current_dir(&dir)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("created 2, updated 0"), "{stdout}");
+    assert!(dir.join("issue-2.md").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
