@@ -41,3 +41,22 @@ async fn main() -> std::process::ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_id_is_accepted_in_both_spellings() {
+        let id = "7f1d2c3e-1111-4222-8333-944455556666";
+        for argv in [
+            vec!["planner", "--run-id", id],
+            vec!["planner", &format!("--run-id={id}")],
+        ] {
+            let args = Args::try_parse_from(argv).unwrap();
+            assert_eq!(args.run_id.to_string(), id);
+        }
+        assert!(Args::try_parse_from(["planner", "--run-id", "nope"]).is_err());
+        assert!(Args::try_parse_from(["planner"]).is_err());
+    }
+}

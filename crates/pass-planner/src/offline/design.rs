@@ -947,9 +947,8 @@ pub fn issue_plan(ex: &Extracted, arch: &ArchitectureDraft, nfrs: &NfrsDraft) ->
         }
         let acceptance = if r.acceptance_criteria.is_empty() {
             vec![format!(
-                "{}: demonstrated by an automated test of {}",
-                r.text.trim_end_matches('.'),
-                components.join(" and ")
+                "An automated end-to-end test shows: {}",
+                r.text.trim_end_matches('.')
             )]
         } else {
             r.acceptance_criteria.clone()

@@ -765,7 +765,11 @@ fn checklists_and_stories(
                         let hint = hint_of(line, rest);
                         out.push(Candidate {
                             id: None,
-                            text: format!("As a {actor}, {}", lower_first(&plain(rest))),
+                            text: format!(
+                                "{} {actor}, {}",
+                                article(&actor),
+                                lower_first(&plain(rest))
+                            ),
                             priority: path_priority(line, doc)
                                 .and_then(Result::ok)
                                 .unwrap_or_default(),
@@ -868,6 +872,14 @@ fn checklists_and_stories(
         }
     }
     out
+}
+
+/// "As a" or "As an", by the actor's first sound (as far as letters tell).
+fn article(actor: &str) -> &'static str {
+    match actor.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "As an",
+        _ => "As a",
+    }
 }
 
 fn word_priority_story(text: &str) -> Option<Priority> {
@@ -1604,6 +1616,11 @@ fn integrations(doc: &Doc<'_>, requirements: &[RequirementDraft]) -> Vec<Integra
         .map(|r| r.text.to_lowercase())
         .collect::<Vec<_>>()
         .join("\n");
+    let all_text: String = requirements
+        .iter()
+        .map(|r| r.text.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut out: Vec<IntegrationDraft> = Vec::new();
     let mut categories: HashSet<&str> = HashSet::new();
     for service in SERVICES {
@@ -1625,13 +1642,14 @@ fn integrations(doc: &Doc<'_>, requirements: &[RequirementDraft]) -> Vec<Integra
             continue;
         }
         let in_must = service.keywords.iter().any(|k| has_word(&must_text, k));
+        let in_any = service.keywords.iter().any(|k| has_word(&all_text, k));
         out.push(IntegrationDraft {
             name: service.name.to_owned(),
             purpose: service.purpose.to_owned(),
             direction: service.direction,
             criticality: if in_must {
                 Criticality::High
-            } else if hits >= 2 {
+            } else if in_any || hits >= 2 {
                 Criticality::Medium
             } else {
                 Criticality::Low

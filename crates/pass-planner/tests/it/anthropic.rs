@@ -517,3 +517,67 @@ async fn a_failed_run_resumes_from_its_checkpoints() {
     assert_eq!(from_checkpoint, 8);
     assert!(out.pack_path.exists());
 }
+
+#[tokio::test]
+async fn connection_errors_are_retried_then_reported() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let base = format!("http://127.0.0.1:{port}/v1");
+    let config = config(&[
+        ("ANTHROPIC_API_KEY", "sk-ant-x"),
+        ("ANTHROPIC_BASE_URL", base.as_str()),
+        ("PASS_LLM_MAX_RETRIES", "2"),
+        ("PASS_LLM_RETRY_BASE_MS", "5"),
+    ]);
+    let err = plan(&prd("todo-tiny.txt"), None, Uuid::new_v4(), &config, None)
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message
+            .contains("section `core` (anthropic): Anthropic could not be reached after 3 calls"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_long_prd_is_shortened_for_the_model_and_the_pack_says_so() {
+    let text = prd("kanban-ui.txt");
+    let server = stand_in_for(&text, None).await;
+    let planned = plan(
+        &text,
+        None,
+        Uuid::new_v4(),
+        &anthropic_config(&server, &[("PASS_PLANNER_MAX_PROMPT_CHARS", "6000")]),
+        None,
+    )
+    .await
+    .unwrap();
+    let block = server.requests()[0].body["system"][1]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        block.contains(&format!(
+            "The PRD above is the first 6000 of {} characters",
+            text.chars().count()
+        )),
+        "{block}"
+    );
+    assert!(!block.contains("### Could Have"), "the tail was not sent");
+    assert!(
+        planned
+            .pack
+            .assumptions
+            .iter()
+            .any(|a| a.contains("only the first 6000 were sent")),
+        "{:?}",
+        planned.pack.assumptions
+    );
+    assert_eq!(
+        planned.pack.prd.raw_text.as_str(),
+        text,
+        "the pack keeps the whole PRD"
+    );
+}

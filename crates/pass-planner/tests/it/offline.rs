@@ -455,3 +455,39 @@ async fn plan_to_dir_writes_the_artifacts_by_the_contract_layout() {
         "offline needs no checkpoints"
     );
 }
+
+#[tokio::test]
+async fn the_diagram_renders_any_component_name_and_only_named_flows() {
+    let mut pack = pack_of(&prd("clinic-booking-ids.md"), None).await;
+    let weird = "Web \"UI\" <v2> #1 | `beta`";
+    let old = pack.architecture.components[0].name.as_str().to_owned();
+    let mut components = pack.architecture.components.clone().into_vec();
+    components[0].name = pass_contracts::Text::new(weird).unwrap();
+    pack.architecture.components = pass_contracts::NonEmpty::new(components).unwrap();
+    pack.architecture.data_flows = pack
+        .architecture
+        .data_flows
+        .iter()
+        .map(|f| pass_contracts::Text::new(f.as_str().replace(&old, weird)).unwrap())
+        .chain([pass_contracts::Text::new("Nightly backups to somewhere unnamed").unwrap()])
+        .collect();
+    let diagram = pass_planner::render::mermaid_diagram(&pack);
+    assert!(
+        diagram.contains("c0[/\"Web #quot;UI#quot; #lt;v2#gt; #35;1 #124; #96;beta#96;\"/]"),
+        "{diagram}"
+    );
+    assert!(
+        diagram.contains("c0 -->|\"HTTPS JSON requests\"| c1"),
+        "{diagram}"
+    );
+    let edges = diagram.lines().filter(|l| l.contains("-->")).count();
+    assert_eq!(
+        edges,
+        pack.architecture.data_flows.len() - 1,
+        "the unnamed flow draws nothing"
+    );
+    assert!(
+        diagram.contains("c2[(\""),
+        "a database is a cylinder: {diagram}"
+    );
+}
