@@ -11,6 +11,7 @@ use pass_contracts::runs::{GithubState, SyncStatus};
 use uuid::Uuid;
 
 use crate::error::{SyncError, TrackerError};
+use crate::plan::Desired;
 use crate::plan::{
     Action, Change, PlannedItem, adopt, dependency_order, desired, diff, managed_labels, plan_sync,
     target_labels,
@@ -87,9 +88,6 @@ pub async fn sync_items<T: IssueTracker>(
     let mut sync = Applier::new(run_id, items, &issues, &plan, tracker, options);
     sync.ensure_labels(&issues).await;
     sync.write_items().await;
-    if tracker.supports_dependencies() {
-        sync.write_dependencies().await;
-    }
     sync.close_removed().await;
     report.notices = std::mem::take(&mut sync.notices);
     report.stopped = sync.stopped.take();
@@ -142,6 +140,8 @@ struct Applier<'a, T> {
     edited: HashSet<String>,
     /// Labels the plan uses; others on an issue are people's and are kept.
     managed: BTreeSet<String>,
+    /// Cleared when the tracker turns out to lack the dependencies endpoints.
+    relations_supported: bool,
     created: HashSet<String>,
     /// One report per plan entry, same index as `plan`.
     reports: Vec<Option<ItemReport>>,
@@ -180,6 +180,7 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
             listed: issues.iter().map(|i| (i.number, i.clone())).collect(),
             edited,
             managed: managed_labels(items),
+            relations_supported: tracker.supports_dependencies(),
             created: HashSet::new(),
             reports: vec![None; plan.len()],
             notices: Vec::new(),
@@ -262,6 +263,8 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
         }
     }
 
+    /// Items in dependency order, so every issue's dependencies already have
+    /// numbers (and ids) when its body and relations are written.
     async fn write_items(&mut self) {
         for index in dependency_order(self.items) {
             let item = &self.items[index];
@@ -277,35 +280,10 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
             let want = desired(item, self.run_id, &self.numbers());
             let existing = self.current.get(&id).cloned();
             let report = match existing {
-                None => {
-                    let new = NewIssue {
-                        title: want.title.clone(),
-                        body: want.body.clone(),
-                        labels: want.labels.clone(),
-                    };
-                    match self.tracker.create_issue(&new).await {
-                        Ok(mut issue) => {
-                            issue.blocked_by_count = Some(0);
-                            let report = self.report(index, SyncStatus::Created, Some(&issue));
-                            self.created.insert(id.clone());
-                            self.current.insert(id, issue);
-                            report
-                        }
-                        Err(error) => {
-                            let mut report = self.report(index, SyncStatus::Failed, None);
-                            report.error = Some(self.note_error(&error));
-                            report
-                        }
-                    }
-                }
+                None => self.create(index, &want).await,
                 Some(issue) => {
                     let changes = diff(&want, &issue, &self.managed);
-                    if changes.is_empty() {
-                        let mut report = self.report(index, SyncStatus::Unchanged, Some(&issue));
-                        report.action = Action::Unchanged;
-                        report.changes.clear();
-                        report
-                    } else if self.edited.contains(&id) && !self.options.force {
+                    if !changes.is_empty() && self.edited.contains(&id) && !self.options.force {
                         let mut report = self.report(index, SyncStatus::Failed, Some(&issue));
                         report.action = Action::Skip;
                         report.error = Some(
@@ -314,32 +292,7 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
                         );
                         report
                     } else {
-                        let edit = IssueEdit {
-                            title: changes.contains(&Change::Title).then(|| want.title.clone()),
-                            body: changes.contains(&Change::Body).then(|| want.body.clone()),
-                            labels: changes
-                                .contains(&Change::Labels)
-                                .then(|| target_labels(&want, &issue, &self.managed)),
-                        };
-                        match self.tracker.update_issue(issue.number, &edit).await {
-                            Ok(mut updated) => {
-                                if updated.blocked_by_count.is_none() {
-                                    updated.blocked_by_count = issue.blocked_by_count;
-                                }
-                                let mut report =
-                                    self.report(index, SyncStatus::Updated, Some(&updated));
-                                report.action = Action::Update;
-                                report.changes = changes;
-                                self.current.insert(id, updated);
-                                report
-                            }
-                            Err(error) => {
-                                let mut report =
-                                    self.report(index, SyncStatus::Failed, Some(&issue));
-                                report.error = Some(self.note_error(&error));
-                                report
-                            }
-                        }
+                        self.update(index, &want, issue, changes).await
                     }
                 }
             };
@@ -347,110 +300,165 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
         }
     }
 
-    /// GitHub's native "blocked by" relations, once every item has a number:
-    /// missing ones added, stale ones (to this run's other issues) removed.
-    /// A listing whose count already matches is trusted, so an unchanged
-    /// re-sync reads no relations at all.
-    async fn write_dependencies(&mut self) {
-        let ids: HashMap<String, u64> = self
-            .current
-            .iter()
-            .map(|(id, issue)| (id.clone(), issue.id))
-            .collect();
-        let ours: HashSet<u64> = ids.values().copied().collect();
-        'items: for index in dependency_order(self.items) {
-            if self.stopped.is_some() {
-                return;
-            }
-            let item = &self.items[index];
-            let id = item.id.to_string();
-            let skip = self.reports[index]
-                .as_ref()
-                .is_none_or(|r| r.status == Some(SyncStatus::Failed));
-            let Some(issue) = self.current.get(&id).cloned() else {
-                continue;
-            };
-            if skip {
-                continue;
-            }
-            let wanted: BTreeSet<u64> = item
-                .depends_on
-                .iter()
-                .filter_map(|dependency| ids.get(dependency.as_str()).copied())
-                .collect();
-            let dependency_is_new = item
-                .depends_on
-                .iter()
-                .any(|dependency| self.created.contains(dependency.as_str()));
-            let present: BTreeSet<u64> = match issue.blocked_by_count {
-                Some(0) => BTreeSet::new(),
-                Some(count) if count == wanted.len() as u64 && !dependency_is_new => continue,
-                _ => match self.tracker.list_blocked_by(issue.number).await {
-                    Ok(present) => present.into_iter().collect(),
-                    Err(error) if error.is_not_found() => {
-                        self.dependencies_unsupported(&error);
-                        return;
-                    }
-                    Err(error) => {
-                        self.fail_dependencies(index, &error);
-                        continue;
-                    }
-                },
-            };
-            let mut wrote = false;
-            for blocking in wanted.difference(&present) {
-                match self.tracker.add_blocked_by(issue.number, *blocking).await {
-                    Ok(()) => wrote = true,
-                    Err(error) if error.is_not_found() && !wrote => {
-                        self.dependencies_unsupported(&error);
-                        return;
-                    }
-                    Err(error) => {
-                        self.fail_dependencies(index, &error);
-                        continue 'items;
-                    }
+    async fn create(&mut self, index: usize, want: &Desired) -> ItemReport {
+        let new = NewIssue {
+            title: want.title.clone(),
+            body: want.body.clone(),
+            labels: want.labels.clone(),
+        };
+        match self.tracker.create_issue(&new).await {
+            Ok(mut issue) => {
+                issue.blocked_by_count = Some(0);
+                let id = self.items[index].id.to_string();
+                self.created.insert(id.clone());
+                self.current.insert(id, issue.clone());
+                let mut report = self.report(index, SyncStatus::Created, Some(&issue));
+                if let Err(error) = self.write_relations(index, &issue, false).await {
+                    report.status = Some(SyncStatus::Failed);
+                    report.error = Some(error);
                 }
+                report
             }
-            let stale: Vec<u64> = present
-                .iter()
-                .filter(|blocking| ours.contains(blocking) && !wanted.contains(blocking))
-                .copied()
-                .collect();
-            for blocking in stale {
-                match self.tracker.remove_blocked_by(issue.number, blocking).await {
-                    Ok(()) => wrote = true,
-                    Err(error) => {
-                        self.fail_dependencies(index, &error);
-                        continue 'items;
-                    }
-                }
-            }
-            if wrote {
-                if let Some(report) = self.reports[index].as_mut() {
-                    if report.status == Some(SyncStatus::Unchanged) {
-                        report.status = Some(SyncStatus::Updated);
-                        report.action = Action::Update;
-                        report.reason = "blocked-by relations differ".to_owned();
-                    }
-                }
+            Err(error) => {
+                let mut report = self.report(index, SyncStatus::Failed, None);
+                report.error = Some(self.note_error(&error));
+                report
             }
         }
     }
 
+    /// Relations first, then the fields: if the agent dies in between, the
+    /// body still differs and the next run re-reads the relations.
+    async fn update(
+        &mut self,
+        index: usize,
+        want: &Desired,
+        issue: TrackedIssue,
+        changes: Vec<Change>,
+    ) -> ItemReport {
+        let body_changes = changes.contains(&Change::Body);
+        let relations = self.write_relations(index, &issue, body_changes).await;
+        let wrote_relations = match relations {
+            Ok(wrote) => wrote,
+            Err(error) => {
+                let mut report = self.report(index, SyncStatus::Failed, Some(&issue));
+                report.error = Some(error);
+                return report;
+            }
+        };
+        if changes.is_empty() {
+            let mut report = self.report(index, SyncStatus::Unchanged, Some(&issue));
+            report.action = Action::Unchanged;
+            report.changes.clear();
+            if wrote_relations {
+                report.status = Some(SyncStatus::Updated);
+                report.action = Action::Update;
+                report.reason = "blocked-by relations differ".to_owned();
+            }
+            return report;
+        }
+        let edit = IssueEdit {
+            title: changes.contains(&Change::Title).then(|| want.title.clone()),
+            body: body_changes.then(|| want.body.clone()),
+            labels: changes
+                .contains(&Change::Labels)
+                .then(|| target_labels(want, &issue, &self.managed)),
+        };
+        match self.tracker.update_issue(issue.number, &edit).await {
+            Ok(mut updated) => {
+                if updated.blocked_by_count.is_none() {
+                    updated.blocked_by_count = issue.blocked_by_count;
+                }
+                let mut report = self.report(index, SyncStatus::Updated, Some(&updated));
+                report.action = Action::Update;
+                report.changes = changes;
+                self.current
+                    .insert(self.items[index].id.to_string(), updated);
+                report
+            }
+            Err(error) => {
+                let mut report = self.report(index, SyncStatus::Failed, Some(&issue));
+                report.error = Some(self.note_error(&error));
+                report
+            }
+        }
+    }
+
+    /// GitHub's native "blocked by" relations of one issue: missing ones
+    /// added, stale ones (to this run's other issues) removed, others left
+    /// alone. The listing's count is trusted when the body (which names the
+    /// dependencies) is not changing and no dependency is new, so an
+    /// unchanged re-sync reads no relations at all. Returns whether it wrote.
+    async fn write_relations(
+        &mut self,
+        index: usize,
+        issue: &TrackedIssue,
+        body_changes: bool,
+    ) -> Result<bool, String> {
+        if !self.relations_supported {
+            return Ok(false);
+        }
+        let item = &self.items[index];
+        let wanted: BTreeSet<u64> = item
+            .depends_on
+            .iter()
+            .filter_map(|dependency| self.current.get(dependency.as_str()).map(|i| i.id))
+            .collect();
+        let dependency_is_new = item
+            .depends_on
+            .iter()
+            .any(|dependency| self.created.contains(dependency.as_str()));
+        let present: BTreeSet<u64> = match issue.blocked_by_count {
+            Some(0) => BTreeSet::new(),
+            Some(count) if count == wanted.len() as u64 && !body_changes && !dependency_is_new => {
+                return Ok(false);
+            }
+            _ => match self.tracker.list_blocked_by(issue.number).await {
+                Ok(present) => present.into_iter().collect(),
+                Err(error) if error.is_not_found() => {
+                    self.dependencies_unsupported(&error);
+                    return Ok(false);
+                }
+                Err(error) => return Err(self.relation_error(&error)),
+            },
+        };
+        let ours: HashSet<u64> = self.current.values().map(|i| i.id).collect();
+        let mut wrote = false;
+        for blocking in wanted.difference(&present) {
+            match self.tracker.add_blocked_by(issue.number, *blocking).await {
+                Ok(()) => wrote = true,
+                Err(error) if error.is_not_found() && !wrote => {
+                    self.dependencies_unsupported(&error);
+                    return Ok(false);
+                }
+                Err(error) => return Err(self.relation_error(&error)),
+            }
+        }
+        let stale: Vec<u64> = present
+            .iter()
+            .filter(|blocking| ours.contains(blocking) && !wanted.contains(blocking))
+            .copied()
+            .collect();
+        for blocking in stale {
+            match self.tracker.remove_blocked_by(issue.number, blocking).await {
+                Ok(()) => wrote = true,
+                Err(error) => return Err(self.relation_error(&error)),
+            }
+        }
+        Ok(wrote)
+    }
+
+    fn relation_error(&mut self, error: &TrackerError) -> String {
+        format!("blocked-by relations: {}", self.note_error(error))
+    }
+
     fn dependencies_unsupported(&mut self, error: &TrackerError) {
+        self.relations_supported = false;
         tracing::warn!(%error, "issue dependencies endpoints unavailable; using body references only");
         self.notices.push(format!(
             "{} has no issue-dependencies endpoints ({error}); dependencies are written as body references only",
             self.tracker.describe()
         ));
-    }
-
-    fn fail_dependencies(&mut self, index: usize, error: &TrackerError) {
-        let message = self.note_error(error);
-        if let Some(report) = self.reports[index].as_mut() {
-            report.status = Some(SyncStatus::Failed);
-            report.error = Some(format!("blocked-by relations: {message}"));
-        }
     }
 
     /// Closes, as not planned and with a comment, the issues whose plan item

@@ -255,19 +255,21 @@ async fn dependencies_become_issue_references_and_blocked_by_relations() {
         .iter()
         .map(|w| (w.method.clone(), w.path.clone()))
         .collect();
+    // Relations first, then the body: a crash in between leaves a body
+    // difference that makes the next run re-read the relations.
     assert_eq!(
         writes,
         vec![
-            (
-                "PATCH".to_owned(),
-                format!("/repos/acme/shop/issues/{}", three.number)
-            ),
             (
                 "DELETE".to_owned(),
                 format!(
                     "/repos/acme/shop/issues/{}/dependencies/blocked_by/{}",
                     three.number, two.id
                 )
+            ),
+            (
+                "PATCH".to_owned(),
+                format!("/repos/acme/shop/issues/{}", three.number)
             ),
         ]
     );
@@ -790,4 +792,34 @@ async fn labels_people_add_survive_resyncs() {
     let mut now = stand_in.issue(issue.number).unwrap().labels;
     now.sort();
     assert_eq!(now, vec!["backend", "in progress", "pass"]);
+}
+
+#[tokio::test]
+async fn swapping_a_dependency_keeps_the_count_but_still_moves_the_relation() {
+    let stand_in = stand_in().await;
+    let plan = |dependency: &str| {
+        vec![
+            item("item-1", &[]),
+            item("item-2", &[]),
+            item("item-3", &[dependency]),
+        ]
+    };
+    sync(&stand_in, plan("item-1")).await;
+    let found = ours(&stand_in);
+    assert_eq!(found["item-3"].blocked_by, vec![found["item-1"].id]);
+    stand_in.clear_requests();
+
+    let report = sync(&stand_in, plan("item-2")).await;
+
+    assert_eq!(report.counts.updated, 1);
+    let three = stand_in.issue(found["item-3"].number).unwrap();
+    assert_eq!(three.blocked_by, vec![found["item-2"].id]);
+    assert!(
+        three
+            .body
+            .unwrap()
+            .contains(&format!("Depends on #{}", found["item-2"].number))
+    );
+    let methods: Vec<String> = stand_in.writes().iter().map(|w| w.method.clone()).collect();
+    assert_eq!(methods, vec!["POST", "DELETE", "PATCH"]);
 }
