@@ -767,7 +767,7 @@ fn checklists_and_stories(
                             id: None,
                             text: format!(
                                 "{} {actor}, {}",
-                                article(&actor),
+                                article(actor),
                                 lower_first(&plain(rest))
                             ),
                             priority: path_priority(line, doc)
