@@ -22,7 +22,7 @@ use pass_contracts::{
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 use uuid::Uuid;
 
 const RUN_FILE: &str = "run.json";
@@ -146,6 +146,7 @@ pub struct Store {
     table: RwLock<RunTable>,
     index_dirty: AtomicBool,
     index_write: std::sync::Mutex<()>,
+    io_gate: Semaphore,
 }
 
 /// Exclusive access to one run while a change is made to it.
@@ -155,6 +156,12 @@ pub struct RunGuard {
     run_id: Uuid,
     _lock: OwnedMutexGuard<()>,
 }
+
+/// How many store operations run on blocking threads at once. Each blocking
+/// thread that allocates gets its own malloc arena, so an unbounded number of
+/// them inflates the server's memory for no gain: fsyncs on one filesystem
+/// are serialised by its journal anyway.
+const IO_THREADS: usize = 4;
 
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
@@ -226,6 +233,7 @@ impl Store {
             table: RwLock::new(table),
             index_dirty: AtomicBool::new(false),
             index_write: std::sync::Mutex::new(()),
+            io_gate: Semaphore::new(IO_THREADS),
         });
         let expected = store.index_snapshot();
         let index_path = store.root.join(INDEX_FILE);
@@ -244,6 +252,19 @@ impl Store {
             store.flush_index_blocking()?;
         }
         Ok((store, report))
+    }
+
+    /// Runs `f` on a blocking thread, at most [`IO_THREADS`] at once.
+    async fn io<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let _permit = self
+            .io_gate
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        blocking(f).await
     }
 
     pub fn root(&self) -> &Path {
@@ -288,13 +309,14 @@ impl Store {
         let run_id = detail.run_id;
         let dir = self.run_dir(run_id);
         let root = self.root.clone();
-        let detail = blocking(move || {
-            fs::create_dir(&dir).map_err(io_err("could not create run folder", &dir))?;
-            write_durably(&dir.join(RUN_FILE), &to_pretty_json(&detail, "run.json")?)?;
-            sync_dir(&root)?;
-            Ok(detail)
-        })
-        .await?;
+        let detail = self
+            .io(move || {
+                fs::create_dir(&dir).map_err(io_err("could not create run folder", &dir))?;
+                write_durably(&dir.join(RUN_FILE), &to_pretty_json(&detail, "run.json")?)?;
+                sync_dir(&root)?;
+                Ok(detail)
+            })
+            .await?;
         let record = detail.record();
         {
             let mut table = self.write_table();
@@ -350,7 +372,7 @@ impl Store {
     ) -> Result<(RunDetail, Vec<ArtifactMetadata>), StoreError> {
         self.ensure_known(run_id)?;
         let dir = self.run_dir(run_id);
-        blocking(move || {
+        self.io(move || {
             let detail = read_run_file(run_id, &dir.join(RUN_FILE))?;
             let artifacts = read_artifact_index(&dir)?.artifacts;
             Ok((detail, artifacts))
@@ -382,17 +404,17 @@ impl Store {
     {
         let guard = self.lock_run(run_id).await?;
         let path = self.run_dir(run_id).join(RUN_FILE);
-        let outcome = tokio::task::spawn_blocking(move || {
-            let mut detail = read_run_file(run_id, &path)?;
-            let value = match change(&mut detail) {
-                Ok(value) => value,
-                Err(e) => return Ok(Err(e)),
-            };
-            write_durably(&path, &to_pretty_json(&detail, "run.json")?)?;
-            Ok::<_, StoreError>(Ok((detail, value)))
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))??;
+        let outcome = self
+            .io(move || {
+                let mut detail = read_run_file(run_id, &path)?;
+                let value = match change(&mut detail) {
+                    Ok(value) => value,
+                    Err(e) => return Ok(Err(e)),
+                };
+                write_durably(&path, &to_pretty_json(&detail, "run.json")?)?;
+                Ok(Ok((detail, value)))
+            })
+            .await?;
         let (detail, value) = outcome?;
         guard.store.remember(&detail);
         drop(guard);
@@ -416,7 +438,7 @@ impl Store {
     ) -> Result<(ArtifactMetadata, Vec<u8>), StoreError> {
         self.ensure_known(run_id)?;
         let dir = self.run_dir(run_id);
-        blocking(move || {
+        self.io(move || {
             let index = read_artifact_index(&dir)?;
             let meta = index
                 .artifacts
@@ -441,7 +463,7 @@ impl Store {
     /// Writes `index.json` if a run changed since the last write.
     pub async fn flush_index(self: &Arc<Self>) -> Result<(), StoreError> {
         let store = self.clone();
-        blocking(move || store.flush_index_blocking()).await
+        self.io(move || store.flush_index_blocking()).await
     }
 
     fn flush_index_blocking(&self) -> Result<(), StoreError> {
@@ -471,14 +493,14 @@ impl RunGuard {
     /// The run as it is on disk now.
     pub async fn load(&self) -> Result<RunDetail, StoreError> {
         let (run_id, path) = (self.run_id, self.run_path());
-        blocking(move || read_run_file(run_id, &path)).await
+        self.store.io(move || read_run_file(run_id, &path)).await
     }
 
     /// Writes the run durably and updates the run list.
     pub async fn save(&self, detail: &RunDetail) -> Result<(), StoreError> {
         let bytes = to_pretty_json(detail, "run.json")?;
         let path = self.run_path();
-        blocking(move || write_durably(&path, &bytes)).await?;
+        self.store.io(move || write_durably(&path, &bytes)).await?;
         self.store.remember(detail);
         Ok(())
     }
@@ -486,7 +508,9 @@ impl RunGuard {
     /// The run's artifact list.
     pub async fn artifacts(&self) -> Result<Vec<ArtifactMetadata>, StoreError> {
         let dir = self.store.run_dir(self.run_id);
-        blocking(move || Ok(read_artifact_index(&dir)?.artifacts)).await
+        self.store
+            .io(move || Ok(read_artifact_index(&dir)?.artifacts))
+            .await
     }
 
     /// The run's own folder, for logs.
@@ -503,44 +527,45 @@ impl RunGuard {
         bytes: Vec<u8>,
     ) -> Result<ArtifactMetadata, StoreError> {
         let run_dir = self.store.run_dir(self.run_id);
-        blocking(move || {
-            let dir = run_dir.join(ARTIFACTS_DIR);
-            if !dir.is_dir() {
-                fs::create_dir_all(&dir).map_err(io_err("could not create", &dir))?;
-                sync_dir(&run_dir)?;
-            }
-            let filename = format!("{name}.{}", content_type.extension());
-            write_durably(&dir.join(&filename), &bytes)?;
-            let meta = ArtifactMetadata {
-                filename: Text::new(filename.clone()).map_err(|_| StoreError::Encode {
-                    what: "artifact filename".to_owned(),
-                    reason: "empty".to_owned(),
-                })?,
-                name,
-                content_type,
-                sha256: Some(hex::encode(Sha256::digest(&bytes))),
-                created_at: crate::store::now(),
-            };
-            let mut index = read_artifact_index(&run_dir)?;
-            let replaced = match index.artifacts.iter_mut().find(|a| a.name == meta.name) {
-                Some(slot) => Some(std::mem::replace(slot, meta.clone())),
-                None => {
-                    index.artifacts.push(meta.clone());
-                    None
+        self.store
+            .io(move || {
+                let dir = run_dir.join(ARTIFACTS_DIR);
+                if !dir.is_dir() {
+                    fs::create_dir_all(&dir).map_err(io_err("could not create", &dir))?;
+                    sync_dir(&run_dir)?;
                 }
-            };
-            write_durably(
-                &dir.join(INDEX_FILE),
-                &to_pretty_json(&index, "artifacts/index.json")?,
-            )?;
-            if let Some(old) = replaced {
-                if old.filename != meta.filename {
-                    let _ = fs::remove_file(dir.join(old.filename.as_str()));
+                let filename = format!("{name}.{}", content_type.extension());
+                write_durably(&dir.join(&filename), &bytes)?;
+                let meta = ArtifactMetadata {
+                    filename: Text::new(filename.clone()).map_err(|_| StoreError::Encode {
+                        what: "artifact filename".to_owned(),
+                        reason: "empty".to_owned(),
+                    })?,
+                    name,
+                    content_type,
+                    sha256: Some(hex::encode(Sha256::digest(&bytes))),
+                    created_at: crate::store::now(),
+                };
+                let mut index = read_artifact_index(&run_dir)?;
+                let replaced = match index.artifacts.iter_mut().find(|a| a.name == meta.name) {
+                    Some(slot) => Some(std::mem::replace(slot, meta.clone())),
+                    None => {
+                        index.artifacts.push(meta.clone());
+                        None
+                    }
+                };
+                write_durably(
+                    &dir.join(INDEX_FILE),
+                    &to_pretty_json(&index, "artifacts/index.json")?,
+                )?;
+                if let Some(old) = replaced {
+                    if old.filename != meta.filename {
+                        let _ = fs::remove_file(dir.join(old.filename.as_str()));
+                    }
                 }
-            }
-            Ok(meta)
-        })
-        .await
+                Ok(meta)
+            })
+            .await
     }
 }
 
