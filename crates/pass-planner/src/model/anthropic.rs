@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -282,9 +281,4 @@ fn error_body(bytes: &[u8]) -> (String, String) {
         .map(str::to_owned)
         .unwrap_or_else(|| String::from_utf8_lossy(bytes).chars().take(300).collect());
     (kind, message)
-}
-
-/// Whether a status is one the Messages API asks clients to retry.
-pub fn is_retryable(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 529)
 }

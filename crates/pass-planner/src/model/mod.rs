@@ -347,42 +347,42 @@ fn strictify(schema: &Value, defs: &Map<String, Value>, depth: usize) -> Value {
     Value::Object(out)
 }
 
-/// Builds a schema-shaped placeholder value: what a stand-in model answers when
-/// no test scripted otherwise. Strings become `fallback`, lists one element.
-pub fn example_for_schema(schema: &Value, fallback: &str) -> Value {
-    match schema.get("type").and_then(Value::as_str) {
-        Some("object") => {
-            let mut map = Map::new();
-            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-                for (k, v) in props {
-                    map.insert(k.clone(), example_for_schema(v, fallback));
-                }
-            }
-            Value::Object(map)
-        }
-        Some("array") => {
-            let item = schema.get("items").cloned().unwrap_or(Value::Null);
-            Value::Array(vec![example_for_schema(&item, fallback)])
-        }
-        Some("string") => schema
-            .get("enum")
-            .and_then(|e| e.get(0))
-            .cloned()
-            .unwrap_or_else(|| Value::String(fallback.to_owned())),
-        Some("boolean") => Value::Bool(false),
-        Some("integer") | Some("number") => Value::from(0),
-        _ => schema
-            .get("enum")
-            .and_then(|e| e.get(0))
-            .cloned()
-            .unwrap_or(Value::Null),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sections::ALL_SECTIONS;
+
+    /// Builds a schema-shaped placeholder value: what a stand-in model answers when
+    /// no test scripted otherwise. Strings become `fallback`, lists one element.
+    fn example_for_schema(schema: &Value, fallback: &str) -> Value {
+        match schema.get("type").and_then(Value::as_str) {
+            Some("object") => {
+                let mut map = Map::new();
+                if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                    for (k, v) in props {
+                        map.insert(k.clone(), example_for_schema(v, fallback));
+                    }
+                }
+                Value::Object(map)
+            }
+            Some("array") => {
+                let item = schema.get("items").cloned().unwrap_or(Value::Null);
+                Value::Array(vec![example_for_schema(&item, fallback)])
+            }
+            Some("string") => schema
+                .get("enum")
+                .and_then(|e| e.get(0))
+                .cloned()
+                .unwrap_or_else(|| Value::String(fallback.to_owned())),
+            Some("boolean") => Value::Bool(false),
+            Some("integer") | Some("number") => Value::from(0),
+            _ => schema
+                .get("enum")
+                .and_then(|e| e.get(0))
+                .cloned()
+                .unwrap_or(Value::Null),
+        }
+    }
 
     fn walk(value: &Value, path: &str, problems: &mut Vec<String>) {
         match value {

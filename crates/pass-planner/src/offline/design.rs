@@ -139,17 +139,13 @@ pub fn architecture(
     };
 
     // Technologies: the org's stack; under `prefer` a technology the PRD names wins.
-    let choose = |org_tech: &'static str, prd: Option<&'static str>, rule: &str| -> &'static str {
+    let choose = |org_tech: &'static str, prd: Option<&'static str>| -> &'static str {
         match prd {
-            Some(named) if named != org_tech && !strict => named,
-            Some(named) if named != org_tech => {
-                let _ = rule;
-                org_tech
-            }
+            Some(named) if !strict => named,
             _ => org_tech,
         }
     };
-    let api = choose(api_tech(org.stack.api), ex.named_tech.api, "stack.api");
+    let api = choose(api_tech(org.stack.api), ex.named_tech.api);
     if let Some(named) = ex.named_tech.api.filter(|n| *n != api_tech(org.stack.api)) {
         if strict {
             notes.push(format!(
@@ -166,7 +162,7 @@ pub fn architecture(
     let web_name;
     let has_web = s.web_ui && org.stack.web != WebFramework::None;
     if has_web {
-        let web = choose(web_tech(org.stack.web), ex.named_tech.web, "stack.web");
+        let web = choose(web_tech(org.stack.web), ex.named_tech.web);
         web_name = format!("Web app ({})", pretty(web));
         components.push(ComponentDraft {
             name: web_name.clone(),
@@ -235,11 +231,7 @@ pub fn architecture(
     let db = if db_is_file && !strict {
         "file"
     } else {
-        choose(
-            db_tech(org.stack.primary_db),
-            ex.named_tech.db,
-            "stack.primary_db",
-        )
+        choose(db_tech(org.stack.primary_db), ex.named_tech.db)
     };
     let db_name = if db == "file" {
         "Local file store (JSON)".to_owned()
@@ -418,15 +410,6 @@ pub fn architecture(
     if !s.cli || s.web_ui {
         api_surface.push("GET /health".to_owned());
     }
-    let data_stores: Vec<&ComponentDraft> = components
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.kind,
-                ComponentType::Db | ComponentType::ObjectStorage | ComponentType::Cache
-            )
-        })
-        .collect();
     if !unhosted.is_empty() {
         notes.push(format!(
             "The allowed cloud services ({}) do not include {}; those components are planned without a managed service, hosting to be agreed with the platform team.",
@@ -545,9 +528,8 @@ pub fn architecture(
         cons,
         risks,
         rationale,
-        components: components.clone(),
+        components,
     };
-    let _ = data_stores;
     (draft, notes)
 }
 

@@ -612,10 +612,11 @@ fn with_ids(doc: &Doc<'_>, placeholders: &mut usize) -> Vec<Candidate> {
         }
     };
     for line in &doc.lines {
-        let (candidate_text, is_heading) = match line.kind {
-            Kind::Heading(_) => (line.text, true),
-            Kind::Bullet | Kind::Numbered | Kind::Text | Kind::Check => (line.text, false),
-            Kind::TableRow => (line.text.trim_start_matches('|').trim(), false),
+        let candidate_text = match line.kind {
+            Kind::Heading(_) | Kind::Bullet | Kind::Numbered | Kind::Text | Kind::Check => {
+                line.text
+            }
+            Kind::TableRow => line.text.trim_start_matches('|').trim(),
             _ => {
                 if line.kind == Kind::Blank {
                     flush(&mut gwt, &mut out);
@@ -691,7 +692,6 @@ fn with_ids(doc: &Doc<'_>, placeholders: &mut usize) -> Vec<Candidate> {
         if block_level == Some(0) {
             continue;
         }
-        let _ = is_heading;
         if is_gwt(line.text) {
             gwt.push(plain(line.text));
             continue;
@@ -737,7 +737,7 @@ fn checklists_and_stories(
     let mut out: Vec<Candidate> = Vec::new();
     // A story block: heading "As a X" or a line "As a X, I want ...".
     let mut story: Option<(usize, String, Option<u8>, usize)> = None; // (candidate index, actor, heading level, indent)
-    for (i, line) in doc.lines.iter().enumerate() {
+    for line in &doc.lines {
         match line.kind {
             Kind::Heading(level) => {
                 let text = plain(line.text);
@@ -866,7 +866,6 @@ fn checklists_and_stories(
                         }
                     }
                 }
-                let _ = i;
             }
             _ => {}
         }
