@@ -55,9 +55,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
     let plan = plan(args.items);
     let mut changed_plan = plan.clone();
-    let step = (args.items / args.changed.max(1)).max(1);
-    for index in (0..args.items).step_by(step).take(args.changed) {
-        changed_plan[index]["body"] = json!(format!("Reworded body of item {index}."));
+    // Every other changed item has dependencies, whose relations are then re-read.
+    let step = (args.items / args.changed.max(1)).max(4);
+    for k in 0..args.changed {
+        let index = k * step + if k % 2 == 1 { 3 } else { 0 };
+        if let Some(item) = changed_plan.get_mut(index) {
+            item["body"] = json!(format!("Reworded body of item {index}."));
+        }
     }
 
     println!(
