@@ -178,6 +178,34 @@ pub fn summary_markdown(pack: &ArchitecturePack) -> String {
         md.push('\n');
     }
 
+    if !pack.workflows.is_empty() {
+        md.push_str("## Workflows\n\n");
+        for w in &pack.workflows {
+            md.push_str(&format!("**{}** ({}): ", w.name, w.id));
+            md.push_str(
+                &w.steps
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" → "),
+            );
+            md.push_str("\n\n");
+        }
+    }
+    if !pack.integrations.is_empty() {
+        md.push_str("## Integrations\n\n");
+        for i in &pack.integrations {
+            md.push_str(&format!(
+                "- **{}**: {} ({}, criticality {})\n",
+                i.name,
+                i.purpose,
+                snake(&i.direction),
+                snake(&i.criticality)
+            ));
+        }
+        md.push('\n');
+    }
+
     md.push_str("## Issue plan\n\n");
     let plan = &pack.implementation.github_issue_plan;
     if plan.is_empty() {

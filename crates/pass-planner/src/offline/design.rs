@@ -175,7 +175,13 @@ pub fn architecture(
     } else {
         web_name = String::new();
     }
-    let api_names: Vec<String> = if s.cli && !s.web_ui {
+    let cli_only = s.cli && !s.web_ui;
+    let api_names: Vec<String> = if cli_only && style == ArchitectureStyle::Microservices {
+        vec![
+            format!("CLI command layer ({})", language_name(org)),
+            format!("Core service ({})", pretty(api)),
+        ]
+    } else if cli_only {
         vec![format!("CLI command layer ({})", language_name(org))]
     } else if style == ArchitectureStyle::Microservices {
         let mut names = vec![format!("API gateway ({})", pretty(api))];
@@ -191,7 +197,7 @@ pub fn architecture(
         components.push(ComponentDraft {
             name: name.clone(),
             kind: ComponentType::Api,
-            technology: if s.cli && !s.web_ui {
+            technology: if cli_only && i == 0 {
                 language_tech(org).to_owned()
             } else {
                 api.to_owned()
@@ -270,8 +276,7 @@ pub fn architecture(
     let mut worker_name = None;
     if wants_worker {
         let queue_service = service_for(ComponentType::Queue, "");
-        let queue_ok = !strict || !queue_service.is_empty() || provider == CloudProvider::None;
-        if queue_ok {
+        {
             let queue = "Job queue".to_owned();
             let worker = format!("Worker ({})", language_name(org));
             components.push(ComponentDraft {

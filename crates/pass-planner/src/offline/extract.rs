@@ -1026,8 +1026,13 @@ fn workflows(doc: &Doc<'_>) -> Vec<WorkflowDraft> {
         "how it works",
         "scenario",
         "procedure",
+        "lifecycle",
+        "life cycle",
+        "column",
+        "status",
+        "stages",
     ];
-    const NOT_FLOW_WORDS: &[&str] = &["roadmap", "milestone", "phase", "column", "feature", "mvp"];
+    const NOT_FLOW_WORDS: &[&str] = &["roadmap", "milestone", "phase", "feature", "mvp"];
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     let mut current: Option<(Option<usize>, Rc<Vec<String>>, usize)> = None;
     use std::rc::Rc;

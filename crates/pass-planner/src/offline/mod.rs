@@ -7,7 +7,7 @@ mod design;
 mod document;
 mod extract;
 
-pub use design::{api_tech, cloud_service, db_tech};
+pub use design::{api_tech, cloud_service, db_tech, web_tech};
 pub use extract::{has_word, leading_id};
 
 use pass_contracts::OrgConstraints;
@@ -98,20 +98,66 @@ pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
         gap("What are the acceptance criteria for the requirements?");
     }
 
-    let clarifications = ClarificationsDraft {
-        clarifications: open_questions
-            .iter()
-            .take(8)
-            .enumerate()
-            .map(|(i, q)| ClarificationDraft {
-                id: format!("CQ-{}", i + 1),
-                question: q.clone(),
-                answer: default_answer(q),
-                default_used: true,
-                why_it_matters: why_it_matters(q),
-            })
-            .collect(),
-    };
+    // Where the PRD names a technology the org's stack does not, ask, and say what the plan did.
+    let strict = org.strictness == pass_contracts::org::Strictness::Strict;
+    let mut conflicts: Vec<(String, String)> = Vec::new();
+    for (key, named, org_tech) in [
+        ("stack.api", ex.named_tech.api, api_tech(org.stack.api)),
+        (
+            "stack.web",
+            ex.named_tech.web,
+            design::web_tech(org.stack.web),
+        ),
+        (
+            "stack.primary_db",
+            ex.named_tech.db,
+            db_tech(org.stack.primary_db),
+        ),
+    ] {
+        let Some(named) = named.filter(|n| *n != org_tech) else {
+            continue;
+        };
+        let question = format!(
+            "The PRD names {named}, but the org's {key} is {org_tech}: which should the plan use?"
+        );
+        let answer = if strict {
+            format!("{org_tech}: the org constraints are strict.")
+        } else {
+            format!(
+                "{named}, as the PRD asks; recorded as a deviation from the org constraints (strictness: prefer)."
+            )
+        };
+        open_questions.push(question.clone());
+        conflicts.push((question, answer));
+    }
+
+    let mut clarifications: Vec<ClarificationDraft> = conflicts
+        .into_iter()
+        .map(|(question, answer)| ClarificationDraft {
+            id: String::new(),
+            question,
+            answer,
+            default_used: true,
+            why_it_matters: "Every issue that touches this layer builds on the choice.".to_owned(),
+        })
+        .collect();
+    for q in &open_questions {
+        if clarifications.iter().any(|c| &c.question == q) {
+            continue;
+        }
+        clarifications.push(ClarificationDraft {
+            id: String::new(),
+            question: q.clone(),
+            answer: default_answer(q),
+            default_used: true,
+            why_it_matters: why_it_matters(q),
+        });
+    }
+    clarifications.truncate(8);
+    for (i, c) in clarifications.iter_mut().enumerate() {
+        c.id = format!("CQ-{}", i + 1);
+    }
+    let clarifications = ClarificationsDraft { clarifications };
 
     let core = CoreDraft {
         title: ex.title.clone().unwrap_or_default(),

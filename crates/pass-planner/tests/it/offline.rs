@@ -491,3 +491,71 @@ async fn the_diagram_renders_any_component_name_and_only_named_flows() {
         "a database is a cylinder: {diagram}"
     );
 }
+
+#[tokio::test]
+async fn the_offline_architect_satisfies_every_strict_preference() {
+    for name in [
+        "clinic-booking-ids.md",
+        "tm-start.txt",
+        "kanban-ui.txt",
+        "todo-tiny.txt",
+    ] {
+        for preference in ["monolith", "api_worker", "microservices", "no_preference"] {
+            let org = format!(
+                "strictness: strict\narchitecture_preference: {preference}\ncloud:\n  allowed_services: [rds]\nstack:\n  web: react\n  primary_db: mysql\n"
+            );
+            let pack = plan(&prd(name), Some(&org), Uuid::new_v4(), &offline(), None)
+                .await
+                .unwrap_or_else(|e| panic!("{name} / {preference}: {e}"))
+                .pack;
+            let apis = pack
+                .architecture
+                .components
+                .iter()
+                .filter(|c| c.kind == ComponentType::Api)
+                .count();
+            let workers = pack
+                .architecture
+                .components
+                .iter()
+                .filter(|c| c.kind == ComponentType::Worker)
+                .count();
+            match preference {
+                "monolith" => assert!(apis == 1 && workers == 0, "{name} {preference}"),
+                "api_worker" => assert!(apis >= 1 && workers >= 1, "{name} {preference}"),
+                "microservices" => assert!(apis >= 2, "{name} {preference}"),
+                _ => {}
+            }
+            assert!(
+                !pack.assumptions.iter().any(|a| a.contains("Deviation")),
+                "{name} {preference}: {:?}",
+                pack.assumptions
+            );
+            for store in &pack.architecture.data_stores {
+                assert!(
+                    !store.contains(" on ") || store.ends_with(" on rds"),
+                    "{name} {preference}: {store}"
+                );
+                assert!(!store.contains("postgres"), "{name} {preference}: {store}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn kanban_reads_its_column_lifecycle_and_asks_about_the_stack_conflict() {
+    let pack = pack_of(&prd("kanban-ui.txt"), None).await;
+    let columns = pack
+        .workflows
+        .iter()
+        .find(|w| w.name.as_str() == "Column Structure")
+        .unwrap_or_else(|| panic!("{:?}", pack.workflows));
+    assert_eq!(columns.steps.len(), 5);
+    assert!(columns.steps[0].starts_with("Backlog"));
+    let conflict = pack
+        .clarifications
+        .iter()
+        .find(|c| c.question.contains("express") && c.question.contains("stack.api"))
+        .unwrap_or_else(|| panic!("{:?}", pack.clarifications));
+    assert!(conflict.answer.contains("strictness: prefer"));
+}
