@@ -218,14 +218,15 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
             issue_number: issue.map(|i| i.number).or(planned.issue_number),
             issue_url: issue.map(|i| i.url.clone()),
             state: issue.map(|i| i.state).or(planned.state),
-            labels: if in_plan {
-                self.items[index]
+            // What the issue carries (people's labels included), else what the plan asks.
+            labels: match issue {
+                Some(issue) => issue.labels.clone(),
+                None if in_plan => self.items[index]
                     .labels
                     .iter()
                     .map(|l| l.to_string())
-                    .collect()
-            } else {
-                issue.map(|i| i.labels.clone()).unwrap_or_default()
+                    .collect(),
+                None => Vec::new(),
             },
             error: None,
             in_plan,
