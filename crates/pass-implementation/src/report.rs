@@ -243,3 +243,100 @@ impl SyncReport {
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\r', '\n'], " ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, status: Option<SyncStatus>, action: Action) -> ItemReport {
+        ItemReport {
+            plan_item_id: id.to_owned(),
+            title: format!("Title | {id}"),
+            action,
+            reason: "because".to_owned(),
+            changes: Vec::new(),
+            status,
+            issue_number: Some(4),
+            issue_url: Some(Url::parse("https://github.com/o/r/issues/4").unwrap()),
+            state: Some(GithubState::Open),
+            labels: vec!["pass".to_owned(), " ".to_owned()],
+            error: None,
+            in_plan: true,
+            duplicate: false,
+        }
+    }
+
+    fn report(items: Vec<ItemReport>, dry_run: bool) -> SyncReport {
+        let mut report = SyncReport {
+            run_id: Uuid::nil(),
+            target: "github:o/r".to_owned(),
+            dry_run,
+            items,
+            counts: SyncCounts::default(),
+            requests: RequestCounts {
+                reads: 2,
+                writes: 1,
+            },
+            notices: Vec::new(),
+            stopped: None,
+        };
+        report.tally();
+        report
+    }
+
+    #[test]
+    fn counts_tally_outcomes_and_a_dry_run_counts_intentions() {
+        let mut failed = item("c", Some(SyncStatus::Failed), Action::Update);
+        failed.error = Some("422 | bad\nbody".to_owned());
+        let done = report(
+            vec![
+                item("a", Some(SyncStatus::Created), Action::Create),
+                item("b", Some(SyncStatus::Updated), Action::Close),
+                failed,
+            ],
+            false,
+        );
+        assert_eq!(
+            done.counts,
+            SyncCounts {
+                created: 1,
+                updated: 0,
+                unchanged: 0,
+                closed: 1,
+                failed: 1
+            }
+        );
+        assert!(done.has_failures());
+        let planned = report(
+            vec![
+                item("a", None, Action::Create),
+                item("b", None, Action::Skip),
+            ],
+            true,
+        );
+        assert_eq!((planned.counts.created, planned.counts.failed), (1, 1));
+        assert!(planned.text().starts_with("create    planned"));
+    }
+
+    #[test]
+    fn the_summary_table_escapes_cells_and_the_state_skips_blank_labels() {
+        let mut failed = item("c", Some(SyncStatus::Failed), Action::Update);
+        failed.error = Some("422 | bad\nbody".to_owned());
+        let done = report(vec![failed], false);
+        let table = done.summary_markdown();
+        assert!(
+            table.contains(
+                "| c | Title \\| c | failed | [#4](https://github.com/o/r/issues/4) | open | 422 \\| bad body |"
+            ),
+            "{table}"
+        );
+        assert!(table.contains("Requests: 2 reads, 1 writes."));
+        let state = done.implementation_state(Timestamp::now());
+        assert_eq!(state.issues[0].labels.len(), 1);
+        assert_eq!(
+            state.issues[0].last_error.as_ref().map(|e| e.as_str()),
+            Some("422 | bad\nbody")
+        );
+        assert_eq!(state.issues[0].sync_status, SyncStatus::Failed);
+    }
+}

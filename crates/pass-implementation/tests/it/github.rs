@@ -460,7 +460,7 @@ async fn a_crash_between_two_creates_then_a_rerun_leaves_no_duplicate() {
         .after(1),
     );
     let crashed = tokio::time::timeout(
-        Duration::from_millis(500),
+        Duration::from_secs(3),
         sync_pack(
             &pack(items(5)),
             run_id(),
