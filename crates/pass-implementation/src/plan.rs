@@ -226,6 +226,9 @@ pub struct PlannedItem {
     pub issue_number: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<GithubState>,
+    /// A second issue carrying the same marker (left by a crash), to be closed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
 }
 
 /// Plan items in an order where every item comes after the items it depends
@@ -295,6 +298,7 @@ pub fn plan_sync(
                 changes: Vec::new(),
                 issue_number: None,
                 state: None,
+                duplicate: false,
             },
             Some((issue, marked)) => {
                 let changes = diff(&want, issue, &managed);
@@ -324,6 +328,7 @@ pub fn plan_sync(
                     changes,
                     issue_number: Some(issue.number),
                     state: Some(issue.state),
+                    duplicate: false,
                 }
             }
         };
@@ -351,6 +356,7 @@ pub fn plan_sync(
             changes: Vec::new(),
             issue_number: Some(issue.number),
             state: Some(issue.state),
+            duplicate: false,
         });
     }
     for (issue, id) in &adopted.duplicates {
@@ -363,6 +369,7 @@ pub fn plan_sync(
                 changes: Vec::new(),
                 issue_number: Some(issue.number),
                 state: Some(issue.state),
+                duplicate: true,
             });
         }
     }

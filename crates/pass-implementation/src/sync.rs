@@ -11,10 +11,9 @@ use pass_contracts::runs::{GithubState, SyncStatus};
 use uuid::Uuid;
 
 use crate::error::{SyncError, TrackerError};
-use crate::plan::Desired;
 use crate::plan::{
-    Action, Change, PlannedItem, adopt, dependency_order, desired, diff, managed_labels, plan_sync,
-    target_labels,
+    Action, Change, Desired, PlannedItem, adopt, dependency_order, desired, diff, managed_labels,
+    plan_sync, target_labels,
 };
 use crate::report::{ItemReport, SyncReport};
 use crate::tracker::{IssueEdit, IssueTracker, NewIssue, TrackedIssue};
@@ -122,8 +121,8 @@ fn planned_report(
             (None, None) => Vec::new(),
         },
         error: None,
-        in_plan: item.is_some(),
-        duplicate: planned.reason.starts_with("duplicate"),
+        in_plan: item.is_some() && !planned.duplicate,
+        duplicate: planned.duplicate,
     }
 }
 
@@ -207,7 +206,7 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
 
     fn report(&self, index: usize, status: SyncStatus, issue: Option<&TrackedIssue>) -> ItemReport {
         let planned = &self.plan[index];
-        let in_plan = index < self.items.len();
+        let in_plan = index < self.items.len() && !planned.duplicate;
         ItemReport {
             plan_item_id: planned.plan_item_id.clone(),
             title: planned.title.clone(),
@@ -230,7 +229,7 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
             },
             error: None,
             in_plan,
-            duplicate: planned.reason.starts_with("duplicate"),
+            duplicate: planned.duplicate,
         }
     }
 
@@ -484,7 +483,7 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
                 self.reports[index] = Some(report);
                 continue;
             }
-            let comment = if planned.reason.starts_with("duplicate") {
+            let comment = if planned.duplicate {
                 let keep = self
                     .current
                     .get(&planned.plan_item_id)
