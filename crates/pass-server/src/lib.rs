@@ -182,13 +182,15 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
 /// Runs the server until SIGINT or SIGTERM, then shuts down gracefully.
 pub async fn serve(config: ServerConfig) -> Result<(), ServerError> {
     let server = start(config).await?;
-    wait_for_signal().await?;
+    shutdown_signal().await?;
     tracing::info!("shutdown signal received; finishing in-flight requests");
     server.shutdown().await
 }
 
+/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere): what `serve` waits for,
+/// public so embedders that use [`start`] stop on the same signals.
 #[cfg(unix)]
-async fn wait_for_signal() -> Result<(), ServerError> {
+pub async fn shutdown_signal() -> Result<(), ServerError> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).map_err(ServerError::Signal)?;
     tokio::select! {
@@ -197,8 +199,9 @@ async fn wait_for_signal() -> Result<(), ServerError> {
     }
 }
 
+/// Resolves on Ctrl-C.
 #[cfg(not(unix))]
-async fn wait_for_signal() -> Result<(), ServerError> {
+pub async fn shutdown_signal() -> Result<(), ServerError> {
     tokio::signal::ctrl_c().await.map_err(ServerError::Signal)
 }
 

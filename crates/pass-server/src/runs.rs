@@ -91,7 +91,7 @@ pub async fn get_run(
 ) -> Result<Json<RunWithArtifacts>, ApiError> {
     let Path(raw) = path?;
     let run_id = parse_run_id(&raw)?;
-    let (run, artifacts) = state.store.get_run(run_id).await?;
+    let (run, artifacts) = state.store.get_run(run_id)?;
     Ok(Json(RunWithArtifacts { run, artifacts }))
 }
 

@@ -5,7 +5,9 @@
 
 use std::io::Write;
 
-use pass_server::{LogFormat, ServerConfig, env_lookup_with_dotenv, init_tracing, start};
+use pass_server::{
+    LogFormat, ServerConfig, env_lookup_with_dotenv, init_tracing, shutdown_signal, start,
+};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,8 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = start(config).await?;
     println!("listening on {}", server.local_addr);
     std::io::stdout().flush()?;
-    let stop = tokio::signal::ctrl_c();
-    stop.await?;
+    shutdown_signal().await?;
     server.shutdown().await?;
     Ok(())
 }

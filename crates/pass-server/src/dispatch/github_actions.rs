@@ -236,7 +236,7 @@ impl GithubActionsBackend {
         let interval = self.config.watchdog_interval.max(Duration::from_millis(10));
         loop {
             tokio::time::sleep(interval).await;
-            match store.get_run(run_id).await {
+            match store.get_run(run_id) {
                 Ok((detail, _)) => {
                     let open = detail
                         .execution

@@ -173,3 +173,88 @@ async fn acknowledged_writes_survive_kill_9() {
     child.start_kill().unwrap();
     child.wait().await.unwrap();
 }
+
+#[tokio::test]
+async fn sigterm_shuts_down_gracefully_and_writes_the_index() {
+    let root = TempDir::new("sigterm");
+    let runs_dir = root.path().join("runs");
+    std::fs::create_dir_all(&runs_dir).unwrap();
+    // A flush interval no test waits for: only the shutdown writes the index.
+    std::fs::write(root.path().join(".env"), "PASS_INDEX_FLUSH_MS=600000\n").unwrap();
+    let (mut child, base) = spawn_server(&runs_dir).await;
+    let client = PassClient::new(&base, Some(SecretString::from(TOKEN.to_owned()))).unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(client.create_run(&run_input(None)).await.unwrap().run_id);
+    }
+    let index: pass_contracts::RunsIndex =
+        serde_json::from_str(&std::fs::read_to_string(runs_dir.join("index.json")).unwrap())
+            .unwrap();
+    assert!(
+        index.runs.is_empty(),
+        "the index is written lazily, not per request"
+    );
+
+    let status = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().unwrap().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "{exit}");
+    let index: pass_contracts::RunsIndex =
+        serde_json::from_str(&std::fs::read_to_string(runs_dir.join("index.json")).unwrap())
+            .unwrap();
+    let mut listed: Vec<_> = index.runs.iter().map(|r| r.run_id).collect();
+    listed.sort();
+    ids.sort();
+    assert_eq!(listed, ids);
+}
+
+#[tokio::test]
+async fn a_request_in_flight_at_sigterm_is_finished() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let root = TempDir::new("inflight");
+    let runs_dir = root.path().join("runs");
+    let (mut child, base) = spawn_server(&runs_dir).await;
+    let addr = base.strip_prefix("http://").unwrap().to_owned();
+    let body = serde_json::json!({"prd_text": "Build a todo app"}).to_string();
+    let (head, tail) = body.split_at(10);
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "POST /runs HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{head}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let status = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().unwrap().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stream.write_all(tail.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let exit = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "{exit}");
+    // The run it created is on disk and in the index written at shutdown.
+    let index: pass_contracts::RunsIndex =
+        serde_json::from_str(&std::fs::read_to_string(runs_dir.join("index.json")).unwrap())
+            .unwrap();
+    assert_eq!(index.runs.len(), 1);
+}
