@@ -188,6 +188,19 @@ pub fn adopt(run_id: Uuid, issues: &[TrackedIssue]) -> Adopted {
     adopted
 }
 
+/// `title, labels differ`: the reason given for an update.
+pub fn describe_changes(changes: &[Change]) -> String {
+    let names: Vec<&str> = changes
+        .iter()
+        .map(|c| match c {
+            Change::Title => "title",
+            Change::Body => "body",
+            Change::Labels => "labels",
+        })
+        .collect();
+    format!("{} differ", names.join(", "))
+}
+
 /// What the sync will do with one plan item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -310,15 +323,7 @@ pub fn plan_sync(
                         "edited since last sync; not overwritten (use --force)".to_owned(),
                     )
                 } else {
-                    let names: Vec<&str> = changes
-                        .iter()
-                        .map(|c| match c {
-                            Change::Title => "title",
-                            Change::Body => "body",
-                            Change::Labels => "labels",
-                        })
-                        .collect();
-                    (Action::Update, format!("{} differ", names.join(", ")))
+                    (Action::Update, describe_changes(&changes))
                 };
                 PlannedItem {
                     plan_item_id: item.id.to_string(),

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::error::{SyncError, TrackerError};
 use crate::plan::{
-    Action, Change, Desired, PlannedItem, adopt, dependency_order, desired, diff, managed_labels,
-    plan_sync, target_labels,
+    Action, Change, Desired, PlannedItem, adopt, dependency_order, describe_changes, desired, diff,
+    managed_labels, plan_sync, target_labels,
 };
 use crate::report::{ItemReport, SyncReport};
 use crate::tracker::{IssueEdit, IssueTracker, NewIssue, TrackedIssue};
@@ -349,6 +349,7 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
         if changes.is_empty() {
             let mut report = self.report(index, SyncStatus::Unchanged, Some(&issue));
             report.action = Action::Unchanged;
+            report.reason = "title, body and labels match".to_owned();
             report.changes.clear();
             if wrote_relations {
                 report.status = Some(SyncStatus::Updated);
@@ -371,6 +372,7 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
                 }
                 let mut report = self.report(index, SyncStatus::Updated, Some(&updated));
                 report.action = Action::Update;
+                report.reason = describe_changes(&changes);
                 report.changes = changes;
                 self.current
                     .insert(self.items[index].id.to_string(), updated);
