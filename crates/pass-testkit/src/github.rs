@@ -47,8 +47,9 @@ impl RecordedRequest {
 /// What an injected fault answers instead of (or on top of) the real handling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultKind {
-    /// 403 with `retry-after` and GitHub's documented secondary-limit message.
-    SecondaryRateLimit { retry_after_secs: u64 },
+    /// 403 with GitHub's documented secondary-limit message, and `retry-after`
+    /// when given (GitHub sometimes omits it; clients should then wait a minute).
+    SecondaryRateLimit { retry_after_secs: Option<u64> },
     /// 429 with `retry-after`.
     TooManyRequests { retry_after_secs: u64 },
     /// 502 Bad Gateway, without touching any state.
@@ -401,7 +402,9 @@ async fn handle(
                 (
                     status,
                     value,
-                    vec![("retry-after", retry_after_secs.to_string())],
+                    retry_after_secs
+                        .map(|secs| vec![("retry-after", secs.to_string())])
+                        .unwrap_or_default(),
                 )
             }
             Some(FaultKind::TooManyRequests { retry_after_secs }) => {

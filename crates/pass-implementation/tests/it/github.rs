@@ -382,7 +382,7 @@ async fn a_secondary_rate_limit_is_waited_out_and_retried() {
             Method::POST,
             "/repos/acme/shop/issues",
             FaultKind::SecondaryRateLimit {
-                retry_after_secs: 1,
+                retry_after_secs: Some(1),
             },
         )
         .after(1),
@@ -822,4 +822,30 @@ async fn swapping_a_dependency_keeps_the_count_but_still_moves_the_relation() {
     );
     let methods: Vec<String> = stand_in.writes().iter().map(|w| w.method.clone()).collect();
     assert_eq!(methods, vec!["POST", "DELETE", "PATCH"]);
+}
+
+#[tokio::test]
+async fn a_secondary_rate_limit_without_retry_after_backs_off_by_the_policy() {
+    let stand_in = stand_in().await;
+    stand_in.push_fault(Fault {
+        method: Some(Method::POST),
+        path_contains: "/repos/acme/shop/issues".to_owned(),
+        skip: 0,
+        times: 2,
+        kind: FaultKind::SecondaryRateLimit {
+            retry_after_secs: None,
+        },
+    });
+    let started = Instant::now();
+    let report = sync(&stand_in, items(1)).await;
+    // The test policy waits 50 ms, then 100 ms.
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert_eq!(report.counts.created, 1);
+    let statuses: Vec<u16> = stand_in
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/repos/acme/shop/issues")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, vec![403, 403, 201]);
 }
