@@ -241,6 +241,25 @@ fn read_repository(
             }
             return Ok(Some((owner, repo)));
         }
+        // A half-set split pair is a mistake worth naming rather than
+        // silently falling back to the shared repository.
+        if full == "GITHUB_ISSUES_REPOSITORY" {
+            match (get(owner_name), get(repo_name)) {
+                (Some(value), None) | (None, Some(value)) => {
+                    let (set, missing) = if get(owner_name).is_some() {
+                        (owner_name, repo_name)
+                    } else {
+                        (repo_name, owner_name)
+                    };
+                    return Err(ConfigError::BadValue {
+                        name: set,
+                        value,
+                        reason: format!("{missing} must be set with it"),
+                    });
+                }
+                _ => {}
+            }
+        }
     }
     Ok(None)
 }
@@ -394,6 +413,15 @@ mod tests {
         let err = config(&[("PASS_GITHUB_WRITE_INTERVAL_MS", "soon")]).unwrap_err();
         assert!(
             err.to_string().contains("PASS_GITHUB_WRITE_INTERVAL_MS"),
+            "{err}"
+        );
+        let err = config(&[
+            ("GITHUB_ISSUES_OWNER", "acme"),
+            ("GITHUB_REPOSITORY", "o/r"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("GITHUB_ISSUES_REPO must be set"),
             "{err}"
         );
         let err = config(&[("GITHUB_REPOSITORY", "../etc")]).unwrap_err();
