@@ -82,6 +82,23 @@ pub fn extract(source: &str) -> Extracted {
     out.requirements = requirements.into_iter().take(MAX_REQUIREMENTS).collect();
     out.summary = summary(&doc, &out.requirements);
     out.actors = actors(&doc);
+    // Stories in tables name their actors only in the composed requirement text.
+    for r in &out.requirements {
+        let Some(rest) = r
+            .text
+            .strip_prefix("As a ")
+            .or_else(|| r.text.strip_prefix("As an "))
+        else {
+            continue;
+        };
+        let actor = sentence_case(rest.split(',').next().unwrap_or("").trim());
+        if !actor.is_empty()
+            && actor.split_whitespace().count() <= 5
+            && !out.actors.iter().any(|a| a.eq_ignore_ascii_case(&actor))
+        {
+            out.actors.push(actor);
+        }
+    }
     out.workflows = workflows(&doc);
     let (entities, inferred) = entities(&doc, &out.requirements);
     out.entities = entities;
@@ -477,7 +494,11 @@ fn actors(doc: &Doc<'_>) -> Vec<String> {
             push(&rest[..end], &mut found);
         }
         if line.is_item() {
-            let context = line.path.join(" ").to_lowercase();
+            let context = line
+                .path
+                .last()
+                .map(|h| h.to_lowercase())
+                .unwrap_or_default();
             let role_section = [
                 "persona",
                 "actor",
@@ -489,7 +510,7 @@ fn actors(doc: &Doc<'_>) -> Vec<String> {
                 "users",
             ]
             .iter()
-            .any(|k| context.ends_with(k) || context.contains(&format!("{k} ")));
+            .any(|k| context.contains(k));
             if role_section && !context.contains("stor") && !context.contains("experience") {
                 let name = text
                     .split([':', '—', '–', '('])
@@ -611,7 +632,7 @@ fn with_ids(doc: &Doc<'_>, placeholders: &mut usize) -> Vec<Candidate> {
             gwt.clear();
         }
     };
-    for line in &doc.lines {
+    for (index, line) in doc.lines.iter().enumerate() {
         let candidate_text = match line.kind {
             Kind::Heading(_) | Kind::Bullet | Kind::Numbered | Kind::Text | Kind::Check => {
                 line.text
@@ -626,26 +647,16 @@ fn with_ids(doc: &Doc<'_>, placeholders: &mut usize) -> Vec<Candidate> {
         };
         if let Some((id, rest)) = leading_id(candidate_text) {
             flush(&mut gwt, &mut out);
-            let (text, priority_cell) = if line.kind == Kind::TableRow {
-                let cells: Vec<&str> = line
-                    .text
-                    .trim_matches('|')
-                    .split('|')
-                    .map(str::trim)
-                    .collect();
-                let text = cells
-                    .iter()
-                    .skip(1)
-                    .max_by_key(|c| c.len())
-                    .copied()
-                    .unwrap_or("");
+            let (text, hint, priority_cell) = if line.kind == Kind::TableRow {
+                let cells = table_cells(line.text);
+                let (text, hint) = table_requirement(&cells, table_header(doc, index).as_deref());
                 let priority = cells
                     .iter()
                     .skip(1)
                     .find_map(|c| moscow(c).and_then(Result::ok));
-                (text.to_owned(), priority)
+                (text, hint, priority)
             } else {
-                (rest.to_owned(), None)
+                (rest.to_owned(), hint_of(line, line.text.trim()), None)
             };
             if text.is_empty() || is_placeholder(&text) {
                 *placeholders += 1;
@@ -655,11 +666,6 @@ fn with_ids(doc: &Doc<'_>, placeholders: &mut usize) -> Vec<Candidate> {
                 .or_else(|| word_priority(&text))
                 .or_else(|| path_priority(line, doc).and_then(Result::ok))
                 .unwrap_or_default();
-            let hint = if line.kind == Kind::TableRow {
-                text.clone()
-            } else {
-                hint_of(line, line.text.trim())
-            };
             block_level = match line.kind {
                 Kind::Heading(level) => Some(level),
                 _ => None,
@@ -716,6 +722,77 @@ fn with_ids(doc: &Doc<'_>, placeholders: &mut usize) -> Vec<Candidate> {
     }
     flush(&mut gwt, &mut out);
     out
+}
+
+fn table_cells(row: &str) -> Vec<&str> {
+    row.trim()
+        .trim_matches('|')
+        .split('|')
+        .map(str::trim)
+        .collect()
+}
+
+/// The header row of the table `index` is in, when `index` is not the header itself.
+fn table_header(doc: &Doc<'_>, index: usize) -> Option<Vec<String>> {
+    let mut first = index;
+    while first > 0
+        && matches!(doc.lines[first - 1].kind, Kind::TableRow | Kind::Code)
+        && doc.lines[first - 1].text.starts_with('|')
+    {
+        first -= 1;
+    }
+    (first < index).then(|| {
+        table_cells(doc.lines[first].text)
+            .into_iter()
+            .map(|c| plain(c).to_lowercase())
+            .collect()
+    })
+}
+
+/// A requirement's text and verbatim hint from a table row: a story
+/// ("As a … I want … so that …") when the columns say so, else the
+/// requirement/description column, else the longest cell.
+fn table_requirement(cells: &[&str], header: Option<&[String]>) -> (String, String) {
+    let column = |names: &[&str]| {
+        header.and_then(|h| {
+            h.iter()
+                .position(|c| names.iter().any(|n| c.contains(n)))
+                .and_then(|i| cells.get(i))
+                .map(|c| c.trim())
+                .filter(|c| !c.is_empty())
+        })
+    };
+    if let (Some(role), Some(want)) = (column(&["as a"]), column(&["i want", "want"])) {
+        let mut text = format!(
+            "{} {role}, I want {}",
+            article(role),
+            want.trim_start_matches("I want").trim()
+        );
+        if let Some(goal) = column(&["so that", "benefit"]) {
+            text.push_str(&format!(
+                ", so that {}",
+                goal.trim_start_matches("so that").trim()
+            ));
+        }
+        return (text, want.to_owned());
+    }
+    if let Some(cell) = column(&[
+        "requirement",
+        "description",
+        "story",
+        "text",
+        "title",
+        "feature",
+    ]) {
+        return (cell.to_owned(), cell.to_owned());
+    }
+    let longest = cells
+        .iter()
+        .skip(1)
+        .max_by_key(|c| c.len())
+        .copied()
+        .unwrap_or("");
+    (longest.to_owned(), longest.to_owned())
 }
 
 /// `Priority: Should` style lines.

@@ -559,3 +559,50 @@ async fn kanban_reads_its_column_lifecycle_and_asks_about_the_stack_conflict() {
         .unwrap_or_else(|| panic!("{:?}", pack.clarifications));
     assert!(conflict.answer.contains("strictness: prefer"));
 }
+
+#[tokio::test]
+async fn story_tables_p_levels_and_heading_requirements() {
+    let pack = pack_of(&prd("team-retro-stories.md"), None).await;
+    let ids: Vec<&str> = pack.requirements.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["US-1", "US-2", "US-3", "REQ-10", "REQ-11"],
+        "{:?}",
+        pack.requirements
+    );
+    assert_eq!(requirement(&pack, "US-1").priority, Priority::Must);
+    assert_eq!(requirement(&pack, "US-2").priority, Priority::Should);
+    assert_eq!(requirement(&pack, "US-3").priority, Priority::Could);
+    assert!(requirement(&pack, "US-2").text.contains("vote on notes"));
+    let expiry = requirement(&pack, "REQ-10");
+    assert_eq!(expiry.text.as_str(), "Boards expire");
+    assert_eq!(
+        expiry.acceptance_criteria.len(),
+        2,
+        "{:?}",
+        expiry.acceptance_criteria
+    );
+    let slack = requirement(&pack, "REQ-11");
+    assert_eq!(slack.priority, Priority::Should);
+    assert_eq!(
+        slack.acceptance_criteria[0].as_str(),
+        "Given a finished retrospective, When the facilitator closes the board, Then the top five action items are posted to the team's Slack channel"
+    );
+    assert!(
+        pack.actors.iter().any(|a| a == "Facilitator"),
+        "{:?}",
+        pack.actors
+    );
+    assert!(
+        pack.actors.iter().any(|a| a == "Team member"),
+        "{:?}",
+        pack.actors
+    );
+    assert!(pack.integrations.iter().any(|i| i.name == "Slack"));
+    assert_eq!(pack.prd.title.as_deref(), Some("RetroBoard"));
+    assert!(
+        pack.prd
+            .summary
+            .starts_with("RetroBoard helps remote teams")
+    );
+}
