@@ -241,7 +241,22 @@ async fn run_section(
             previous: previous.clone(),
             max_tokens: base_budget,
         };
-        let reply = generate_once(shared, &mut request, &mut usage).await?;
+        let reply = match generate_once(shared, &mut request, &mut usage).await {
+            Ok(reply) => reply,
+            // An unreadable answer is repaired like an invalid one while attempts remain.
+            Err(PlannerError::Model {
+                source: ModelError::BadReply { reason, .. },
+                ..
+            }) if attempt < shared.config.max_attempts => {
+                tracing::warn!(%section, attempt, %reason, "unreadable answer; asking again");
+                repair_notes = vec![format!(
+                    "your previous answer could not be read ({reason}); answer with the tool call / JSON object only"
+                )];
+                previous = None;
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         let value = normalise(reply);
         let (problems, notes) = all_problems(shared, section, &value, &ctx);
         if problems.is_empty() {

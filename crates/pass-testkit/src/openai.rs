@@ -38,6 +38,8 @@ pub enum Behaviour {
     },
     /// Answer with exactly this JSON as the message content.
     Content(Value),
+    /// Answer with this text as the message content, JSON or not.
+    RawContent(String),
     /// `finish_reason: "length"`.
     Length,
     Respond,
@@ -282,6 +284,7 @@ async fn completions(State(shared): State<Shared>, headers: HeaderMap, body: Byt
             return error(status, &kind, code.as_deref(), &message, retry_after);
         }
         Behaviour::Content(value) => (value.to_string(), "stop"),
+        Behaviour::RawContent(text) => (text, "stop"),
         Behaviour::Length => ("{\"partial\": ".to_owned(), "length"),
         Behaviour::Respond => (responder(&name, &schema, &parsed).to_string(), "stop"),
     };

@@ -108,3 +108,38 @@ async fn a_wrong_key_names_the_variable_and_a_local_server_needs_none() {
     );
     assert_eq!(planned.pack.requirements.len(), 3);
 }
+
+#[tokio::test]
+async fn an_unreadable_answer_is_asked_again() {
+    let text = prd("todo-tiny.txt");
+    let server = stand_in(&text, None).await;
+    server.push_for(
+        "emit_core",
+        Behaviour::RawContent("Sure! Here is the core section: {".to_owned()),
+    );
+    let base = server.base_url();
+    let planned = plan(
+        &text,
+        None,
+        Uuid::new_v4(),
+        &config(&[
+            ("PASS_LLM_PROVIDER", "openai"),
+            ("OPENAI_BASE_URL", base.as_str()),
+        ]),
+        None,
+    )
+    .await
+    .unwrap();
+    let core: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.schema_name.as_deref() == Some("emit_core"))
+        .collect();
+    assert_eq!(core.len(), 2);
+    let retry = core[1].body["messages"][2]["content"].as_str().unwrap();
+    assert!(
+        retry.contains("could not be read (choices[0].message.content is not JSON"),
+        "{retry}"
+    );
+    assert_eq!(planned.usage.sections[0].attempts, 2);
+}
