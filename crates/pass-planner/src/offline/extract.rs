@@ -814,7 +814,7 @@ fn checklists_and_stories(
     let mut out: Vec<Candidate> = Vec::new();
     // A story block: heading "As a X" or a line "As a X, I want ...".
     let mut story: Option<(usize, String, Option<u8>, usize)> = None; // (candidate index, actor, heading level, indent)
-    for line in &doc.lines {
+    for (index, line) in doc.lines.iter().enumerate() {
         match line.kind {
             Kind::Heading(level) => {
                 let text = plain(line.text);
@@ -866,27 +866,32 @@ fn checklists_and_stories(
                     }
                 }
                 if line.kind == Kind::TableRow {
-                    if lower.contains("as a") && lower.contains("want") {
-                        let cells: Vec<&str> = line
-                            .text
-                            .trim_matches('|')
-                            .split('|')
-                            .map(str::trim)
-                            .collect();
-                        let joined = cells.join(" ");
+                    let cells = table_cells(line.text);
+                    let header = table_header(doc, index);
+                    let story_columns = header.as_ref().is_some_and(|h| {
+                        h.iter().any(|c| c.contains("as a")) && h.iter().any(|c| c.contains("want"))
+                    });
+                    // A table's first row is its header, never a requirement.
+                    let inline_story =
+                        header.is_some() && lower.contains("as a") && lower.contains("want");
+                    if story_columns || inline_story {
+                        let (text, hint) = if story_columns {
+                            table_requirement(&cells, header.as_deref())
+                        } else {
+                            let joined = cells.join(" ");
+                            let longest =
+                                cells.iter().max_by_key(|c| c.len()).copied().unwrap_or("");
+                            (joined, longest.to_owned())
+                        };
                         out.push(Candidate {
                             id: None,
-                            text: joined,
+                            text,
                             priority: cells
                                 .iter()
                                 .find_map(|c| moscow(c).and_then(Result::ok))
                                 .unwrap_or_default(),
                             acceptance: Vec::new(),
-                            hint: cells
-                                .iter()
-                                .max_by_key(|c| c.len())
-                                .map(|c| (*c).to_owned())
-                                .unwrap_or_default(),
+                            hint,
                         });
                     }
                     continue;

@@ -606,3 +606,34 @@ async fn story_tables_p_levels_and_heading_requirements() {
             .starts_with("RetroBoard helps remote teams")
     );
 }
+
+#[tokio::test]
+async fn story_tables_without_ids_become_numbered_stories() {
+    let text = "# Pantry\n\nPantry tracks what is in a shared kitchen.\n\n## Stories\n\n| As a | I want | So that | Priority |\n|---|---|---|---|\n| housemate | to log what I take | others know it is gone | Must |\n| housemate | a weekly shopping list | we buy what is missing | Could |\n";
+    let pack = pack_of(text, None).await;
+    let texts: Vec<(&str, &str, Priority)> = pack
+        .requirements
+        .iter()
+        .map(|r| (r.id.as_str(), r.text.as_str(), r.priority))
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            (
+                "REQ-001",
+                "As a housemate, I want to log what I take, so that others know it is gone",
+                Priority::Must
+            ),
+            (
+                "REQ-002",
+                "As a housemate, I want a weekly shopping list, so that we buy what is missing",
+                Priority::Could
+            ),
+        ]
+    );
+    assert_eq!(pack.trace[0].source_hint.as_str(), "to log what I take");
+    assert_eq!(
+        pack.actors.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        ["Housemate"]
+    );
+}
