@@ -206,8 +206,15 @@ async fn run_section(
         cache_read_input_tokens: 0,
     };
 
-    if let Some(value) = load_checkpoint(shared.checkpoint_dir.as_deref(), section, &key) {
-        let (problems, notes) = all_problems(shared, section, &value, &ctx);
+    if let Some((value, saved_notes)) =
+        load_checkpoint(shared.checkpoint_dir.as_deref(), section, &key)
+    {
+        let (problems, mut notes) = all_problems(shared, section, &value, &ctx);
+        notes.extend(
+            saved_notes
+                .into_iter()
+                .filter(|n| n.contains("was too long")),
+        );
         if problems.is_empty() {
             usage.from_checkpoint = true;
             usage.latency_ms = started.elapsed().as_millis() as u64;
@@ -257,10 +264,22 @@ async fn run_section(
             }
             Err(error) => return Err(error),
         };
-        let value = normalise(reply);
-        let (problems, notes) = all_problems(shared, section, &value, &ctx);
+        let mut capped = Vec::new();
+        let value = normalise_noting(reply, &mut capped);
+        let (problems, mut notes) = all_problems(shared, section, &value, &ctx);
         if problems.is_empty() {
-            save_checkpoint(shared.checkpoint_dir.as_deref(), section, &key, &value)?;
+            notes.extend(
+                capped
+                    .into_iter()
+                    .map(|c| format!("The model's `{section}` section was too long: {c}.")),
+            );
+            save_checkpoint(
+                shared.checkpoint_dir.as_deref(),
+                section,
+                &key,
+                &value,
+                &notes,
+            )?;
             usage.latency_ms = started.elapsed().as_millis() as u64;
             return Ok(SectionOutcome {
                 section,
@@ -363,13 +382,29 @@ fn all_problems(
 /// Trims every string, drops blank strings and duplicates from string lists,
 /// and caps every list at [`MAX_LIST_ITEMS`].
 pub fn normalise(value: Value) -> Value {
+    normalise_at(value, "", &mut Vec::new())
+}
+
+/// [`normalise`], also naming every list it had to shorten, so the pack can say so.
+pub fn normalise_noting(value: Value, capped: &mut Vec<String>) -> Value {
+    normalise_at(value, "", capped)
+}
+
+fn normalise_at(value: Value, path: &str, capped: &mut Vec<String>) -> Value {
     match value {
         Value::String(s) => Value::String(s.trim().to_owned()),
         Value::Array(items) => {
+            let total = items.len();
             let all_strings = items.iter().all(Value::is_string);
-            let mut out: Vec<Value> = Vec::with_capacity(items.len().min(MAX_LIST_ITEMS));
-            for item in items {
-                let item = normalise(item);
+            let mut out: Vec<Value> = Vec::with_capacity(total.min(MAX_LIST_ITEMS));
+            for (i, item) in items.into_iter().enumerate() {
+                if out.len() == MAX_LIST_ITEMS {
+                    capped.push(format!(
+                        "{path} had {total} items; only the first {MAX_LIST_ITEMS} are kept"
+                    ));
+                    break;
+                }
+                let item = normalise_at(item, &format!("{path}[{i}]"), capped);
                 if all_strings {
                     let text = item.as_str().unwrap_or_default();
                     if text.is_empty() || out.iter().any(|o| o.as_str() == Some(text)) {
@@ -377,15 +412,22 @@ pub fn normalise(value: Value) -> Value {
                     }
                 }
                 out.push(item);
-                if out.len() == MAX_LIST_ITEMS {
-                    break;
-                }
             }
             Value::Array(out)
         }
-        Value::Object(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, normalise(v))).collect())
-        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let child = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    let v = normalise_at(v, &child, capped);
+                    (k, v)
+                })
+                .collect(),
+        ),
         other => other,
     }
 }
@@ -419,13 +461,28 @@ fn checkpoint_path(dir: &Path, section: SectionName, key: &str) -> PathBuf {
     dir.join(format!("{}.{}.json", section.as_str(), &key[..16]))
 }
 
-fn load_checkpoint(dir: Option<&Path>, section: SectionName, key: &str) -> Option<Value> {
+fn load_checkpoint(
+    dir: Option<&Path>,
+    section: SectionName,
+    key: &str,
+) -> Option<(Value, Vec<String>)> {
     let path = checkpoint_path(dir?, section, key);
     let text = fs_err::read_to_string(&path).ok()?;
     let stored: Value = serde_json::from_str(&text).ok()?;
-    (stored.get("key").and_then(Value::as_str) == Some(key))
-        .then(|| stored.get("value").cloned())
-        .flatten()
+    if stored.get("key").and_then(Value::as_str) != Some(key) {
+        return None;
+    }
+    let notes = stored
+        .get("notes")
+        .and_then(Value::as_array)
+        .map(|n| {
+            n.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((stored.get("value")?.clone(), notes))
 }
 
 fn save_checkpoint(
@@ -433,6 +490,7 @@ fn save_checkpoint(
     section: SectionName,
     key: &str,
     value: &Value,
+    notes: &[String],
 ) -> Result<(), PlannerError> {
     let Some(dir) = dir else {
         return Ok(());
@@ -441,7 +499,8 @@ fn save_checkpoint(
         .map_err(|e| PlannerError::io("create the checkpoint folder", dir, e))?;
     let path = checkpoint_path(dir, section, key);
     let tmp = path.with_extension("json.tmp");
-    let body = serde_json::json!({ "key": key, "section": section, "value": value });
+    let body =
+        serde_json::json!({ "key": key, "section": section, "value": value, "notes": notes });
     let text = serde_json::to_string(&body).unwrap_or_default();
     fs_err::write(&tmp, text).map_err(|e| PlannerError::io("write the checkpoint", &tmp, e))?;
     fs_err::rename(&tmp, &path).map_err(|e| PlannerError::io("write the checkpoint", &path, e))?;
@@ -465,6 +524,13 @@ mod tests {
         assert_eq!(value["a"], "padded");
         assert_eq!(value["list"], json!(["x", "y"]));
         assert_eq!(value["many"].as_array().map(Vec::len), Some(MAX_LIST_ITEMS));
+        let mut capped = Vec::new();
+        let many: Vec<Value> = (0..201).map(|i| json!({"n": i})).collect();
+        normalise_noting(json!({"outer": {"list": many}}), &mut capped);
+        assert_eq!(
+            capped,
+            ["outer.list had 201 items; only the first 200 are kept"]
+        );
         assert_eq!(value["objects"][0]["k"], "v");
     }
 
