@@ -775,6 +775,56 @@ pub fn short_title(text: &str) -> String {
     }
 }
 
+const COMMON_WORDS: &[&str] = &[
+    "the", "and", "for", "with", "from", "into", "that", "this", "are", "can", "have", "has",
+    "want", "when", "then", "all", "any", "each", "its", "their", "was", "will", "should", "must",
+    "could", "see", "able", "also", "via", "per", "not", "only", "within", "between", "without",
+    "they", "them", "our", "your", "you", "who", "which", "what", "how", "get",
+];
+
+/// Words that carry a requirement's meaning: lower case, split at hyphens,
+/// plural `s` dropped, the story's "As a X, I want" preamble skipped.
+fn content_words(r: &crate::sections::RequirementDraft) -> BTreeSet<String> {
+    let text = r.text.to_lowercase();
+    let body = text
+        .split_once(" want ")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or(text);
+    let all = format!("{body} {}", r.acceptance_criteria.join(" ").to_lowercase());
+    all.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| (w.len() >= 3 || *w == "ui") && !COMMON_WORDS.contains(w))
+        .map(|w| {
+            if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+                w[..w.len() - 1].to_owned()
+            } else {
+                w.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// Requirements that say the same thing (a story and the checklist item it
+/// restates) go into one issue: most of the shorter one's words appear in the
+/// group's first requirement. Groups hold at most three.
+fn overlapping_groups(
+    requirements: &[crate::sections::RequirementDraft],
+) -> Vec<Vec<&crate::sections::RequirementDraft>> {
+    let mut groups: Vec<(BTreeSet<String>, Vec<&crate::sections::RequirementDraft>)> = Vec::new();
+    for r in requirements {
+        let words = content_words(r);
+        let home = groups.iter_mut().find(|(lead, members)| {
+            let shared = lead.intersection(&words).count();
+            let smaller = lead.len().min(words.len());
+            members.len() < 3 && smaller >= 3 && shared * 10 >= smaller * 7
+        });
+        match home {
+            Some((_, members)) => members.push(r),
+            None => groups.push((words, vec![r])),
+        }
+    }
+    groups.into_iter().map(|(_, members)| members).collect()
+}
+
 fn size_of(components: usize, criteria: usize, text_len: usize) -> IssueSize {
     let score = components + criteria.div_ceil(2) + text_len / 160;
     match score {
@@ -916,11 +966,15 @@ pub fn issue_plan(ex: &Extracted, arch: &ArchitectureDraft, nfrs: &NfrsDraft) ->
         .iter()
         .find(|c| c.kind == ComponentType::Web)
         .map(|c| c.name.clone());
-    for r in &ex.requirements {
-        let components = touched(
-            &format!("{} {}", r.text, r.acceptance_criteria.join(" ")),
-            arch,
-        );
+    for group in overlapping_groups(&ex.requirements) {
+        let lead = group[0];
+        let ids: Vec<String> = group.iter().map(|r| r.id.clone()).collect();
+        let all_text = group
+            .iter()
+            .map(|r| format!("{} {}", r.text, r.acceptance_criteria.join(" ")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let components = touched(&all_text, arch);
         let mut depends = vec![foundation.clone()];
         if let (Some(dm), Some(db)) = (&data_model, &db) {
             if components.contains(db) {
@@ -932,16 +986,51 @@ pub fn issue_plan(ex: &Extracted, arch: &ArchitectureDraft, nfrs: &NfrsDraft) ->
                 depends.push(id.clone());
             }
         }
-        let acceptance = if r.acceptance_criteria.is_empty() {
-            vec![format!(
-                "An automated end-to-end test shows: {}",
-                r.text.trim_end_matches('.')
-            )]
+        let mut acceptance: Vec<String> = Vec::new();
+        for r in &group {
+            let criteria = if r.acceptance_criteria.is_empty() {
+                vec![format!(
+                    "An automated end-to-end test shows: {}",
+                    r.text.trim_end_matches('.')
+                )]
+            } else {
+                r.acceptance_criteria.clone()
+            };
+            for c in criteria {
+                if !acceptance.contains(&c) {
+                    acceptance.push(c);
+                }
+            }
+        }
+        let priority = group.iter().map(|r| r.priority).min().unwrap_or_default();
+        let text_len: usize = group.iter().map(|r| r.text.len()).sum();
+        let size = size_of(components.len(), acceptance.len(), text_len);
+        let title = format!("{}: {}", ids.join(" + "), short_title(&lead.text));
+        let summary = if group.len() == 1 {
+            lead.text.clone()
         } else {
-            r.acceptance_criteria.clone()
+            format!(
+                "{} The PRD says this {} times; one issue implements them together: {}",
+                lead.text,
+                group.len(),
+                group
+                    .iter()
+                    .skip(1)
+                    .map(|r| format!("{} ({})", r.text, r.id))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
         };
-        let size = size_of(components.len(), acceptance.len(), r.text.len());
-        let title = format!("{}: {}", r.id, short_title(&r.text));
+        let details = group
+            .iter()
+            .map(|r| {
+                format!(
+                    "Implement {} as the PRD states it: \"{}\"",
+                    r.id, r.source_hint
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
         let touches_web = web.as_ref().is_some_and(|w| components.contains(w));
         let server_side: Vec<String> = components
             .iter()
@@ -956,44 +1045,44 @@ pub fn issue_plan(ex: &Extracted, arch: &ArchitectureDraft, nfrs: &NfrsDraft) ->
             issues.push(IssueDraft {
                 id: server_id.clone(),
                 title: format!("{title} (server side)"),
-                summary: format!("Server side of {}: {}", r.id, r.text),
-                details: format!("Implement the use case and its API for: {}", r.text),
+                summary: format!("Server side of {}: {}", ids.join(", "), lead.text),
+                details: format!("Implement the use case and its API.\n{details}"),
                 implements: Vec::new(),
-                partially_implements: vec![r.id.clone()],
+                partially_implements: ids.clone(),
                 components: server_side.clone(),
                 depends_on: depends.clone(),
                 size: size_of(server_side.len(), acceptance.len(), 0).min(IssueSize::M),
-                priority: r.priority,
-                acceptance_criteria: vec![format!("The API behind \"{}\" is covered by integration tests, including invalid input", short_title(&r.text))],
+                priority,
+                acceptance_criteria: vec![format!(
+                    "The API behind \"{}\" is covered by integration tests, including invalid input",
+                    short_title(&lead.text)
+                )],
             });
             issues.push(IssueDraft {
                 id: ui_id,
                 title: format!("{title} (user interface)"),
-                summary: format!("User interface of {}: {}", r.id, r.text),
-                details: format!("Build the views for: {}", r.text),
-                implements: vec![r.id.clone()],
+                summary: format!("User interface of {}: {}", ids.join(", "), lead.text),
+                details: format!("Build the views on top of the server side.\n{details}"),
+                implements: ids,
                 partially_implements: Vec::new(),
                 components: vec![web_name],
                 depends_on: vec![server_id],
                 size: size_of(1, acceptance.len(), 0).min(IssueSize::M),
-                priority: r.priority,
+                priority,
                 acceptance_criteria: acceptance,
             });
         } else {
             issues.push(IssueDraft {
                 id: new_id(),
                 title,
-                summary: r.text.clone(),
-                details: format!(
-                    "Implement {} as the PRD states it: \"{}\"",
-                    r.id, r.source_hint
-                ),
-                implements: vec![r.id.clone()],
+                summary,
+                details,
+                implements: ids,
                 partially_implements: Vec::new(),
                 components,
                 depends_on: depends,
                 size,
-                priority: r.priority,
+                priority,
                 acceptance_criteria: acceptance,
             });
         }

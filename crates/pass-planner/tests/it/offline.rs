@@ -561,6 +561,63 @@ async fn kanban_reads_its_column_lifecycle_and_asks_about_the_stack_conflict() {
 }
 
 #[tokio::test]
+async fn a_story_and_the_checklist_item_restating_it_share_one_issue() {
+    let pack = pack_of(&prd("kanban-ui.txt"), None).await;
+    let id_of = |start: &str| {
+        pack.requirements
+            .iter()
+            .find(|r| r.text.starts_with(start))
+            .unwrap_or_else(|| panic!("{start}"))
+            .id
+            .clone()
+    };
+    let story = id_of("As a Developer");
+    let checklist = id_of("`task-master ui` command starts server");
+    let unrelated = id_of("Dark mode theme option");
+    let issue = pack
+        .implementation
+        .github_issue_plan
+        .iter()
+        .find(|i| i.title.starts_with(&format!("{story} + {checklist}:")))
+        .unwrap_or_else(|| {
+            panic!(
+                "{:?}",
+                pack.implementation
+                    .github_issue_plan
+                    .iter()
+                    .map(|i| i.title.as_str())
+                    .collect::<Vec<_>>()
+            )
+        });
+    for id in [&story, &checklist] {
+        let coverage = pack
+            .coverage
+            .iter()
+            .find(|c| &c.requirement_id == id)
+            .unwrap();
+        assert_eq!(
+            coverage.notes.as_deref(),
+            Some(format!("covered by {}", issue.id).as_str())
+        );
+    }
+    assert!(
+        issue
+            .acceptance_criteria
+            .iter()
+            .any(|a| a.contains("opens my browser automatically"))
+    );
+    assert!(
+        !pack
+            .implementation
+            .github_issue_plan
+            .iter()
+            .any(|i| i.title.contains(&format!("+ {unrelated}"))),
+        "unrelated requirements stay apart"
+    );
+    assert!(pack.implementation.github_issue_plan.len() < pack.requirements.len() + 2);
+}
+
+#[tokio::test]
 async fn story_tables_p_levels_and_heading_requirements() {
     let pack = pack_of(&prd("team-retro-stories.md"), None).await;
     let ids: Vec<&str> = pack.requirements.iter().map(|r| r.id.as_str()).collect();
