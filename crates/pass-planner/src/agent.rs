@@ -32,7 +32,7 @@ pub async fn run_agent(run_id: Uuid, config: &PlannerConfig) -> Result<(), Plann
     let client = PassClient::new(base, config.api_token.clone()).map_err(api("connecting"))?;
     let result = drive(&client, run_id, config).await;
     if let Err(error) = &result {
-        report_failure(&client, run_id, error).await;
+        report_failure(&client, run_id, &error.to_string()).await;
     }
     result
 }
@@ -173,8 +173,44 @@ async fn patch(
         .map_err(api(what))
 }
 
-async fn report_failure(client: &PassClient, run_id: Uuid, error: &PlannerError) {
-    let mut message = error.to_string();
+/// Where the agent reports to, readable even when the rest of the
+/// configuration is not, so a misconfigured agent can still fail its run.
+#[derive(Debug, Clone)]
+pub struct ApiEndpoint {
+    /// `PASS_API_BASE_URL`.
+    pub base_url: Option<String>,
+    /// `PASS_API_TOKEN`.
+    pub token: Option<secrecy::SecretString>,
+}
+
+impl ApiEndpoint {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        Self {
+            base_url: get("PASS_API_BASE_URL"),
+            token: get("PASS_API_TOKEN").map(|t| secrecy::SecretString::from(t.trim().to_owned())),
+        }
+    }
+}
+
+/// Marks run `run_id` failed when the agent cannot even start (for example
+/// its configuration is invalid): run `failed`, execution `failed` with `error`.
+pub async fn report_startup_failure(
+    run_id: Uuid,
+    endpoint: &ApiEndpoint,
+    error: &dyn std::error::Error,
+) -> Result<(), PlannerError> {
+    let base = endpoint
+        .base_url
+        .as_deref()
+        .ok_or(PlannerError::MissingSetting("PASS_API_BASE_URL"))?;
+    let client = PassClient::new(base, endpoint.token.clone()).map_err(api("connecting"))?;
+    report_failure(&client, run_id, &error.to_string()).await;
+    Ok(())
+}
+
+async fn report_failure(client: &PassClient, run_id: Uuid, message: &str) {
+    let mut message = message.to_owned();
     if message.len() > MAX_ERROR_MESSAGE {
         let mut cut = MAX_ERROR_MESSAGE;
         while !message.is_char_boundary(cut) {

@@ -135,6 +135,7 @@ impl PlannerConfig {
         };
 
         let anthropic_key = secret("ANTHROPIC_API_KEY");
+        let endpoint = crate::agent::ApiEndpoint::from_lookup(&lookup);
         let (provider, provider_reason) = match get("PASS_LLM_PROVIDER") {
             Some(value) => (
                 Provider::parse(&value).ok_or_else(|| ConfigError {
@@ -239,8 +240,8 @@ impl PlannerConfig {
             max_prompt_chars: usize::try_from(number("PASS_PLANNER_MAX_PROMPT_CHARS", 400_000)?)
                 .unwrap_or(400_000),
             tool_version: get("PASS_2A_VERSION").unwrap_or_else(|| "0.1.0".to_owned()),
-            api_base_url: get("PASS_API_BASE_URL"),
-            api_token: secret("PASS_API_TOKEN"),
+            api_base_url: endpoint.base_url,
+            api_token: endpoint.token,
             runs_dir: PathBuf::from(get("RUNS_DIR").unwrap_or_else(|| "runs".to_owned())),
             github_run_id,
             github_run_url,

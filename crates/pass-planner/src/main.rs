@@ -25,10 +25,22 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let config = match pass_planner::PlannerConfig::from_env() {
+    // The environment is read once, here; everything below gets typed values.
+    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    let lookup = |name: &str| env.get(name).cloned();
+    let config = match pass_planner::PlannerConfig::from_lookup(lookup) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("planner: {error}");
+            let endpoint = pass_planner::agent::ApiEndpoint::from_lookup(lookup);
+            if let Err(report) =
+                pass_planner::agent::report_startup_failure(args.run_id, &endpoint, &error).await
+            {
+                eprintln!(
+                    "planner: could not mark run {} failed: {report}",
+                    args.run_id
+                );
+            }
             return std::process::ExitCode::from(2);
         }
     };

@@ -280,3 +280,31 @@ async fn bad_org_constraints_fail_the_run_and_reporting_errors_keep_the_original
     assert!(err.to_string().contains("reading the run"), "{err}");
     assert!(err.to_string().contains("401"), "{err}");
 }
+
+#[tokio::test]
+async fn an_agent_that_cannot_start_still_fails_its_run() {
+    let (addr, fake, run_id) = start_fake(&prd("todo-tiny.txt"), None, false).await;
+    let base = format!("http://{addr}");
+    let env = [
+        ("PASS_API_BASE_URL", base.as_str()),
+        ("PASS_API_TOKEN", "agent-token"),
+        ("PASS_LLM_PROVIDER", "anthropic"),
+    ];
+    let lookup = |name: &str| {
+        env.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    };
+    let error = pass_planner::PlannerConfig::from_lookup(lookup).unwrap_err();
+    let endpoint = pass_planner::agent::ApiEndpoint::from_lookup(lookup);
+    pass_planner::agent::report_startup_failure(run_id, &endpoint, &error)
+        .await
+        .unwrap();
+    assert_eq!(sequence(&fake), ["run failed -", "execution failed"]);
+    let calls = fake.calls.lock().unwrap().clone();
+    let message = calls[1].1["error_message"].as_str().unwrap();
+    assert!(
+        message.contains("configuration ANTHROPIC_API_KEY"),
+        "{message}"
+    );
+}
