@@ -246,6 +246,7 @@ pub struct WorkflowsDraft {
 pub struct WorkflowDraft {
     /// WF-1, WF-2 ...; unique.
     pub id: String,
+    /// What the flow achieves, e.g. "Book an appointment".
     pub name: String,
     /// Ordered steps; at least one.
     #[schemars(length(min = 1))]
@@ -314,7 +315,9 @@ impl ArchitectureStyle {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArchitectureDraft {
+    /// A short name for the design.
     pub name: String,
+    /// Two or three sentences on how the parts fit together.
     pub description: String,
     pub style: ArchitectureStyle,
     /// At least one component; names unique.
@@ -326,6 +329,7 @@ pub struct ArchitectureDraft {
     pub pros: Vec<String>,
     pub cons: Vec<String>,
     pub risks: Vec<String>,
+    /// Why this design fits the PRD and the org constraints.
     pub rationale: String,
 }
 
@@ -424,7 +428,9 @@ pub struct IssuePlanDraft {
 pub struct IssueDraft {
     /// ISSUE-001, ISSUE-002 ...; unique.
     pub id: String,
+    /// Imperative and specific, under 80 characters (e.g. "Book a free slot with a deposit").
     pub title: String,
+    /// One or two sentences: the change and why.
     pub summary: String,
     /// What to build and how, in Markdown.
     pub details: String,
