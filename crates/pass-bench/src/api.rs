@@ -60,27 +60,32 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(16)
             .build()?;
-        for connections in [1, 8] {
-            for op in [Op::Create, Op::Get, Op::Patch, Op::List] {
-                let figures = measure(&client, &server.base, op, connections, &ids, duration).await;
-                println!(
-                    "| {} | {connections} | {:.0} | {:.3} | {:.3} | {} |",
-                    op.label(),
-                    figures.per_second,
-                    figures.p50_ms,
-                    figures.p99_ms,
-                    figures.errors
-                );
+        let mut rss_notes = vec![format!("after start-up: {}", server.rss())];
+        // Reads, then updates, then creations last: until POST /runs runs, the
+        // server holds exactly `count` runs, so its RSS is the one at `count`.
+        for (ops, note) in [
+            (&[Op::Get, Op::List][..], "after reads"),
+            (&[Op::Patch][..], "after PATCHes"),
+            (&[Op::Create][..], "after POSTs"),
+        ] {
+            for &op in ops {
+                for connections in [1, 8] {
+                    let figures =
+                        measure(&client, &server.base, op, connections, &ids, duration).await;
+                    println!(
+                        "| {} | {connections} | {:.0} | {:.3} | {:.3} | {} |",
+                        op.label(),
+                        figures.per_second,
+                        figures.p50_ms,
+                        figures.p99_ms,
+                        figures.errors
+                    );
+                }
             }
+            let runs_now = runs_listed(&client, &server.base).await;
+            rss_notes.push(format!("{note} ({runs_now} runs): {}", server.rss()));
         }
-        let rss = server.peak_rss_kib();
-        println!(
-            "server peak RSS: {}",
-            rss.map_or("unknown".to_owned(), |k| format!(
-                "{:.1} MiB",
-                k as f64 / 1024.0
-            ))
-        );
+        println!("server peak RSS (VmHWM) {}", rss_notes.join("; "));
         server.stop().await;
         let _ = std::fs::remove_dir_all(&runs_dir);
     }
@@ -91,10 +96,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn serve(runs_dir: PathBuf) -> anyhow::Result<()> {
+    // The bench's own environment may tune the server (PASS_INDEX_FLUSH_MS, ...).
     let mut config = pass_server::ServerConfig::from_lookup(|name| match name {
         "PASS_API_TOKEN" => Some(TOKEN.to_owned()),
         "PASS_EXECUTION_BACKEND" => Some("local".to_owned()),
-        _ => None,
+        _ => std::env::var(name).ok(),
     })?;
     config.bind = "127.0.0.1:0".parse()?;
     config.runs_dir = runs_dir;
@@ -161,18 +167,40 @@ impl Server {
         })
     }
 
-    fn peak_rss_kib(&self) -> Option<u64> {
-        let pid = self.child.id()?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    /// The server's peak resident set so far (`VmHWM`), in MiB.
+    fn rss(&self) -> String {
+        let peak = self.child.id().and_then(|pid| {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        });
+        peak.map_or("unknown".to_owned(), |kib| {
+            format!("{:.1} MiB", kib as f64 / 1024.0)
+        })
     }
 
     async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+    }
+}
+
+async fn runs_listed(client: &reqwest::Client, base: &str) -> u64 {
+    let answer = client
+        .get(format!("{base}/runs?limit=0"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await;
+    match answer {
+        Ok(response) => response
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .and_then(|v| v["total"].as_u64())
+            .unwrap_or(0),
+        Err(_) => 0,
     }
 }
 

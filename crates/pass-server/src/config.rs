@@ -84,7 +84,9 @@ pub struct ServerConfig {
     pub run_body_limit: usize,
     /// `PASS_MAX_ARTIFACT_BODY_BYTES`.
     pub artifact_body_limit: usize,
-    /// `PASS_INDEX_FLUSH_MS` (default 500): how long `index.json` may lag behind `run.json`.
+    /// `PASS_INDEX_FLUSH_MS` (default 1000): how long `index.json` may lag behind
+    /// `run.json`. It is derived data, rebuilt at start-up, so it is written in
+    /// the background instead of on every request.
     pub index_flush_interval: Duration,
 }
 
@@ -192,7 +194,7 @@ impl ServerConfig {
             index_flush_interval: Duration::from_millis(parse_number(
                 &get,
                 "PASS_INDEX_FLUSH_MS",
-                500,
+                1000,
             )? as u64),
         })
     }

@@ -74,6 +74,15 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 /// Writes `bytes` to `path` so that after a 2xx answer it survives `kill -9`
 /// and a power cut: temp file in the same folder, fsync, rename, fsync folder.
 pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_durably_with(path, |file| file.write_all(bytes))
+}
+
+/// [`write_durably`] for content produced by `fill`, so large documents can be
+/// streamed to the file instead of being built in memory first.
+pub fn write_durably_with(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+) -> Result<(), StoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let file_name = path
         .file_name()
@@ -86,8 +95,7 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
             .create_new(true)
             .open(&tmp)
             .map_err(io_err("could not create", &tmp))?;
-        file.write_all(bytes)
-            .map_err(io_err("could not write", &tmp))?;
+        fill(&mut file).map_err(io_err("could not write", &tmp))?;
         file.sync_all().map_err(io_err("could not fsync", &tmp))?;
         fs::rename(&tmp, path).map_err(io_err("could not rename into", path))?;
         sync_dir(dir)
@@ -472,8 +480,15 @@ impl Store {
             return Ok(());
         }
         let snapshot = self.index_snapshot();
-        let result = to_pretty_json(&snapshot, "runs/index.json")
-            .and_then(|bytes| write_durably(&self.root.join(INDEX_FILE), &bytes));
+        // Streamed: at 10,000 runs the pretty text is megabytes, and building it
+        // in memory on whichever blocking thread flushes would leave that much
+        // resident in every thread's malloc arena.
+        let result = write_durably_with(&self.root.join(INDEX_FILE), |file| {
+            let mut out = io::BufWriter::with_capacity(64 * 1024, file);
+            serde_json::to_writer_pretty(&mut out, &snapshot)?;
+            out.write_all(b"\n")?;
+            out.flush()
+        });
         if result.is_err() {
             self.index_dirty.store(true, Ordering::Release);
         }
