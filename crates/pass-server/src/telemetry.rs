@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::MatchedPath;
 use axum::http::{Request, Response};
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
@@ -28,6 +29,17 @@ pub fn init_tracing(format: LogFormat, filter: Option<&str>) -> bool {
         LogFormat::Json => builder.json().flatten_event(true).try_init().is_ok(),
         LogFormat::Text => builder.try_init().is_ok(),
     }
+}
+
+/// A bug in a handler still answers with the contract's error shape (and is
+/// logged by the error type), instead of dropping the connection.
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    crate::error::ApiError::new(
+        pass_contracts::ErrorCode::InternalError,
+        "the server hit an internal error while handling this request",
+    )
+    .into_response()
 }
 
 /// Wraps every route (and the fallbacks) in the request-id and trace layers.
@@ -65,6 +77,7 @@ pub fn with_request_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) 
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(trace)
-            .layer(PropagateRequestIdLayer::x_request_id()),
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(CatchPanicLayer::custom(panic_response)),
     )
 }
