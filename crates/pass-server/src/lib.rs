@@ -107,9 +107,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         runs_dir = %config.runs_dir.display(),
         runs = report.runs,
         corrupt = report.corrupt.len(),
+        temp_files_removed = report.temp_files_removed,
         "runs folder opened"
     );
-    let dispatcher = Arc::new(Dispatcher::new(&config, base_url.clone())?);
+    let (stop, stop_rx) = watch::channel(false);
+    let dispatcher = Arc::new(Dispatcher::new(&config, base_url.clone(), stop_rx.clone())?);
     match &*dispatcher {
         Dispatcher::Local(local) => tracing::info!(
             backend = "local",
@@ -142,7 +144,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             .into(),
     };
     let router = app::router(state, &config);
-    let (stop, stop_rx) = watch::channel(false);
 
     let mut http_stop = stop_rx.clone();
     let http = tokio::spawn(async move {

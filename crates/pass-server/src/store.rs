@@ -145,6 +145,8 @@ pub struct StartupReport {
     pub unfinished: Vec<(Uuid, Execution)>,
     /// Why `index.json` was rewritten, if it was.
     pub index_rebuilt: Option<String>,
+    /// Temp files of writes a killed server never finished.
+    pub temp_files_removed: usize,
 }
 
 /// The runs folder: one per server.
@@ -189,7 +191,10 @@ impl Store {
 
     fn open_blocking(root: PathBuf) -> Result<(Arc<Store>, StartupReport), StoreError> {
         fs::create_dir_all(&root).map_err(io_err("could not create the runs folder", &root))?;
-        let mut report = StartupReport::default();
+        let mut report = StartupReport {
+            temp_files_removed: remove_temp_files(&root),
+            ..StartupReport::default()
+        };
         let mut table = RunTable::default();
         let entries = fs::read_dir(&root).map_err(io_err("could not list", &root))?;
         for entry in entries {
@@ -201,6 +206,8 @@ impl Store {
             if !entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
                 continue;
             }
+            report.temp_files_removed += remove_temp_files(&entry.path());
+            report.temp_files_removed += remove_temp_files(&entry.path().join(ARTIFACTS_DIR));
             let path = entry.path().join(RUN_FILE);
             let record = match read_run_file(run_id, &path) {
                 Ok(detail) => {
@@ -582,6 +589,23 @@ impl RunGuard {
             })
             .await
     }
+}
+
+/// Removes `.<name>.<id>.tmp` files left by writes that a killed server never
+/// renamed into place; they are never the acknowledged version of anything.
+fn remove_temp_files(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with('.') && name.ends_with(".tmp")
+        })
+        .filter(|e| fs::remove_file(e.path()).is_ok())
+        .count()
 }
 
 fn read_run_file(run_id: Uuid, path: &Path) -> Result<RunDetail, StoreError> {

@@ -12,6 +12,7 @@ use pass_contracts::{
 };
 use serde::Deserialize;
 use serde_json::json;
+use tokio::sync::watch;
 use url::Url;
 use uuid::Uuid;
 
@@ -50,12 +51,15 @@ pub struct GithubActionsBackend {
     client: Octocrab,
     config: GithubWorkflowConfig,
     public_base_url: Option<Url>,
+    /// Turns true when the server shuts down, ending the watchdogs.
+    stop: watch::Receiver<bool>,
 }
 
 impl GithubActionsBackend {
     pub fn new(
         config: &GithubWorkflowConfig,
         public_base_url: Option<Url>,
+        stop: watch::Receiver<bool>,
     ) -> Result<Self, DispatchError> {
         let misconfigured = |e: octocrab::Error| {
             DispatchError::Misconfigured(format!(
@@ -73,6 +77,7 @@ impl GithubActionsBackend {
             client,
             config: config.clone(),
             public_base_url,
+            stop,
         })
     }
 
@@ -234,8 +239,12 @@ impl GithubActionsBackend {
         id: NonZeroU64,
     ) {
         let interval = self.config.watchdog_interval.max(Duration::from_millis(10));
+        let mut stop = self.stop.clone();
         loop {
-            tokio::time::sleep(interval).await;
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = stop.wait_for(|stopped| *stopped) => return,
+            }
             match store.get_run(run_id) {
                 Ok((detail, _)) => {
                     let open = detail

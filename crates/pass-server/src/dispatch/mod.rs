@@ -11,6 +11,7 @@ use pass_contracts::artifacts::names::ARCHITECTURE_PACK;
 use pass_contracts::{
     Execution, ExecutionBackend, ExecutionStatus, RunDetail, Text, Timestamp, WorkflowName,
 };
+use tokio::sync::watch;
 use url::Url;
 use uuid::Uuid;
 
@@ -45,8 +46,13 @@ pub enum Dispatcher {
 
 impl Dispatcher {
     /// Builds the backend the configuration chose; `server_base` is how local
-    /// agents reach this server (its bound address).
-    pub fn new(config: &ServerConfig, server_base: Url) -> Result<Self, DispatchError> {
+    /// agents reach this server (its bound address); `stop` turning true ends
+    /// the background watchers when the server shuts down.
+    pub fn new(
+        config: &ServerConfig,
+        server_base: Url,
+        stop: watch::Receiver<bool>,
+    ) -> Result<Self, DispatchError> {
         match config.backend {
             ExecutionBackend::Local => {
                 Ok(Dispatcher::Local(LocalBackend::new(config, server_base)?))
@@ -59,7 +65,7 @@ impl Dispatcher {
                     )
                 })?;
                 Ok(Dispatcher::GithubActions(Box::new(
-                    GithubActionsBackend::new(github, config.public_base_url.clone())?,
+                    GithubActionsBackend::new(github, config.public_base_url.clone(), stop)?,
                 )))
             }
         }

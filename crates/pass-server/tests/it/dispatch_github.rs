@@ -291,3 +291,48 @@ async fn github_errors_come_back_in_the_502_and_the_execution() {
     assert!(!body.to_string().contains("wrong"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_restarted_server_resumes_watching_open_workflow_runs() {
+    let gh = standin().await;
+    let dir = crate::support::TempDir::new("resume");
+    let vars = [
+        ("GITHUB_WORKFLOW_REPOSITORY", "acme/flows"),
+        ("PASS_GITHUB_WORKFLOW_TOKEN", GH_TOKEN),
+        ("GITHUB_API_URL", gh.base_url.as_str()),
+        ("PASS_WATCHDOG_INTERVAL_MS", "40"),
+    ];
+    let app = crate::support::spawn_app_in(dir.path(), &vars).await;
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let dispatched = app
+        .client
+        .dispatch(id, WorkflowName::Planner)
+        .await
+        .unwrap();
+    let workflow_run = dispatched.execution.github_run_id.unwrap().get();
+    app.stop().await;
+
+    let app = crate::support::spawn_app_in(dir.path(), &vars).await;
+    let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+    assert_eq!(
+        execution.status,
+        ExecutionStatus::Dispatched,
+        "a workflow run may outlive the server"
+    );
+    gh.complete_run(workflow_run, "cancelled");
+    for _ in 0..200 {
+        let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+        if execution.status == ExecutionStatus::Failed {
+            assert!(execution.error_message.unwrap().contains("cancelled"));
+            app.stop().await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the resumed watchdog never failed the execution");
+}

@@ -183,6 +183,12 @@ async fn a_corrupt_run_is_reported_never_overwritten_and_the_rest_is_served() {
     let bad_path = dir.path().join(bad.to_string()).join("run.json");
     let garbage = b"{\"run_id\": \"truncated";
     std::fs::write(&bad_path, garbage).unwrap();
+    // Half-written temp files of a killed server are cleared at start-up.
+    let temp = dir
+        .path()
+        .join(good.to_string())
+        .join(".run.json.0123abcd.tmp");
+    std::fs::write(&temp, b"{\"half").unwrap();
 
     let app = spawn_app_in(dir.path(), &[]).await;
     let response = app
