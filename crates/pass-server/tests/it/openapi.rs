@@ -74,3 +74,143 @@ async fn openapi_lists_every_route_with_resolvable_schemas() {
     assert_eq!(run_input["additionalProperties"], false);
     app.stop().await;
 }
+
+/// Validates `instance` against `#/components/schemas/<name>` of `doc`.
+fn check_against(doc: &Value, name: &str, instance: &Value) {
+    let schema = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": format!("#/components/schemas/{name}"),
+        "components": doc["components"].clone(),
+    });
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{name}: {errors:?}\n{instance}");
+}
+
+#[tokio::test]
+async fn documented_operations_fed_garbage_answer_the_error_shape_and_successes_match_the_schemas()
+{
+    let app = spawn_app(&[]).await;
+    let doc: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let run = app
+        .client
+        .create_run(&crate::support::run_input(None))
+        .await
+        .unwrap();
+    let upload =
+        serde_json::json!({"name": "notes", "content_type": "text/markdown", "payload": "# n"});
+    let response = app
+        .authed(
+            reqwest::Method::POST,
+            &format!("/runs/{}/artifacts", run.run_id),
+        )
+        .json(&upload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    check_against(&doc, "ArtifactEnvelope", &created);
+
+    let ids = [
+        run.run_id.to_string(),
+        uuid::Uuid::new_v4().to_string(),
+        "not-a-uuid".to_owned(),
+        "%2E%2E".to_owned(),
+    ];
+    let bodies: [Option<&str>; 5] = [
+        None,
+        Some("{"),
+        Some("[]"),
+        Some("{\"unexpected\": 1}"),
+        Some("\"text\""),
+    ];
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in ops.as_object().unwrap() {
+            for id in &ids {
+                let concrete = path
+                    .replace("{run_id}", id)
+                    .replace("{workflow_name}", "phase9")
+                    .replace("{name}", "notes");
+                for body in bodies {
+                    let method =
+                        reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                    let mut request = app.authed(method.clone(), &concrete);
+                    if let Some(body) = body {
+                        request = request
+                            .header("content-type", "application/json")
+                            .body(body);
+                    }
+                    let response = request.send().await.unwrap();
+                    let status = response.status().as_u16();
+                    let text = response.text().await.unwrap();
+                    assert!(
+                        status != 500 && operation["responses"].get(status.to_string()).is_some(),
+                        "{method} {concrete} {body:?} -> undocumented or internal {status}: {text}"
+                    );
+                    let value: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+                        panic!("{method} {concrete} -> {status} not JSON ({e}): {text}")
+                    });
+                    if status >= 400 {
+                        check_against(&doc, "ErrorBody", &value);
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 12 * 4 * 5);
+
+    // Successful answers match the published schemas.
+    let id = run.run_id;
+    let got: Value = app
+        .authed(reqwest::Method::GET, &format!("/runs/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    check_against(&doc, "RunWithArtifacts", &got);
+    let list: Value = app
+        .authed(reqwest::Method::GET, "/runs?limit=5")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    check_against(&doc, "RunList", &list);
+    let patched: Value = app
+        .authed(reqwest::Method::PATCH, &format!("/runs/{id}"))
+        .json(&serde_json::json!({"current_step": "parse"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    check_against(&doc, "RunEnvelope", &patched);
+    let artifact: Value = app
+        .authed(reqwest::Method::GET, &format!("/runs/{id}/artifacts/notes"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    check_against(&doc, "ArtifactWithPayload", &artifact);
+    app.stop().await;
+}
