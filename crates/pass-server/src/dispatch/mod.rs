@@ -206,6 +206,7 @@ pub(crate) async fn fail_if_open(
                     if execution.requested_at == requested_at && !execution.status.is_final() =>
                 {
                     mark_failed(execution, message);
+                    detail.last_updated_at = crate::store::now();
                     Ok::<_, StoreError>(true)
                 }
                 _ => Ok(false),

@@ -151,7 +151,7 @@ async fn dispatch_records_the_request_and_run_details_and_the_agent_reports_back
     );
     gh.complete_run(workflow_run, "failure");
     let mut execution = None;
-    for _ in 0..200 {
+    for _ in 0..1000 {
         let current = app.client.get_run(id).await.unwrap().run.execution.unwrap();
         if current.status == ExecutionStatus::Failed {
             execution = Some(current);
@@ -325,7 +325,7 @@ async fn a_restarted_server_resumes_watching_open_workflow_runs() {
         "a workflow run may outlive the server"
     );
     gh.complete_run(workflow_run, "cancelled");
-    for _ in 0..200 {
+    for _ in 0..1000 {
         let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
         if execution.status == ExecutionStatus::Failed {
             assert!(execution.error_message.unwrap().contains("cancelled"));

@@ -51,7 +51,7 @@ exit 3"#,
 }
 
 async fn wait_for(app: &TestApp, id: Uuid, status: ExecutionStatus) -> RunDetail {
-    for _ in 0..300 {
+    for _ in 0..1500 {
         let run = app.client.get_run(id).await.unwrap().run;
         if run.execution.as_ref().is_some_and(|e| e.status == status) {
             return run;
