@@ -199,6 +199,17 @@ pub(crate) async fn fail_if_open(
     requested_at: Timestamp,
     message: String,
 ) -> Result<bool, StoreError> {
+    let is_open = |detail: &RunDetail| {
+        detail
+            .execution
+            .as_ref()
+            .is_some_and(|e| e.requested_at == requested_at && !e.status.is_final())
+    };
+    // Most agents report their own end: then there is nothing to write.
+    let (current, _) = store.get_run(run_id)?;
+    if !is_open(&current) {
+        return Ok(false);
+    }
     let (_, changed) = store
         .update_run(run_id, move |detail: &mut RunDetail| {
             match detail.execution.as_mut() {
