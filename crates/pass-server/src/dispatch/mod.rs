@@ -226,3 +226,27 @@ pub(crate) async fn fail_if_open(
         .await?;
     Ok(changed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_github_backend_builds_for_an_https_api() {
+        let vars = [
+            ("GITHUB_WORKFLOW_REPOSITORY", "acme/flows"),
+            ("GITHUB_WORKFLOW_TOKEN", "t"),
+            ("GITHUB_API_URL", "https://ghe.example.test/api/v3"),
+        ];
+        let config = ServerConfig::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap();
+        let (_stop, stop_rx) = watch::channel(false);
+        let base = Url::parse("http://127.0.0.1:3001/").unwrap();
+        let dispatcher = Dispatcher::new(&config, base, stop_rx).unwrap();
+        assert_eq!(dispatcher.backend(), ExecutionBackend::GithubActions);
+    }
+}
