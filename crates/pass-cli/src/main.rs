@@ -20,14 +20,25 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Zero configuration: plan a PRD and sync its issues locally, with an in-process API.
+    Demo(commands::demo::Args),
+    /// Serve the PASS API.
+    Serve(commands::serve::Args),
     /// Create a run on a PASS server, plan it (and sync issues), and print the result.
     Run(commands::run::Args),
     /// List runs on a PASS server, or show one.
     Runs(commands::runs::Args),
+    /// Plan a PRD without a server, writing the artifacts into a folder.
+    Plan(commands::plan::Args),
+    /// Sync a run's issue plan into issues (what phase2-implementation does).
+    Sync(commands::sync::Args),
     /// Validate an architecture pack: contract schema and semantic checks.
     Validate(commands::validate::Args),
     /// Print a JSON Schema of the contract, list them, or write/check the schema files.
     Schema(commands::schema::Args),
+    /// Run an agent (the local backend of `pass demo` starts these).
+    #[command(hide = true)]
+    Agent(commands::agent::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,7 +49,12 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Validate(args) => commands::validate::run(args),
         Command::Schema(args) => commands::schema::run(args),
+        Command::Demo(args) => block_on(commands::demo::run(args)),
+        Command::Serve(args) => block_on(commands::serve::run(args)),
         Command::Run(args) => block_on(commands::run::run(args)),
+        Command::Plan(args) => block_on(commands::plan::run(args)),
+        Command::Sync(args) => block_on(commands::sync::run(args)),
+        Command::Agent(args) => block_on(commands::agent::run(args)),
         Command::Runs(args) => block_on(commands::runs::run(args)),
     }
 }

@@ -134,8 +134,12 @@ impl JsonSchema for Text {
 pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
+    /// The current instant at millisecond precision, the precision the
+    /// contract writes, so a timestamp compares equal to itself after a trip
+    /// through `run.json`.
     pub fn now() -> Self {
-        Self(Utc::now())
+        use chrono::SubsecRound;
+        Self(Utc::now().trunc_subsecs(3))
     }
 
     pub fn from_datetime(value: DateTime<Utc>) -> Self {
@@ -276,6 +280,13 @@ mod tests {
         assert_eq!(Text::new(" a ").unwrap().as_str(), " a ");
         let err = serde_json::from_str::<Text>("\"   \"").unwrap_err();
         assert!(err.to_string().contains("non-empty"), "{err}");
+    }
+
+    #[test]
+    fn now_survives_a_round_trip_through_json() {
+        let now = Timestamp::now();
+        let back: Timestamp = serde_json::from_str(&serde_json::to_string(&now).unwrap()).unwrap();
+        assert_eq!(back, now);
     }
 
     #[test]

@@ -47,12 +47,18 @@ pub fn render_content(item: &IssuePlanItem, dependencies: &[DependencyRef]) -> S
     let mut out = String::new();
     let summary = item.summary.trim();
     let body = item.body.trim();
-    out.push_str(summary);
-    if body != summary {
+    // A body that already states the summary or the criteria (the planner's
+    // bodies are self-contained) is not repeated around.
+    if !body.contains(summary) {
+        out.push_str(summary);
         out.push_str("\n\n");
-        out.push_str(body);
     }
-    if !item.acceptance_criteria.is_empty() {
+    out.push_str(body);
+    let criteria_in_body = item
+        .acceptance_criteria
+        .iter()
+        .all(|criterion| body.contains(criterion.trim()));
+    if !criteria_in_body {
         out.push_str("\n\n## Acceptance criteria\n");
         for criterion in &item.acceptance_criteria {
             out.push_str("\n- [ ] ");
@@ -415,6 +421,14 @@ mod tests {
             url: Url::parse(&format!("https://github.com/o/r/issues/{number}")).unwrap(),
             blocked_by_count: None,
         }
+    }
+
+    #[test]
+    fn a_self_contained_body_is_not_repeated_around() {
+        let mut planned = item("b", &[]);
+        planned.body = pass_contracts::Text::new("Summary\n\nDetails.\n\n- [ ] works").unwrap();
+        let content = render_content(&planned, &[]);
+        assert_eq!(content, "Summary\n\nDetails.\n\n- [ ] works");
     }
 
     #[test]

@@ -59,6 +59,14 @@ pub struct GithubWorkflowConfig {
     pub watchdog_interval: Duration,
 }
 
+/// A program that runs either agent when given its name (`planner` or
+/// `implementation`) and `--run-id ID` after `args`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentCommand {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+}
+
 /// Everything the server needs, built once and passed down.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -78,6 +86,10 @@ pub struct ServerConfig {
     pub github: Option<GithubWorkflowConfig>,
     /// `PASS_AGENT_BIN_DIR`; `None` means the folder of the running executable.
     pub agent_bin_dir: Option<PathBuf>,
+    /// Overrides how the local backend starts agents: `program args… planner
+    /// --run-id ID`. `pass demo` sets it to itself (`pass agent …`) so that a
+    /// single binary is enough; `None` runs `<agent_bin_dir>/planner`.
+    pub agent_command: Option<AgentCommand>,
     /// `PASS_LOCAL_MAX_CONCURRENCY` (default 2): local agents running at once.
     pub local_max_concurrency: usize,
     /// `PASS_MAX_RUN_BODY_BYTES`.
@@ -184,6 +196,7 @@ impl ServerConfig {
             backend,
             github,
             agent_bin_dir: get("PASS_AGENT_BIN_DIR").map(PathBuf::from),
+            agent_command: None,
             local_max_concurrency,
             run_body_limit: parse_number(&get, "PASS_MAX_RUN_BODY_BYTES", DEFAULT_RUN_BODY_LIMIT)?,
             artifact_body_limit: parse_number(

@@ -27,7 +27,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use url::Url;
 
-pub use config::{AuthMode, ConfigError, LogFormat, ServerConfig, env_lookup_with_dotenv};
+pub use config::{
+    AgentCommand, AuthMode, ConfigError, LogFormat, ServerConfig, env_lookup_with_dotenv,
+};
 pub use dispatch::{DispatchError, Dispatcher};
 pub use error::ApiError;
 pub use store::{Store, StoreError};

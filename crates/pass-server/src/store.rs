@@ -32,8 +32,7 @@ const ARTIFACTS_DIR: &str = "artifacts";
 /// The current time at the precision `run.json` keeps (milliseconds), so a
 /// timestamp compared after a round trip through the disk is still equal.
 pub fn now() -> Timestamp {
-    use chrono::SubsecRound;
-    Timestamp::from_datetime(chrono::Utc::now().trunc_subsecs(3))
+    Timestamp::now()
 }
 
 /// What went wrong in the store; every variant names the run or file.

@@ -1,7 +1,12 @@
 //! One module per subcommand.
 
+pub mod agent;
+pub mod demo;
 pub mod follow;
+pub mod plan;
 pub mod run;
 pub mod runs;
 pub mod schema;
+pub mod serve;
+pub mod sync;
 pub mod validate;

@@ -40,20 +40,21 @@ pub fn read_input(
     let prd_text = fs_err::read_to_string(prd)?;
     let prd_text = Text::new(prd_text)
         .map_err(|_| anyhow::anyhow!("{} is empty: a PRD needs some text", prd.display()))?;
-    let org_constraints_yaml = match org {
-        Some(path) => {
-            let yaml = fs_err::read_to_string(path)?;
-            OrgConstraints::from_yaml(&yaml).with_context(|| format!("in {}", path.display()))?;
-            Text::new(yaml).ok()
-        }
-        None => None,
-    };
+    let org_constraints_yaml = read_org(org)?;
     Ok(RunInput {
         prd_text,
         org_constraints_yaml,
         requested_by: None,
         source: None,
     })
+}
+
+/// Reads and checks an org constraints file; a blank file means all defaults.
+pub fn read_org(org: Option<&std::path::Path>) -> anyhow::Result<Option<Text>> {
+    let Some(path) = org else { return Ok(None) };
+    let yaml = fs_err::read_to_string(path)?;
+    OrgConstraints::from_yaml(&yaml).with_context(|| format!("in {}", path.display()))?;
+    Ok(Text::new(yaml).ok())
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {

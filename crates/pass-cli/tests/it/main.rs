@@ -1,5 +1,7 @@
 //! Black-box tests of the `pass` binary.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod validate;
 mod workflows;
 

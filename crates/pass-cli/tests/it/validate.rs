@@ -31,7 +31,8 @@ fn the_sample_is_valid() {
 #[test]
 fn every_problem_is_listed_with_its_path() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
         (
             "dangling",
             Box::new(|v| {

@@ -1,5 +1,7 @@
 //! Integration tests of the contract crate against the checked-in samples and schemas.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod samples;
 mod schema_agreement;
 mod schema_files;

@@ -18,7 +18,7 @@ use url::Url;
 use uuid::Uuid;
 
 use super::{DispatchError, fail_if_open, mark_failed, new_execution};
-use crate::config::ServerConfig;
+use crate::config::{AgentCommand, ServerConfig};
 use crate::store::{RunGuard, Store, StoreError};
 
 /// How much of an agent's log goes into `error_message` when it dies silently.
@@ -28,6 +28,8 @@ const LOG_TAIL_BYTES: u64 = 1500;
 #[derive(Debug, Clone)]
 pub struct LocalBackend {
     bin_dir: PathBuf,
+    agent_command: Option<AgentCommand>,
+    runs_dir: PathBuf,
     server_base: Url,
     token: Option<SecretString>,
     slots: Arc<Semaphore>,
@@ -49,6 +51,8 @@ impl LocalBackend {
         };
         Ok(Self {
             bin_dir,
+            agent_command: config.agent_command.clone(),
+            runs_dir: config.runs_dir.clone(),
             server_base,
             token: config.api_token.clone(),
             slots: Arc::new(Semaphore::new(config.local_max_concurrency)),
@@ -60,13 +64,25 @@ impl LocalBackend {
         &self.bin_dir
     }
 
-    fn agent_path(&self, workflow: WorkflowName) -> PathBuf {
+    /// The program that runs `workflow`'s agent, with the arguments that come
+    /// before `--run-id`.
+    fn agent_invocation(&self, workflow: WorkflowName) -> (PathBuf, Vec<String>) {
         let name = match workflow {
             WorkflowName::Planner => "planner",
             WorkflowName::Implementation => "implementation",
         };
-        self.bin_dir
-            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+        match &self.agent_command {
+            Some(command) => {
+                let mut args = command.args.clone();
+                args.push(name.to_owned());
+                (command.program.clone(), args)
+            }
+            None => (
+                self.bin_dir
+                    .join(format!("{name}{}", std::env::consts::EXE_SUFFIX)),
+                Vec::new(),
+            ),
+        }
     }
 
     pub(super) async fn start(
@@ -161,8 +177,8 @@ impl LocalBackend {
         guard.save(detail).await?;
 
         let run_id = detail.run_id;
-        let agent = self.agent_path(workflow);
-        match self.spawn(&guard.run_dir(), run_id, workflow, &agent) {
+        let (agent, agent_args) = self.agent_invocation(workflow);
+        match self.spawn(&guard.run_dir(), run_id, workflow, &agent, &agent_args) {
             Ok((child, log_path)) => {
                 tracing::info!(%run_id, workflow = workflow.as_str(), agent = %agent.display(), log = %log_path.display(), "local agent started");
                 let store = store.clone();
@@ -194,6 +210,7 @@ impl LocalBackend {
         run_id: Uuid,
         workflow: WorkflowName,
         agent: &Path,
+        agent_args: &[String],
     ) -> Result<(Child, PathBuf), String> {
         let logs = run_dir.join("logs");
         std::fs::create_dir_all(&logs)
@@ -208,9 +225,12 @@ impl LocalBackend {
         let base = self.server_base.as_str().trim_end_matches('/').to_owned();
         let mut command = Command::new(agent);
         command
+            .args(agent_args)
             .arg("--run-id")
             .arg(run_id.to_string())
             .env("PASS_API_BASE_URL", base)
+            // Local agents share the server's runs folder (local issue files go there).
+            .env("RUNS_DIR", &self.runs_dir)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err);

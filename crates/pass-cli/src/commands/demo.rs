@@ -1,0 +1,131 @@
+//! `pass demo [PRD]`: zero configuration, from a PRD to planned, tracked work.
+//! Starts the API in-process on a loopback port with a fresh token, runs both
+//! agents on the local backend (as `pass agent …` child processes, so this one
+//! binary is all it needs) and prints where everything landed.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use pass_client::PassClient;
+use pass_contracts::{ExecutionBackend, RunInput, Text, WorkflowName};
+use pass_server::{AgentCommand, AuthMode, LogFormat, ServerConfig};
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use super::follow;
+
+/// The PRD used when none is given: a real feature PRD with user stories and
+/// MoSCoW checklists (samples/prds/kanban-ui.txt).
+const BUNDLED_PRD: &str = include_str!("../../../../samples/prds/kanban-ui.txt");
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The PRD file; a bundled sample PRD when omitted.
+    pub prd: Option<PathBuf>,
+    /// Org constraints YAML.
+    #[arg(long, value_name = "FILE")]
+    pub org: Option<PathBuf>,
+    /// Where runs are stored.
+    #[arg(long, env = "RUNS_DIR", default_value = "runs")]
+    pub runs_dir: PathBuf,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let lookup = |name: &str| std::env::var(name).ok();
+    // The in-process server logs only warnings, so progress stays readable.
+    pass_server::init_tracing(
+        LogFormat::from_lookup(lookup),
+        Some(lookup("RUST_LOG").as_deref().unwrap_or("warn")),
+    );
+
+    let input = match &args.prd {
+        Some(path) => super::run::read_input(path, args.org.as_deref())?,
+        None => RunInput {
+            prd_text: Text::new(BUNDLED_PRD).context("the bundled PRD is empty")?,
+            org_constraints_yaml: super::run::read_org(args.org.as_deref())?,
+            requested_by: None,
+            source: None,
+        },
+    };
+
+    let runs_dir = std::path::absolute(&args.runs_dir)
+        .with_context(|| format!("cannot resolve the runs folder {}", args.runs_dir.display()))?;
+    let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+    let mut config = ServerConfig::from_lookup(lookup)?;
+    config.bind = ([127, 0, 0, 1], 0).into();
+    config.runs_dir = runs_dir.clone();
+    config.api_token = Some(SecretString::from(token.clone()));
+    config.auth_mode = AuthMode::All;
+    config.backend = ExecutionBackend::Local;
+    config.agent_command = Some(AgentCommand {
+        program: std::env::current_exe().context("cannot tell where the pass binary is")?,
+        args: vec!["agent".to_owned()],
+    });
+    let server = pass_server::start(config)
+        .await
+        .context("could not start the in-process API")?;
+    let client = PassClient::new(server.base_url.as_str(), Some(SecretString::from(token)))?;
+
+    let outcome = drive(&client, &input, &runs_dir).await;
+    let shutdown = server.shutdown().await;
+    outcome?;
+    shutdown.context("the in-process API did not shut down cleanly")?;
+    eprintln!("done in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Creates the run, runs both phases and prints the summary with file paths.
+async fn drive(client: &PassClient, input: &RunInput, runs_dir: &Path) -> anyhow::Result<()> {
+    let run = client
+        .create_run(input)
+        .await
+        .context("could not create the run")?;
+    let run_id = run.run_id;
+    eprintln!("run {run_id}");
+    for workflow in [WorkflowName::Planner, WorkflowName::Implementation] {
+        if let Err(error) = follow::run_phase(client, run_id, workflow).await {
+            let log = latest_log(&runs_dir.join(run_id.to_string()).join("logs"));
+            let hint = log
+                .map(|p| format!("\nagent log: {}", p.display()))
+                .unwrap_or_default();
+            anyhow::bail!("{error:#}{hint}");
+        }
+    }
+    let summary = follow::summarize(client, run_id).await?;
+    print!("{}", summary.render());
+    let run_dir = runs_dir.join(run_id.to_string());
+    println!("files:");
+    for artifact in &summary.detail.artifacts {
+        println!(
+            "  {}",
+            run_dir
+                .join("artifacts")
+                .join(artifact.filename.as_str())
+                .display()
+        );
+    }
+    let issues_dir = run_dir.join("issues");
+    if issues_dir.is_dir() {
+        println!("  {}/ (one Markdown file per issue)", issues_dir.display());
+    }
+    println!(
+        "open the summary: less {}",
+        run_dir
+            .join("artifacts")
+            .join("architecture_pack_summary.md")
+            .display()
+    );
+    Ok(())
+}
+
+/// The most recently modified log file in `dir`, if any.
+fn latest_log(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))
+        .max_by_key(|(modified, _)| *modified)
+        .map(|(_, path)| path)
+}
