@@ -90,6 +90,10 @@ pub struct ServerConfig {
     /// --run-id ID`. `pass demo` sets it to itself (`pass agent …`) so that a
     /// single binary is enough; `None` runs `<agent_bin_dir>/planner`.
     pub agent_command: Option<AgentCommand>,
+    /// Extra environment for local agents, over the server's own (which they
+    /// inherit). Set by embedders such as tests that pin the agents' provider
+    /// and issue target; empty from the environment.
+    pub agent_env: Vec<(String, String)>,
     /// `PASS_LOCAL_MAX_CONCURRENCY` (default 2): local agents running at once.
     pub local_max_concurrency: usize,
     /// `PASS_MAX_RUN_BODY_BYTES`.
@@ -197,6 +201,7 @@ impl ServerConfig {
             github,
             agent_bin_dir: get("PASS_AGENT_BIN_DIR").map(PathBuf::from),
             agent_command: None,
+            agent_env: Vec::new(),
             local_max_concurrency,
             run_body_limit: parse_number(&get, "PASS_MAX_RUN_BODY_BYTES", DEFAULT_RUN_BODY_LIMIT)?,
             artifact_body_limit: parse_number(

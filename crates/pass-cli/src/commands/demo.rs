@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use pass_client::PassClient;
 use pass_contracts::{ExecutionBackend, RunInput, Text, WorkflowName};
-use pass_server::{AgentCommand, AuthMode, LogFormat, ServerConfig};
+use pass_server::{AuthMode, LogFormat, ServerConfig};
 use secrecy::SecretString;
 use uuid::Uuid;
 
@@ -59,10 +59,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.api_token = Some(SecretString::from(token.clone()));
     config.auth_mode = AuthMode::All;
     config.backend = ExecutionBackend::Local;
-    config.agent_command = Some(AgentCommand {
-        program: std::env::current_exe().context("cannot tell where the pass binary is")?,
-        args: vec!["agent".to_owned()],
-    });
+    config.agent_command = Some(super::serve::built_in_agents()?);
     let server = pass_server::start(config)
         .await
         .context("could not start the in-process API")?;

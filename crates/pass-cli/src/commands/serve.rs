@@ -3,7 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use pass_server::{LogFormat, ServerConfig};
+use anyhow::Context;
+use pass_server::{AgentCommand, LogFormat, ServerConfig};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -24,6 +25,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = ServerConfig::from_lookup(lookup)?;
     config.bind = args.bind;
     config.runs_dir = args.runs_dir;
+    if config.agent_bin_dir.is_none() {
+        config.agent_command = Some(built_in_agents()?);
+    }
     pass_server::serve(config).await?;
     Ok(())
+}
+
+/// The agents built into `pass` itself (`pass agent planner …`): the same
+/// version as the server, with nothing else to install. `PASS_AGENT_BIN_DIR`
+/// selects separately installed `planner` / `implementation` binaries instead.
+pub fn built_in_agents() -> anyhow::Result<AgentCommand> {
+    let program = std::env::current_exe().context("cannot tell where the pass binary is")?;
+    Ok(AgentCommand {
+        program,
+        args: vec!["agent".to_owned()],
+    })
 }

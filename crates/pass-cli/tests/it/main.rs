@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod pipeline;
 mod validate;
 mod workflows;
 
@@ -14,20 +15,25 @@ pub fn repo_file(relative: &str) -> PathBuf {
         .join(relative)
 }
 
-/// Runs `pass` with `args` and no inherited PASS_/ANTHROPIC_/GITHUB_ settings.
-pub fn pass(args: &[&str]) -> Output {
+/// `pass` with `args`, without inherited PASS_/ANTHROPIC_/GITHUB_/OPENAI_/RUNS_DIR
+/// settings, so the embedded defaults (offline model, local issues) apply.
+pub fn pass_command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pass"));
     command.args(args);
     for (name, _) in std::env::vars() {
-        if name.starts_with("PASS_")
-            || name.starts_with("ANTHROPIC_")
-            || name.starts_with("GITHUB_")
-            || name.starts_with("OPENAI_")
+        if ["PASS_", "ANTHROPIC_", "GITHUB_", "OPENAI_", "RUNS_DIR"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
         {
             command.env_remove(name);
         }
     }
-    command.output().unwrap()
+    command
+}
+
+/// Runs `pass` with `args` (see [`pass_command`]).
+pub fn pass(args: &[&str]) -> Output {
+    pass_command(args).output().unwrap()
 }
 
 pub fn stdout(output: &Output) -> String {

@@ -9,4 +9,5 @@
 mod agent;
 mod github;
 mod local;
+mod server;
 mod support;

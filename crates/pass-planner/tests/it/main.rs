@@ -6,4 +6,5 @@ mod agent;
 mod anthropic;
 mod offline;
 mod openai;
+mod server;
 mod support;

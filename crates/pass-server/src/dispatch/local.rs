@@ -29,6 +29,7 @@ const LOG_TAIL_BYTES: u64 = 1500;
 pub struct LocalBackend {
     bin_dir: PathBuf,
     agent_command: Option<AgentCommand>,
+    agent_env: Vec<(String, String)>,
     runs_dir: PathBuf,
     server_base: Url,
     token: Option<SecretString>,
@@ -52,6 +53,7 @@ impl LocalBackend {
         Ok(Self {
             bin_dir,
             agent_command: config.agent_command.clone(),
+            agent_env: config.agent_env.clone(),
             runs_dir: config.runs_dir.clone(),
             server_base,
             token: config.api_token.clone(),
@@ -231,6 +233,7 @@ impl LocalBackend {
             .env("PASS_API_BASE_URL", base)
             // Local agents share the server's runs folder (local issue files go there).
             .env("RUNS_DIR", &self.runs_dir)
+            .envs(self.agent_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err);

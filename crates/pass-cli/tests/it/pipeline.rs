@@ -1,0 +1,350 @@
+//! The whole pipeline as users run it: `pass demo`, then `pass serve` with
+//! `pass run`, `pass runs` and `pass plan` — offline model, local issues.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use pass_client::PassClient;
+use pass_contracts::artifacts::names;
+use pass_contracts::runs::SyncStatus;
+use pass_contracts::{ExecutionStatus, RunDetail, RunStatus, WorkflowName, parse_pack};
+use pass_server::{AgentCommand, AuthMode, ServerConfig};
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use crate::{pass_command, repo_file, stderr, stdout};
+
+fn only_run_dir(runs_dir: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(runs_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs.into_iter().next().unwrap()
+}
+
+fn issue_files(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn wait_final(client: &PassClient, run_id: Uuid, workflow: WorkflowName) -> RunDetail {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let run = client.get_run(run_id).await.unwrap().run;
+        if let Some(execution) = &run.execution {
+            if execution.workflow_name == workflow && execution.status.is_final() {
+                return run;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{workflow:?} did not finish: {run:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_plans_syncs_and_a_second_sync_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs_dir = dir.path().join("runs");
+    let output = pass_command(&["demo", "--runs-dir", runs_dir.to_str().unwrap()])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let out = stdout(&output);
+
+    let run_dir = only_run_dir(&runs_dir);
+    let run: RunDetail =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("run.json")).unwrap()).unwrap();
+    assert!(out.contains(&run.run_id.to_string()), "{out}");
+    assert_eq!(run.status, RunStatus::Exported);
+    let execution = run.execution.as_ref().unwrap();
+    assert_eq!(execution.workflow_name, WorkflowName::Implementation);
+    assert_eq!(execution.status, ExecutionStatus::Succeeded);
+
+    let artifacts = run_dir.join("artifacts");
+    let pack =
+        parse_pack(&std::fs::read_to_string(artifacts.join("architecture_pack.json")).unwrap())
+            .unwrap();
+    assert_eq!(pack.run_id, run.run_id);
+    let summary = std::fs::read_to_string(artifacts.join("architecture_pack_summary.md")).unwrap();
+    assert!(summary.contains("```mermaid"), "{summary}");
+    let diagram = std::fs::read_to_string(artifacts.join("architecture_pack_diagram.txt")).unwrap();
+    assert!(diagram.starts_with("flowchart"), "{diagram}");
+    let usage: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(artifacts.join("planner_usage.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(usage.is_object());
+    assert!(
+        artifacts
+            .join("implementation_issue_state_summary.md")
+            .is_file()
+    );
+
+    // One issue file per plan item, each carrying its marker.
+    let plan = &pack.implementation.github_issue_plan;
+    assert!(!plan.is_empty());
+    let issues_dir = run_dir.join("issues");
+    let files = issue_files(&issues_dir);
+    assert_eq!(files.len(), plan.len(), "{:?}", files.keys());
+    for item in plan {
+        let marker = format!("PASS-Plan-Item-Id: {}", item.id);
+        assert_eq!(
+            files.values().filter(|body| body.contains(&marker)).count(),
+            1,
+            "{marker}"
+        );
+    }
+    let state = run.implementation_state.as_ref().unwrap();
+    assert!(
+        state
+            .issues
+            .iter()
+            .all(|i| i.sync_status == SyncStatus::Created)
+    );
+    assert!(
+        out.contains(&format!("planned issues: {}", plan.len())),
+        "{out}"
+    );
+    assert!(out.contains("architecture_pack_summary.md"), "{out}");
+
+    // A second implementation run against the same folder changes nothing.
+    let token = "second-run-token";
+    let mut config = ServerConfig::from_lookup(|_| None).unwrap();
+    config.bind = ([127, 0, 0, 1], 0).into();
+    config.runs_dir = runs_dir.clone();
+    config.api_token = Some(SecretString::from(token));
+    config.auth_mode = AuthMode::All;
+    // The agents run offline against local issues whatever this machine's environment says.
+    config.agent_env = vec![
+        ("PASS_LLM_PROVIDER".into(), "offline".into()),
+        ("PASS_ISSUE_TARGET".into(), "local".into()),
+    ];
+    config.agent_command = Some(AgentCommand {
+        program: env!("CARGO_BIN_EXE_pass").into(),
+        args: vec!["agent".into()],
+    });
+    let server = pass_server::start(config).await.unwrap();
+    let client =
+        PassClient::new(server.base_url.as_str(), Some(SecretString::from(token))).unwrap();
+    client
+        .dispatch(run.run_id, WorkflowName::Implementation)
+        .await
+        .unwrap();
+    let again = wait_final(&client, run.run_id, WorkflowName::Implementation).await;
+    server.shutdown().await.unwrap();
+    assert_eq!(again.execution.unwrap().status, ExecutionStatus::Succeeded);
+    let state = again.implementation_state.unwrap();
+    assert_eq!(state.issues.len(), plan.len());
+    assert!(
+        state
+            .issues
+            .iter()
+            .all(|i| i.sync_status == SyncStatus::Unchanged),
+        "{state:?}"
+    );
+    assert_eq!(
+        issue_files(&issues_dir),
+        files,
+        "issue files changed on an unchanged re-sync"
+    );
+}
+
+/// A `pass serve` process on a free loopback port, killed on drop.
+struct ServeProcess {
+    child: Child,
+    base_url: String,
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn spawn_serve(runs_dir: &Path, token: &str) -> ServeProcess {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let child = pass_command(&[
+        "serve",
+        "--bind",
+        &bind,
+        "--runs-dir",
+        runs_dir.to_str().unwrap(),
+    ])
+    .env("PASS_API_TOKEN", token)
+    .env("RUST_LOG", "warn")
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let serve = ServeProcess {
+        child,
+        base_url: format!("http://{bind}"),
+    };
+    let client = PassClient::new(&serve.base_url, None)
+        .unwrap()
+        .with_retries(0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.health().await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "pass serve did not come up on {bind}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    serve
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_and_runs_drive_a_served_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "serve-token-for-tests";
+    let serve = spawn_serve(&dir.path().join("runs"), token).await;
+    let prd = repo_file("samples/prds/todo-tiny.txt");
+    let org = repo_file("samples/org_constraints.sample.yml");
+
+    let output = pass_command(&[
+        "run",
+        prd.to_str().unwrap(),
+        "--org",
+        org.to_str().unwrap(),
+        "--api",
+        &serve.base_url,
+        "--sync-issues",
+    ])
+    .env("PASS_API_TOKEN", token)
+    .output()
+    .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let out = stdout(&output);
+    assert!(out.contains(": exported"), "{out}");
+    assert!(out.contains("created)"), "{out}");
+    let run_id = out
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(':')
+        .to_owned();
+    Uuid::parse_str(&run_id).unwrap();
+
+    let output = pass_command(&["runs", "list", "--api", &serve.base_url])
+        .env("PASS_API_TOKEN", token)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains(&run_id), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("1 of 1 run(s)"),
+        "{}",
+        stdout(&output)
+    );
+
+    let output = pass_command(&["runs", "show", &run_id, "--api", &serve.base_url])
+        .env("PASS_API_TOKEN", token)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let shown = stdout(&output);
+    for expected in [
+        names::ARCHITECTURE_PACK,
+        "phase2-implementation succeeded on local",
+        "ISSUE-",
+    ] {
+        assert!(shown.contains(expected), "{expected} not in:\n{shown}");
+    }
+
+    // Without the token the server refuses, and the command says why.
+    let output = pass_command(&["runs", "list", "--api", &serve.base_url])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("401 unauthorized"),
+        "{}",
+        stderr(&output)
+    );
+
+    // An org constraints typo fails before any run is created.
+    let bad_org = dir.path().join("bad.yml");
+    std::fs::write(&bad_org, "stack:\n  language: cobol\n").unwrap();
+    let output = pass_command(&[
+        "run",
+        prd.to_str().unwrap(),
+        "--org",
+        bad_org.to_str().unwrap(),
+        "--api",
+        &serve.base_url,
+    ])
+    .env("PASS_API_TOKEN", token)
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("stack.language"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn plan_writes_a_valid_pack_without_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let prd = repo_file("samples/prds/kanban-ui.txt");
+    let output = pass_command(&[
+        "plan",
+        prd.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--provider",
+        "offline",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("offline"), "{}", stderr(&output));
+    let pack_path = out_dir.join("architecture_pack.json");
+    let output = crate::pass(&["validate", pack_path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    for file in [
+        "architecture_pack_summary.md",
+        "architecture_pack_diagram.txt",
+        "planner_usage.json",
+    ] {
+        assert!(out_dir.join(file).is_file(), "{file}");
+    }
+}
