@@ -40,7 +40,7 @@ pub enum DispatchError {
 /// The execution backend in use, chosen once at start-up.
 #[derive(Debug)]
 pub enum Dispatcher {
-    Local(LocalBackend),
+    Local(Box<LocalBackend>),
     GithubActions(Box<GithubActionsBackend>),
 }
 
@@ -54,9 +54,10 @@ impl Dispatcher {
         stop: watch::Receiver<bool>,
     ) -> Result<Self, DispatchError> {
         match config.backend {
-            ExecutionBackend::Local => {
-                Ok(Dispatcher::Local(LocalBackend::new(config, server_base)?))
-            }
+            ExecutionBackend::Local => Ok(Dispatcher::Local(Box::new(LocalBackend::new(
+                config,
+                server_base,
+            )?))),
             ExecutionBackend::GithubActions => {
                 let github = config.github.as_ref().ok_or_else(|| {
                     DispatchError::Misconfigured(
