@@ -15,12 +15,12 @@ pub struct Args {
 pub enum Agent {
     /// Plan one run and report to the PASS API.
     Planner {
-        #[arg(long = "run-id")]
+        #[arg(long = "run-id", env = "PASS_RUN_ID")]
         run_id: Uuid,
     },
     /// Sync one run's issue plan and report to the PASS API.
     Implementation {
-        #[arg(long = "run-id")]
+        #[arg(long = "run-id", env = "PASS_RUN_ID")]
         run_id: Uuid,
         /// Print the create / update / close plan and write nothing.
         #[arg(long)]

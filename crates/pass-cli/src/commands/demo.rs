@@ -24,7 +24,7 @@ pub struct Args {
     /// The PRD file; a bundled sample PRD when omitted.
     pub prd: Option<PathBuf>,
     /// Org constraints YAML.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "PASS_ORG_FILE")]
     pub org: Option<PathBuf>,
     /// Where runs are stored.
     #[arg(long, env = "RUNS_DIR", default_value = "runs")]

@@ -10,13 +10,18 @@ pub struct Args {
     /// The PRD file (Markdown or plain text).
     pub prd: PathBuf,
     /// Org constraints YAML.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "PASS_ORG_FILE")]
     pub org: Option<PathBuf>,
     /// Where the artifacts go.
-    #[arg(long, value_name = "DIR", default_value = "pass-out")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "PASS_OUT_DIR",
+        default_value = "pass-out"
+    )]
     pub out: PathBuf,
     /// The model provider (default: PASS_LLM_PROVIDER, else anthropic with a key, else offline).
-    #[arg(long, value_parser = ["anthropic", "openai", "offline"])]
+    #[arg(long, env = "PASS_LLM_PROVIDER", value_parser = ["anthropic", "openai", "offline"])]
     pub provider: Option<String>,
 }
 

@@ -14,7 +14,7 @@ pub struct Args {
     /// The PRD file (Markdown or plain text).
     pub prd: PathBuf,
     /// Org constraints YAML for this run.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "PASS_ORG_FILE")]
     pub org: Option<PathBuf>,
     /// Base URL of the PASS API.
     #[arg(

@@ -26,10 +26,10 @@ pub enum RunsCommand {
     /// A table of runs, newest first.
     List {
         /// How many runs to show.
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, env = "PASS_RUNS_LIMIT", default_value_t = 20)]
         limit: u64,
         /// How many of the newest runs to skip.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, env = "PASS_RUNS_OFFSET", default_value_t = 0)]
         offset: u64,
     },
     /// One run in detail: steps, execution, artifacts and issues.

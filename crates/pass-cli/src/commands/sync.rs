@@ -10,16 +10,16 @@ use uuid::Uuid;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The run whose issue plan to sync.
-    #[arg(long = "run-id")]
+    #[arg(long = "run-id", env = "PASS_RUN_ID")]
     pub run_id: Uuid,
     /// Print the create / update / unchanged / close plan and write nothing.
-    #[arg(long)]
+    #[arg(long, env = "PASS_DRY_RUN")]
     pub dry_run: bool,
     /// Print the report (or the dry-run diff) as JSON.
-    #[arg(long)]
+    #[arg(long, env = "PASS_JSON")]
     pub json: bool,
     /// Overwrite issues people edited since the last sync.
-    #[arg(long)]
+    #[arg(long, env = "PASS_FORCE")]
     pub force: bool,
     /// Base URL of the PASS API.
     #[arg(
