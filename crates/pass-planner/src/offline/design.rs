@@ -105,7 +105,7 @@ pub fn architecture(
         .cloud
         .allowed_services
         .iter()
-        .map(|t| t.trim().to_lowercase())
+        .map(|t| t.trim().to_ascii_lowercase())
         .collect();
     // Only allowed services are used; a kind with none is left to the platform team.
     let mut unhosted: BTreeSet<&'static str> = BTreeSet::new();
@@ -576,7 +576,7 @@ pub fn refinement(arch: &ArchitectureDraft, questions: &[String]) -> RefinementD
 
 /// Which components a requirement touches, judged from its words.
 fn touched(text: &str, arch: &ArchitectureDraft) -> Vec<String> {
-    let l = text.to_lowercase();
+    let l = text.to_ascii_lowercase();
     let words = |list: &[&str]| list.iter().any(|w| has_word(&l, w));
     let mut out = Vec::new();
     for c in &arch.components {
@@ -655,7 +655,7 @@ fn touched(text: &str, arch: &ArchitectureDraft) -> Vec<String> {
                 .name
                 .split_whitespace()
                 .next()
-                .is_some_and(|first| has_word(&l, &first.to_lowercase())),
+                .is_some_and(|first| has_word(&l, &first.to_ascii_lowercase())),
         };
         if hit {
             out.push(c.name.clone());
@@ -740,7 +740,7 @@ pub fn implementation(
 
 fn slug(text: &str) -> String {
     let mut out = String::new();
-    for c in text.to_lowercase().chars() {
+    for c in text.to_ascii_lowercase().chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c);
         } else if !out.ends_with('-') && !out.is_empty() {
@@ -785,12 +785,15 @@ const COMMON_WORDS: &[&str] = &[
 /// Words that carry a requirement's meaning: lower case, split at hyphens,
 /// plural `s` dropped, the story's "As a X, I want" preamble skipped.
 fn content_words(r: &crate::sections::RequirementDraft) -> BTreeSet<String> {
-    let text = r.text.to_lowercase();
+    let text = r.text.to_ascii_lowercase();
     let body = text
         .split_once(" want ")
         .map(|(_, b)| b.to_owned())
         .unwrap_or(text);
-    let all = format!("{body} {}", r.acceptance_criteria.join(" ").to_lowercase());
+    let all = format!(
+        "{body} {}",
+        r.acceptance_criteria.join(" ").to_ascii_lowercase()
+    );
     all.split(|c: char| !c.is_alphanumeric())
         .filter(|w| (w.len() >= 3 || *w == "ui") && !COMMON_WORDS.contains(w))
         .map(|w| {

@@ -44,12 +44,12 @@ impl Line<'_> {
 
     /// Heading path and label joined, lower-cased: what a list is "about".
     pub fn context(&self, doc: &Doc<'_>) -> String {
-        let mut text = self.path.join(" / ").to_lowercase();
+        let mut text = self.path.join(" / ").to_ascii_lowercase();
         let mut parent = self.parent;
         let mut guard = 0;
         while let Some(p) = parent {
             text.push_str(" / ");
-            text.push_str(&doc.lines[p].text.to_lowercase());
+            text.push_str(&doc.lines[p].text.to_ascii_lowercase());
             parent = doc.lines[p].parent;
             guard += 1;
             if guard > 16 {

@@ -61,7 +61,7 @@ pub struct Signals {
 
 pub fn extract(source: &str) -> Extracted {
     let doc = Doc::parse(source);
-    let lower = source.to_lowercase();
+    let lower = source.to_ascii_lowercase();
     let mut out = Extracted {
         title: title(&doc),
         ..Extracted::default()
@@ -149,7 +149,7 @@ fn any_word(haystack: &str, needles: &[&str]) -> bool {
 
 /// Template text: `<describe ...>`, `[Feature name]`, lorem ipsum, TBD/TODO.
 fn looks_templated(text: &str) -> bool {
-    let lower = text.to_lowercase();
+    let lower = text.to_ascii_lowercase();
     let bracketed = |open: char, close: char| {
         text.find(open)
             .and_then(|a| text[a..].find(close).map(|b| b > 1))
@@ -186,7 +186,7 @@ fn is_placeholder(text: &str) -> bool {
 
 /// Priority named by a heading or label (MoSCoW, P0-P3); `Err` for won't-have.
 fn moscow(text: &str) -> Option<Result<Priority, ()>> {
-    let l = text.to_lowercase();
+    let l = text.to_ascii_lowercase();
     if l.contains("won't")
         || l.contains("wont have")
         || l.contains("will not")
@@ -215,7 +215,7 @@ fn moscow(text: &str) -> Option<Result<Priority, ()>> {
 
 /// Priority from the words of a requirement line itself.
 fn word_priority(text: &str) -> Option<Priority> {
-    let l = text.to_lowercase();
+    let l = text.to_ascii_lowercase();
     if any_word(&l, &["p0", "must", "shall", "required", "critical"]) {
         Some(Priority::Must)
     } else if any_word(&l, &["p1", "should", "important"]) {
@@ -345,7 +345,7 @@ fn title(doc: &Doc<'_>) -> Option<String> {
             if level <= 2
                 && !t.is_empty()
                 && !t.contains(['[', '<'])
-                && !GENERIC_HEADINGS.contains(&t.to_lowercase().as_str())
+                && !GENERIC_HEADINGS.contains(&t.to_ascii_lowercase().as_str())
             {
                 return Some(t);
             }
@@ -385,7 +385,7 @@ fn summary(doc: &Doc<'_>, requirements: &[RequirementDraft]) -> String {
             continue;
         }
         let under_summary = line.path.last().is_some_and(|h| {
-            let h = h.to_lowercase();
+            let h = h.to_ascii_lowercase();
             SUMMARY_HEADINGS.iter().any(|s| h.contains(s))
         });
         let paragraph = doc.paragraph(i);
@@ -477,7 +477,7 @@ fn actors(doc: &Doc<'_>) -> Vec<String> {
             continue;
         }
         let text = plain(line.text);
-        let lower = text.to_lowercase();
+        let lower = text.to_ascii_lowercase();
         for marker in ["as a ", "as an "] {
             let Some(pos) = lower.find(marker) else {
                 continue;
@@ -488,8 +488,8 @@ fn actors(doc: &Doc<'_>) -> Vec<String> {
             let rest = &text[pos + marker.len()..];
             let end = rest
                 .find([',', '|', '.', ';'])
-                .or_else(|| rest.to_lowercase().find(" i "))
-                .or_else(|| rest.to_lowercase().find(" i want"))
+                .or_else(|| rest.to_ascii_lowercase().find(" i "))
+                .or_else(|| rest.to_ascii_lowercase().find(" i want"))
                 .unwrap_or(rest.len());
             push(&rest[..end], &mut found);
         }
@@ -497,7 +497,7 @@ fn actors(doc: &Doc<'_>) -> Vec<String> {
             let context = line
                 .path
                 .last()
-                .map(|h| h.to_lowercase())
+                .map(|h| h.to_ascii_lowercase())
                 .unwrap_or_default();
             let role_section = [
                 "persona",
@@ -538,7 +538,7 @@ struct Candidate {
 }
 
 fn is_gwt(text: &str) -> bool {
-    let l = plain(text).to_lowercase();
+    let l = plain(text).to_ascii_lowercase();
     ["given ", "when ", "then ", "and "]
         .iter()
         .any(|k| l.starts_with(k))
@@ -546,7 +546,7 @@ fn is_gwt(text: &str) -> bool {
 
 fn acceptance_line(text: &str) -> Option<String> {
     let p = plain(text);
-    let l = p.to_lowercase();
+    let l = p.to_ascii_lowercase();
     for label in ["acceptance criteria:", "acceptance:", "ac:"] {
         if l.starts_with(label) {
             let rest = p[label.len()..].trim();
@@ -585,7 +585,7 @@ fn requirements(doc: &Doc<'_>) -> (Vec<RequirementDraft>, bool, usize, Vec<Strin
     let mut result = Vec::new();
     let mut n = 0;
     for c in candidates {
-        let key = plain(&c.text).to_lowercase();
+        let key = plain(&c.text).to_ascii_lowercase();
         if !seen_text.insert(key) {
             continue;
         }
@@ -688,7 +688,7 @@ fn with_ids(doc: &Doc<'_>, placeholders: &mut usize) -> Vec<Candidate> {
                 Some(block) => level <= block,
                 None => level < 7,
             };
-            if closes && !line.text.to_lowercase().contains("acceptance") {
+            if closes && !line.text.to_ascii_lowercase().contains("acceptance") {
                 flush(&mut gwt, &mut out);
                 block_level = Some(0);
                 block_indent = None;
@@ -744,7 +744,7 @@ fn table_header(doc: &Doc<'_>, index: usize) -> Option<Vec<String>> {
     (first < index).then(|| {
         table_cells(doc.lines[first].text)
             .into_iter()
-            .map(|c| plain(c).to_lowercase())
+            .map(|c| plain(c).to_ascii_lowercase())
             .collect()
     })
 }
@@ -797,7 +797,7 @@ fn table_requirement(cells: &[&str], header: Option<&[String]>) -> (String, Stri
 
 /// `Priority: Should` style lines.
 fn priority_label(text: &str) -> Option<Priority> {
-    let p = plain(text).to_lowercase();
+    let p = plain(text).to_ascii_lowercase();
     let rest = p
         .strip_prefix("priority")?
         .trim_start_matches([':', ' ', '-']);
@@ -818,7 +818,7 @@ fn checklists_and_stories(
         match line.kind {
             Kind::Heading(level) => {
                 let text = plain(line.text);
-                let lower = text.to_lowercase();
+                let lower = text.to_ascii_lowercase();
                 if let Some(actor) = lower
                     .strip_prefix("as a ")
                     .or_else(|| lower.strip_prefix("as an "))
@@ -835,7 +835,7 @@ fn checklists_and_stories(
             }
             Kind::Bullet | Kind::Text | Kind::Check | Kind::Numbered | Kind::TableRow => {
                 let text = plain(line.text);
-                let lower = text.to_lowercase();
+                let lower = text.to_ascii_lowercase();
                 // "**Story**: I want ..." inside an "As a X" heading block.
                 if let Some((index, actor, Some(_), _)) = story.as_mut() {
                     if let Some(rest) = strip_label(line.text, &["story", "user story"]) {
@@ -964,7 +964,7 @@ fn article(actor: &str) -> &'static str {
 }
 
 fn word_priority_story(text: &str) -> Option<Priority> {
-    let l = text.to_lowercase();
+    let l = text.to_ascii_lowercase();
     if any_word(&l, &["p0"]) {
         Some(Priority::Must)
     } else if any_word(&l, &["p1"]) {
@@ -990,7 +990,7 @@ fn lower_first(text: &str) -> String {
 /// The text after `**Label**:` (or `Label:`), verbatim.
 fn strip_label<'a>(text: &'a str, labels: &[&str]) -> Option<&'a str> {
     let t = text.trim_start_matches(['*', '_']);
-    let lower = t.to_lowercase();
+    let lower = t.to_ascii_lowercase();
     for label in labels {
         if lower.starts_with(label) {
             let rest = &t[label.len()..];
@@ -1062,7 +1062,7 @@ fn feature_bullets(
             }
         }
         let context = line.context(doc);
-        let path = line.path.join(" / ").to_lowercase();
+        let path = line.path.join(" / ").to_ascii_lowercase();
         let is_feature = FEATURE_WORDS.iter().any(|w| context.contains(w));
         let excluded = NOT_FEATURE_WORDS.iter().any(|w| path.contains(w));
         if !is_feature || excluded {
@@ -1142,11 +1142,11 @@ fn workflows(doc: &Doc<'_>) -> Vec<WorkflowDraft> {
         let context = line.context(doc);
         let wanted = FLOW_WORDS.iter().any(|w| context.contains(w))
             && !NOT_FLOW_WORDS.iter().any(|w| {
-                label.to_lowercase().contains(w)
+                label.to_ascii_lowercase().contains(w)
                     || line
                         .path
                         .last()
-                        .is_some_and(|h| h.to_lowercase().contains(w))
+                        .is_some_and(|h| h.to_ascii_lowercase().contains(w))
             });
         current = Some(key);
         if wanted {
@@ -1326,14 +1326,14 @@ fn entities(doc: &Doc<'_>, requirements: &[RequirementDraft]) -> (Vec<EntityDraf
     ];
     let mut found: Vec<EntityDraft> = Vec::new();
     for line in &doc.lines {
-        let path = line.path.join(" / ").to_lowercase();
+        let path = line.path.join(" / ").to_ascii_lowercase();
         if !MODEL_WORDS.iter().any(|w| path.contains(w)) {
             continue;
         }
         match line.kind {
             Kind::Heading(level) if level >= 3 => {
                 let name = clean_inline(line.text);
-                let lower = name.to_lowercase();
+                let lower = name.to_ascii_lowercase();
                 if !MODEL_WORDS.iter().any(|w| lower.contains(w)) && !name.is_empty() {
                     found.push(EntityDraft {
                         name: sentence_case(name),
@@ -1385,7 +1385,7 @@ fn entities(doc: &Doc<'_>, requirements: &[RequirementDraft]) -> (Vec<EntityDraf
         }
     }
     let mut seen = HashSet::new();
-    found.retain(|e| !e.name.is_empty() && seen.insert(e.name.to_lowercase()));
+    found.retain(|e| !e.name.is_empty() && seen.insert(e.name.to_ascii_lowercase()));
     if !found.is_empty() {
         return (found, false);
     }
@@ -1396,7 +1396,7 @@ fn entities(doc: &Doc<'_>, requirements: &[RequirementDraft]) -> (Vec<EntityDraf
     for r in requirements {
         let mut in_this: HashSet<String> = HashSet::new();
         for word in r.text.split(|c: char| !(c.is_alphanumeric() || c == '-')) {
-            let w = word.to_lowercase();
+            let w = word.to_ascii_lowercase();
             if w.len() < 3
                 || ENTITY_STOP.contains(&w.as_str())
                 || w.chars().any(|c| c.is_ascii_digit())
@@ -1439,7 +1439,7 @@ fn is_plural_elsewhere(singular: &str, requirements: &[RequirementDraft]) -> boo
     let plural = format!("{singular}s");
     requirements
         .iter()
-        .any(|r| has_word(&r.text.to_lowercase(), &plural))
+        .any(|r| has_word(&r.text.to_ascii_lowercase(), &plural))
 }
 
 fn singular(word: &str) -> String {
@@ -1693,18 +1693,18 @@ fn integrations(doc: &Doc<'_>, requirements: &[RequirementDraft]) -> Vec<Integra
         .lines
         .iter()
         .filter(|l| l.kind != Kind::Code)
-        .map(|l| l.text.to_lowercase())
+        .map(|l| l.text.to_ascii_lowercase())
         .collect::<Vec<_>>()
         .join("\n");
     let must_text: String = requirements
         .iter()
         .filter(|r| r.priority == Priority::Must)
-        .map(|r| r.text.to_lowercase())
+        .map(|r| r.text.to_ascii_lowercase())
         .collect::<Vec<_>>()
         .join("\n");
     let all_text: String = requirements
         .iter()
-        .map(|r| r.text.to_lowercase())
+        .map(|r| r.text.to_ascii_lowercase())
         .collect::<Vec<_>>()
         .join("\n");
     let mut out: Vec<IntegrationDraft> = Vec::new();
@@ -1749,7 +1749,7 @@ fn integrations(doc: &Doc<'_>, requirements: &[RequirementDraft]) -> Vec<Integra
 
 fn same_kind(a: &str, b: &str) -> bool {
     let kind = |p: &str| {
-        let p = p.to_lowercase();
+        let p = p.to_ascii_lowercase();
         [
             "payment", "email", "calendar", "llm", "storage", "chat", "source",
         ]
@@ -1775,7 +1775,7 @@ fn nfrs(lower: &str, integrations: &[IntegrationDraft]) -> (Option<NfrsDraft>, V
     let mut notes = Vec::new();
     let payments = integrations
         .iter()
-        .any(|i| i.purpose.to_lowercase().contains("payment"))
+        .any(|i| i.purpose.to_ascii_lowercase().contains("payment"))
         || any_word(
             lower,
             &["payment", "payments", "credit card", "invoice", "billing"],
@@ -2051,8 +2051,8 @@ fn questions(doc: &Doc<'_>) -> Vec<String> {
             continue;
         }
         let text = plain(line.text);
-        let lower = text.to_lowercase();
-        let path = line.path.join(" / ").to_lowercase();
+        let lower = text.to_ascii_lowercase();
+        let path = line.path.join(" / ").to_ascii_lowercase();
         let in_questions = [
             "open question",
             "questions",

@@ -81,7 +81,7 @@ pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
     if ex.summary_is_missing() {
         gap("What problem does the product solve, and for whom?");
     }
-    if nfrs.scale == Scale::Small && !prd.to_lowercase().contains("users") {
+    if nfrs.scale == Scale::Small && !prd.to_ascii_lowercase().contains("users") {
         gap("How many users and how much data must the first release support?");
     }
     if ex.entities.is_empty() {
@@ -202,7 +202,7 @@ impl extract::Extracted {
 }
 
 fn default_answer(question: &str) -> String {
-    let q = question.to_lowercase();
+    let q = question.to_ascii_lowercase();
     if q.contains("sign in") {
         "Default: email and password accounts through the auth provider; nothing is usable without an account.".to_owned()
     } else if q.contains("how many users") {
@@ -219,7 +219,7 @@ fn default_answer(question: &str) -> String {
 }
 
 fn why_it_matters(question: &str) -> String {
-    let q = question.to_lowercase();
+    let q = question.to_ascii_lowercase();
     if q.contains("sign in") {
         "Decides whether an auth provider and account data are in scope.".to_owned()
     } else if q.contains("how many users") {

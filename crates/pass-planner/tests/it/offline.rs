@@ -694,3 +694,22 @@ async fn story_tables_without_ids_become_numbered_stories() {
         ["Housemate"]
     );
 }
+
+#[tokio::test]
+async fn text_whose_case_changes_byte_length_is_read_without_panicking() {
+    // Lower-casing `İ`, `ẞ` or the Kelvin sign changes their UTF-8 length; byte
+    // offsets found in a lower-cased copy must never slice the original.
+    let prd = "# Çalışma İzni Portalı\n\n\
+        ## User stories\n\
+        - İ: as a éditor, I want to approve requests\n\
+        - ẞ: As an Ärztin, I want to see my schedule\n\
+        - \u{212A}: as a Kelvin-Leiter, I want reports 📈\n\n\
+        ## Requirements\n\
+        - FR-1 İzin talepleri onaylanabilir. Acceptance: ÉTAT visible\n\
+        - FR-2 Übersicht für 管理者 with Given/When/Then\n\
+        **Acceptance**: ẞtraße shown\n";
+    let pack = pack_of(prd, None).await;
+    let ids: Vec<&str> = pack.requirements.iter().map(|r| r.id.as_str()).collect();
+    assert!(ids.contains(&"FR-1") && ids.contains(&"FR-2"), "{ids:?}");
+    assert!(!pack.actors.is_empty());
+}
