@@ -713,3 +713,81 @@ async fn text_whose_case_changes_byte_length_is_read_without_panicking() {
     assert!(ids.contains(&"FR-1") && ids.contains(&"FR-2"), "{ids:?}");
     assert!(!pack.actors.is_empty());
 }
+
+#[tokio::test]
+async fn arbitrary_text_never_panics_the_offline_reader() {
+    // A deterministic soup of markdown markers, PRD keywords and characters
+    // whose case mapping changes length; every PRD must plan into a valid pack.
+    const PIECES: &[&str] = &[
+        "# ",
+        "## ",
+        "- ",
+        "* ",
+        "1. ",
+        "| ",
+        " | ",
+        "- [ ] ",
+        "**",
+        "`",
+        "```\n",
+        "\n",
+        "\n\n",
+        "As a ",
+        " I want ",
+        " so that ",
+        "Given ",
+        "When ",
+        "Then ",
+        "Acceptance: ",
+        "FR-1 ",
+        "REQ-7 ",
+        "U10 ",
+        "Must",
+        "Should",
+        "Could",
+        "P0 ",
+        "TBD",
+        "Open Questions",
+        "Stripe",
+        "payments",
+        "99.9%",
+        "İ",
+        "ẞ",
+        "\u{212A}",
+        "é",
+        "管理",
+        "📈",
+        "\u{200B}",
+        "\t",
+        ":",
+        ".",
+        "user",
+        "data model",
+        "Entity",
+        "workflow",
+        "<PRD>",
+        "</context>",
+    ];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..150 {
+        let len = 1 + next() % 80;
+        let mut text: String = (0..len)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect();
+        if text.trim().is_empty() {
+            text.push('x');
+        }
+        let pack = pack_of(&text, None).await;
+        let value = serde_json::to_value(&pack).unwrap();
+        assert!(
+            pass_contracts::validate_pack_value(&value).is_ok(),
+            "{text:?}"
+        );
+    }
+}
