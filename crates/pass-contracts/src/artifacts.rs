@@ -48,12 +48,17 @@ pub mod names {
 /// Why an artifact name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "invalid artifact name {0:?}: expected 1-64 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit, without '..'"
+    "invalid artifact name {0:?}: expected 1-64 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit, without '..', and not the reserved name 'index'"
 )]
 pub struct InvalidArtifactName(pub String);
 
+/// The one name refused although it matches the pattern: stored as JSON it
+/// would become `artifacts/index.json` and overwrite the artifact list itself.
+pub const RESERVED_ARTIFACT_NAME: &str = "index";
+
 /// Checks a name against `^[a-z0-9][a-z0-9_.-]{0,63}$` without `..`, so it can
-/// never name a path outside the run's folder.
+/// never name a path outside the run's folder, and refuses
+/// [`RESERVED_ARTIFACT_NAME`], so it can never name the artifact list.
 pub fn check_artifact_name(name: &str) -> Result<(), InvalidArtifactName> {
     let bytes = name.as_bytes();
     let first_ok = bytes
@@ -62,7 +67,12 @@ pub fn check_artifact_name(name: &str) -> Result<(), InvalidArtifactName> {
     let rest_ok = bytes
         .iter()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-'));
-    if first_ok && rest_ok && bytes.len() <= 64 && !name.contains("..") {
+    if first_ok
+        && rest_ok
+        && bytes.len() <= 64
+        && !name.contains("..")
+        && name != RESERVED_ARTIFACT_NAME
+    {
         Ok(())
     } else {
         Err(InvalidArtifactName(name.to_owned()))
@@ -115,7 +125,15 @@ mod tests {
 
     #[test]
     fn artifact_names_cannot_escape_the_run_folder() {
-        for good in ["architecture_pack", "a", "x.y-z_1", &"a".repeat(64)] {
+        for good in [
+            "architecture_pack",
+            "a",
+            "x.y-z_1",
+            &"a".repeat(64),
+            "index.json",
+            "indexes",
+            "run-index",
+        ] {
             assert!(check_artifact_name(good).is_ok(), "{good}");
         }
         for bad in [
@@ -129,6 +147,7 @@ mod tests {
             "a\\b",
             &"a".repeat(65),
             "é",
+            "index",
         ] {
             assert!(check_artifact_name(bad).is_err(), "{bad}");
         }

@@ -18,7 +18,7 @@ use std::sync::{Arc, RwLock};
 
 use pass_contracts::{
     ArtifactIndex, ArtifactMetadata, ContentType, Execution, RunDetail, RunRecord, RunsIndex, Text,
-    Timestamp,
+    Timestamp, check_artifact_name,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -555,7 +555,16 @@ impl RunGuard {
                     fs::create_dir_all(&dir).map_err(io_err("could not create", &dir))?;
                     sync_dir(&run_dir)?;
                 }
-                let filename = format!("{name}.{}", content_type.extension());
+                // The caller checked the name; checked again here because a
+                // wrong one would overwrite the artifact list or leave the folder.
+                check_artifact_name(name.as_str()).map_err(|e| StoreError::Encode {
+                    what: "artifact filename".to_owned(),
+                    reason: e.to_string(),
+                })?;
+                let filename = artifact_filename(name.as_str(), content_type);
+                // Read first: an index that cannot be trusted stops the upload
+                // before anything is written or deleted.
+                let mut index = read_artifact_index(&run_dir)?;
                 write_durably(&dir.join(&filename), &bytes)?;
                 let meta = ArtifactMetadata {
                     filename: Text::new(filename.clone()).map_err(|_| StoreError::Encode {
@@ -567,7 +576,6 @@ impl RunGuard {
                     sha256: Some(hex::encode(Sha256::digest(&bytes))),
                     created_at: crate::store::now(),
                 };
-                let mut index = read_artifact_index(&run_dir)?;
                 let replaced = match index.artifacts.iter_mut().find(|a| a.name == meta.name) {
                     Some(slot) => Some(std::mem::replace(slot, meta.clone())),
                     None => {
@@ -629,11 +637,44 @@ fn read_artifact_index(run_dir: &Path) -> Result<ArtifactIndex, StoreError> {
     match fs::read(&path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(ArtifactIndex::default()),
         Err(e) => Err(io_err("could not read", &path)(e)),
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptFile {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        }),
+        Ok(bytes) => {
+            let index: ArtifactIndex =
+                serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptFile {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+            if let Some(reason) = index.artifacts.iter().find_map(untrusted_entry) {
+                return Err(StoreError::CorruptFile {
+                    path: path.display().to_string(),
+                    reason,
+                });
+            }
+            Ok(index)
+        }
     }
+}
+
+/// Why an entry of `artifacts/index.json` cannot be trusted, if it cannot.
+/// Its `filename` is joined to the artifacts folder to read and delete files,
+/// so only the exact name the store itself writes is accepted: anything else
+/// (`../..`, an absolute path, `index.json`) would reach outside the artifact.
+fn untrusted_entry(meta: &ArtifactMetadata) -> Option<String> {
+    if let Err(e) = check_artifact_name(meta.name.as_str()) {
+        return Some(format!("an entry has an {e}"));
+    }
+    let expected = artifact_filename(meta.name.as_str(), meta.content_type);
+    (meta.filename.as_str() != expected).then(|| {
+        format!(
+            "the entry {:?} names the file {:?} instead of {expected:?}",
+            meta.name.as_str(),
+            meta.filename.as_str()
+        )
+    })
+}
+
+/// The file an artifact is stored in, inside the run's artifacts folder.
+fn artifact_filename(name: &str, content_type: ContentType) -> String {
+    format!("{name}.{}", content_type.extension())
 }
 
 #[cfg(test)]

@@ -1,0 +1,137 @@
+//! The artifact list `artifacts/index.json` cannot be overwritten through the
+//! API, and an index edited by hand cannot make the server read or delete a
+//! file outside the run's artifacts folder.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, expect_error, run_input, spawn_app};
+
+async fn upload(
+    app: &TestApp,
+    id: uuid::Uuid,
+    name: &str,
+    content_type: &str,
+    payload: Value,
+) -> reqwest::Response {
+    app.authed(Method::POST, &format!("/runs/{id}/artifacts"))
+        .json(&json!({"name": name, "content_type": content_type, "payload": payload}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_artifact_named_index_is_refused_and_the_index_stays_intact() {
+    let app = spawn_app(&[]).await;
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let response = upload(&app, id, "summary", "text/markdown", json!("# ok\n")).await;
+    assert_eq!(response.status(), 201);
+    let index_path = app
+        .runs_dir
+        .join(id.to_string())
+        .join("artifacts")
+        .join("index.json");
+    let before = std::fs::read(&index_path).unwrap();
+
+    // A payload shaped like an index that points an entry at /etc/passwd.
+    let forged = json!({"version": 1, "artifacts": [{
+        "name": "summary", "filename": "/etc/passwd", "content_type": "text/markdown",
+        "created_at": "2026-01-01T00:00:00.000Z"
+    }]});
+    for content_type in ["application/json", "text/plain"] {
+        let payload = if content_type == "application/json" {
+            forged.clone()
+        } else {
+            json!(forged.to_string())
+        };
+        let response = upload(&app, id, "index", content_type, payload).await;
+        let body = expect_error(response, 400, "bad_request").await;
+        assert!(
+            body["message"].as_str().unwrap().contains("reserved"),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(&index_path).unwrap(),
+        before,
+        "index.json was changed"
+    );
+    let detail = app.client.get_run(id).await.unwrap();
+    assert_eq!(detail.artifacts.len(), 1);
+    assert_eq!(detail.artifacts[0].filename.as_str(), "summary.md");
+    let got = app.client.get_artifact(id, "summary").await.unwrap();
+    assert_eq!(got.payload, json!("# ok\n"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_hand_written_index_with_a_traversal_filename_serves_and_deletes_nothing_outside() {
+    let app = spawn_app(&[]).await;
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let response = upload(&app, id, "notes", "text/plain", json!("mine")).await;
+    assert_eq!(response.status(), 201);
+
+    // A file outside the run's artifacts folder, reachable by ../../.. paths
+    // and by its absolute path.
+    let secret = app.runs_dir.join("secret.txt");
+    std::fs::write(&secret, "TOP-SECRET-CONTENT").unwrap();
+    let artifacts = app.runs_dir.join(id.to_string()).join("artifacts");
+    let index_path = artifacts.join("index.json");
+    for filename in [
+        "../../secret.txt".to_owned(),
+        secret.display().to_string(),
+        "index.json".to_owned(),
+    ] {
+        let index = json!({"version": 1, "artifacts": [{
+            "name": "notes", "filename": filename, "content_type": "text/plain",
+            "created_at": "2026-01-01T00:00:00.000Z"
+        }]});
+        std::fs::write(&index_path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+
+        for query in ["", "?raw=true"] {
+            let response = app
+                .authed(Method::GET, &format!("/runs/{id}/artifacts/notes{query}"))
+                .send()
+                .await
+                .unwrap();
+            let body = expect_error(response, 500, "internal_error").await;
+            let message = body["message"].as_str().unwrap();
+            assert!(!body.to_string().contains("TOP-SECRET"), "{body}");
+            assert!(message.contains("index.json"), "{message}");
+            assert!(message.contains("corrupt"), "{message}");
+        }
+
+        // Re-uploading the name would delete the old entry's file: refused too.
+        let response = upload(&app, id, "notes", "application/json", json!({"a": 1})).await;
+        expect_error(response, 500, "internal_error").await;
+        assert_eq!(
+            std::fs::read_to_string(&secret).unwrap(),
+            "TOP-SECRET-CONTENT",
+            "{filename}"
+        );
+    }
+    // An entry whose name itself is not a valid artifact name is not trusted either.
+    let index = json!({"version": 1, "artifacts": [{
+        "name": "../x", "filename": "../x.txt", "content_type": "text/plain",
+        "created_at": "2026-01-01T00:00:00.000Z"
+    }]});
+    std::fs::write(&index_path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+    let response = app
+        .authed(Method::GET, &format!("/runs/{id}"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 500, "internal_error").await;
+    app.stop().await;
+}
