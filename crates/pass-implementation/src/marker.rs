@@ -25,22 +25,29 @@ impl Marker {
     }
 }
 
-/// An issue body split into what sits above the marker and the marker itself.
+/// An issue body split into what sits above the marker, the marker itself,
+/// and whatever someone put below it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarkedBody {
     /// The text above the block, line endings normalised to `\n`, trailing space trimmed.
     pub content: String,
     pub marker: Marker,
+    /// Text below the block, trimmed; PASS never writes any, so a non-empty
+    /// one was appended by a person or a bot.
+    pub trailing: String,
 }
 
 impl MarkedBody {
-    /// True when the text above the block is no longer what PASS last wrote:
-    /// someone edited the issue. Blocks without a hash cannot tell, so say no.
+    /// True when the body is no longer what PASS last wrote: the text above
+    /// the block changed, or text was appended below it. Blocks without a
+    /// hash cannot tell the former, so only the latter counts for them.
     pub fn edited_since_written(&self) -> bool {
-        self.marker
-            .body_sha256
-            .as_deref()
-            .is_some_and(|sha| !sha.eq_ignore_ascii_case(&content_sha256(&self.content)))
+        !self.trailing.is_empty()
+            || self
+                .marker
+                .body_sha256
+                .as_deref()
+                .is_some_and(|sha| !sha.eq_ignore_ascii_case(&content_sha256(&self.content)))
     }
 }
 
@@ -64,18 +71,45 @@ pub fn render_body(content: &str, run_id: Uuid, plan_item_id: &str) -> String {
     )
 }
 
-/// Finds the marker block that ends `body`, if any. The block is a `---` line
-/// followed only by `PASS-…: value` lines (trailing blank lines allowed), with
-/// at least the run id and the plan item id.
+/// Finds the marker block in `body`: the last `---` line followed directly
+/// by `PASS-…: value` lines that include the run id and the plan item id.
+/// Text after the block does not hide it (people and bots append comments
+/// there); it is returned as [`MarkedBody::trailing`] so the sync treats it
+/// as an edit instead of creating a second issue.
 pub fn parse_body(body: &str) -> Option<MarkedBody> {
     let normalised = normalise(body);
     let lines: Vec<&str> = normalised.trim_end().lines().collect();
-    let separator = lines.iter().rposition(|line| line.trim() == "---")?;
+    let separators = (0..lines.len()).rev().filter(|&i| lines[i].trim() == "---");
+    for separator in separators {
+        let Some((marker, block_len)) = read_block(&lines[separator + 1..]) else {
+            continue;
+        };
+        let content = lines[..separator].join("\n").trim_end().to_owned();
+        let trailing = lines[separator + 1 + block_len..]
+            .join("\n")
+            .trim()
+            .to_owned();
+        return Some(MarkedBody {
+            content,
+            marker,
+            trailing,
+        });
+    }
+    None
+}
+
+/// Reads the `PASS-…: value` lines at the start of `lines`; returns the
+/// marker and how many lines it spans, or `None` when the run id or the plan
+/// item id is missing.
+fn read_block(lines: &[&str]) -> Option<(Marker, usize)> {
     let mut run_id = None;
     let mut plan_item_id = None;
     let mut body_sha256 = None;
-    for line in &lines[separator + 1..] {
-        let (key, value) = line.split_once(':')?;
+    let mut len = 0;
+    for line in lines {
+        let Some((key, value)) = line.split_once(':') else {
+            break;
+        };
         let key = key.trim();
         let value = value.trim();
         if key.eq_ignore_ascii_case(RUN_ID_KEY) {
@@ -85,16 +119,16 @@ pub fn parse_body(body: &str) -> Option<MarkedBody> {
         } else if key.eq_ignore_ascii_case(BODY_SHA_KEY) {
             body_sha256 = Some(value.to_owned());
         } else if !key.starts_with("PASS-") {
-            return None;
+            break;
         }
+        len += 1;
     }
     let marker = Marker {
         run_id: run_id.filter(|v| !v.is_empty())?,
         plan_item_id: plan_item_id.filter(|v| !v.is_empty())?,
         body_sha256: body_sha256.filter(|v| !v.is_empty()),
     };
-    let content = lines[..separator].join("\n").trim_end().to_owned();
-    Some(MarkedBody { content, marker })
+    Some((marker, len))
 }
 
 fn normalise(text: &str) -> String {
@@ -150,11 +184,33 @@ mod tests {
     fn bodies_without_a_final_block_are_not_marked() {
         assert_eq!(parse_body("plain issue"), None);
         assert_eq!(parse_body("a\n---\nb"), None);
-        let trailing = format!("x\n---\nPASS-Run-Id: {RUN}\nPASS-Plan-Item-Id: a\nmore text");
-        assert_eq!(parse_body(&trailing), None);
         let missing_item = format!("x\n---\nPASS-Run-Id: {RUN}");
         assert_eq!(parse_body(&missing_item), None);
         let parsed = parse_body("x\n---\nPASS-Run-Id: not-a-uuid\nPASS-Plan-Item-Id: a").unwrap();
         assert!(!parsed.marker.is_for_run(run()));
+    }
+
+    #[test]
+    fn text_appended_below_the_block_keeps_the_marker_and_counts_as_an_edit() {
+        let body = render_body("Do it.\n\n---\nnot a block", run(), "a");
+        let appended = format!("{body}\n\n> Triaged by bot: priority high\n---\nsignature");
+        let parsed = parse_body(&appended).unwrap();
+        assert_eq!(parsed.marker.plan_item_id, "a");
+        assert!(parsed.marker.is_for_run(run()));
+        assert_eq!(parsed.content, "Do it.\n\n---\nnot a block");
+        assert_eq!(
+            parsed.trailing,
+            "> Triaged by bot: priority high\n---\nsignature"
+        );
+        assert!(parsed.edited_since_written());
+
+        let seed = format!("x\n---\nPASS-Run-Id: {RUN}\nPASS-Plan-Item-Id: a\nmore text");
+        let parsed = parse_body(&seed).unwrap();
+        assert_eq!(parsed.trailing, "more text");
+        assert!(
+            parsed.edited_since_written(),
+            "appended text is an edit even without a hash"
+        );
+        assert!(!parse_body(&body).unwrap().edited_since_written());
     }
 }

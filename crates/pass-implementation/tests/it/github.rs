@@ -560,6 +560,49 @@ async fn a_person_s_edit_is_kept_unless_forced() {
 }
 
 #[tokio::test]
+async fn a_line_appended_below_the_marker_is_an_edit_not_a_new_issue() {
+    let stand_in = stand_in().await;
+    sync(&stand_in, items(2)).await;
+    let issue = ours(&stand_in)["item-1"].clone();
+    let appended = format!(
+        "{}\n\n<!-- triage-bot -->\nPriority: high",
+        issue.body.clone().unwrap()
+    );
+    stand_in.edit_body(issue.number, &appended);
+    stand_in.clear_requests();
+
+    let report = sync(&stand_in, items(2)).await;
+    assert_eq!(stand_in.writes(), vec![], "no duplicate, no overwrite");
+    assert_eq!(stand_in.issues().len(), 2);
+    let item = &report.items[0];
+    assert_eq!(item.issue_number, Some(issue.number));
+    assert_eq!(item.status, Some(SyncStatus::Failed));
+    assert_eq!(item.action, Action::Skip);
+    assert!(
+        item.error
+            .as_deref()
+            .unwrap()
+            .contains("edited since last sync")
+    );
+
+    let forced = sync_pack(
+        &pack(items(2)),
+        run_id(),
+        &tracker(&stand_in),
+        &SyncOptions {
+            dry_run: false,
+            force: true,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(forced.counts.created, 0);
+    assert_eq!(forced.counts.updated, 1);
+    assert_eq!(stand_in.issues().len(), 2);
+    assert_eq!(stand_in.issue(issue.number).unwrap().body, issue.body);
+}
+
+#[tokio::test]
 async fn an_item_gone_from_the_plan_is_closed_as_not_planned_once() {
     let stand_in = stand_in().await;
     sync(&stand_in, items(3)).await;
