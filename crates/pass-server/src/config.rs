@@ -57,6 +57,13 @@ pub struct GithubWorkflowConfig {
     pub implementation_workflow_file: String,
     /// How often the watchdog asks GitHub whether a workflow run has ended.
     pub watchdog_interval: Duration,
+    /// `PASS_GITHUB_CONNECT_TIMEOUT_MS` (default 10 s): a dispatch holds the
+    /// run's lock, so an unreachable GitHub must not hold it for long.
+    pub connect_timeout: Duration,
+    /// `PASS_GITHUB_READ_TIMEOUT_MS` (default 60 s): how long GitHub may stay
+    /// silent in an answer; with the connect timeout it also bounds a whole
+    /// request, so a GitHub that never answers cannot keep the run locked.
+    pub read_timeout: Duration,
 }
 
 /// A program that runs either agent when given its name (`planner` or
@@ -310,6 +317,8 @@ fn github_from_lookup(
         &get("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".to_owned()),
     )?;
     let watchdog_ms = parse_number(get, "PASS_WATCHDOG_INTERVAL_MS", 30_000)?;
+    let connect_ms = parse_number(get, "PASS_GITHUB_CONNECT_TIMEOUT_MS", 10_000)?;
+    let read_ms = parse_number(get, "PASS_GITHUB_READ_TIMEOUT_MS", 60_000)?;
     Ok(Some(GithubWorkflowConfig {
         api_url,
         owner,
@@ -321,6 +330,8 @@ fn github_from_lookup(
         implementation_workflow_file: get("GITHUB_IMPLEMENTATION_WORKFLOW_FILE")
             .unwrap_or_else(|| "phase2-implementation.yml".to_owned()),
         watchdog_interval: Duration::from_millis(watchdog_ms as u64),
+        connect_timeout: Duration::from_millis(connect_ms as u64),
+        read_timeout: Duration::from_millis(read_ms as u64),
     }))
 }
 
@@ -363,6 +374,8 @@ mod tests {
         assert_eq!(gh.api_url.as_str(), "https://api.github.com/");
         assert_eq!(gh.git_ref, "main");
         assert_eq!(gh.planner_workflow_file, "phase1-planner.yml");
+        assert_eq!(gh.connect_timeout, Duration::from_secs(10));
+        assert_eq!(gh.read_timeout, Duration::from_secs(60));
     }
 
     #[test]

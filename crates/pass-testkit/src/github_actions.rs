@@ -34,6 +34,8 @@ pub enum DispatchMode {
     RejectReturnRunDetails,
     /// Every dispatch fails with this status and message.
     Fail { status: u16, message: String },
+    /// A GitHub that accepts the connection and never answers a dispatch.
+    Hang,
 }
 
 /// One request as the stand-in received it.
@@ -198,8 +200,15 @@ async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let hang = {
+        let mut inner = inner.lock().unwrap_or_else(|p| p.into_inner());
+        record(&mut inner, &method, &uri, &headers, &body);
+        inner.mode == DispatchMode::Hang
+    };
+    if hang {
+        return std::future::pending().await;
+    }
     let mut inner = inner.lock().unwrap_or_else(|p| p.into_inner());
-    record(&mut inner, &method, &uri, &headers, &body);
     if let Some(response) = unauthorised(&inner, &headers) {
         return response;
     }

@@ -27,6 +27,8 @@ pub enum GithubDispatchError {
     Api { status: u16, message: String },
     #[error("GitHub could not be reached: {0}")]
     Transport(String),
+    #[error("GitHub did not answer {route} within {waited:?}")]
+    TimedOut { route: String, waited: Duration },
 }
 
 /// The answer to a dispatch with `return_run_details: true`.
@@ -71,6 +73,9 @@ impl GithubActionsBackend {
             .base_uri(config.api_url.as_str())
             .map_err(misconfigured)?
             .personal_token(config.token.clone())
+            .set_connect_timeout(Some(config.connect_timeout))
+            .set_read_timeout(Some(config.read_timeout))
+            .set_write_timeout(Some(config.read_timeout))
             .build()
             .map_err(misconfigured)?;
         Ok(Self {
@@ -181,26 +186,73 @@ impl GithubActionsBackend {
         }
     }
 
+    /// Bounds a whole GitHub request: the client's timeouts cover connecting
+    /// and each silence, this also covers an answer that trickles forever.
+    async fn bounded<T>(
+        &self,
+        route: &str,
+        request: impl std::future::Future<Output = Result<T, GithubDispatchError>>,
+    ) -> Result<T, GithubDispatchError> {
+        let waited = self.config.connect_timeout + self.config.read_timeout;
+        tokio::time::timeout(waited, request)
+            .await
+            .unwrap_or_else(|_| {
+                Err(GithubDispatchError::TimedOut {
+                    route: route.to_owned(),
+                    waited,
+                })
+            })
+    }
+
     async fn post(
         &self,
         route: &str,
         body: &serde_json::Value,
     ) -> Result<(u16, String), GithubDispatchError> {
-        let response = self
-            .client
-            ._post(route, Some(body))
-            .await
-            .map_err(|e| GithubDispatchError::Transport(e.to_string()))?;
-        let response = octocrab::map_github_error(response)
-            .await
-            .map_err(api_error)?;
-        let status = response.status().as_u16();
-        let text = self
-            .client
-            .body_to_string(response)
-            .await
-            .map_err(|e| GithubDispatchError::Transport(e.to_string()))?;
-        Ok((status, text))
+        self.bounded(route, async {
+            let response = self
+                .client
+                ._post(route, Some(body))
+                .await
+                .map_err(|e| GithubDispatchError::Transport(e.to_string()))?;
+            let response = octocrab::map_github_error(response)
+                .await
+                .map_err(api_error)?;
+            let status = response.status().as_u16();
+            let text = self
+                .client
+                .body_to_string(response)
+                .await
+                .map_err(|e| GithubDispatchError::Transport(e.to_string()))?;
+            Ok((status, text))
+        })
+        .await
+    }
+
+    /// `GET route`, decoded as `T`.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        route: &str,
+    ) -> Result<T, GithubDispatchError> {
+        self.bounded(route, async {
+            let response = self
+                .client
+                ._get(route)
+                .await
+                .map_err(|e| GithubDispatchError::Transport(e.to_string()))?;
+            let response = octocrab::map_github_error(response)
+                .await
+                .map_err(api_error)?;
+            let text = self
+                .client
+                .body_to_string(response)
+                .await
+                .map_err(|e| GithubDispatchError::Transport(e.to_string()))?;
+            serde_json::from_str(&text).map_err(|e| {
+                GithubDispatchError::Transport(format!("unreadable answer to {route}: {e}"))
+            })
+        })
+        .await
     }
 
     async fn workflow_run(&self, id: NonZeroU64) -> Result<WorkflowRun, GithubDispatchError> {
@@ -208,20 +260,7 @@ impl GithubActionsBackend {
             "/repos/{}/{}/actions/runs/{id}",
             self.config.owner, self.config.repo
         );
-        let response = self
-            .client
-            ._get(route)
-            .await
-            .map_err(|e| GithubDispatchError::Transport(e.to_string()))?;
-        let response = octocrab::map_github_error(response)
-            .await
-            .map_err(api_error)?;
-        let text = self
-            .client
-            .body_to_string(response)
-            .await
-            .map_err(|e| GithubDispatchError::Transport(e.to_string()))?;
-        serde_json::from_str(&text).map_err(|e| GithubDispatchError::Transport(e.to_string()))
+        self.get_json(&route).await
     }
 
     /// Polls the workflow run until it completes; if the agent never reported

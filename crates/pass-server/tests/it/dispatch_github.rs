@@ -336,3 +336,54 @@ async fn a_restarted_server_resumes_watching_open_workflow_runs() {
     }
     panic!("the resumed watchdog never failed the execution");
 }
+
+#[tokio::test]
+async fn a_github_that_never_answers_cannot_hold_the_run_lock() {
+    let gh = standin().await;
+    gh.set_mode(DispatchMode::Hang);
+    let app = github_app(
+        &gh,
+        &[
+            ("PASS_GITHUB_CONNECT_TIMEOUT_MS", "200"),
+            ("PASS_GITHUB_READ_TIMEOUT_MS", "300"),
+        ],
+    )
+    .await;
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let dispatch = app
+        .authed(Method::POST, &format!("/runs/{id}/dispatch"))
+        .send();
+    // A PATCH of the same run needs the lock the dispatch holds.
+    let patch = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        app.authed(Method::PATCH, &format!("/runs/{id}"))
+            .json(&json!({"current_step": "parse"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let (dispatched, patched) = tokio::time::timeout(Duration::from_secs(30), async {
+        futures::join!(dispatch, patch)
+    })
+    .await
+    .expect("a hung GitHub kept the run locked");
+    let body = expect_error(dispatched.unwrap(), 502, "dispatch_failed").await;
+    let message = body["message"].as_str().unwrap();
+    // The client's read timeout or the whole-request bound, whichever fires first.
+    assert!(
+        message.contains("could not be reached") || message.contains("did not answer"),
+        "{message}"
+    );
+    assert_eq!(patched, 200);
+    assert_eq!(gh.dispatches().len(), 1);
+    let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+    assert_eq!(execution.status, ExecutionStatus::Failed);
+    app.stop().await;
+}
