@@ -3,7 +3,7 @@
 //! (adopt by marker, update only on a real difference, keep people's edits,
 //! close what left the plan) is unit-tested directly.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use pass_contracts::pack::IssuePlanItem;
 use pass_contracts::runs::GithubState;
@@ -79,14 +79,47 @@ pub fn render_content(item: &IssuePlanItem, dependencies: &[DependencyRef]) -> S
     out
 }
 
+/// The id a plan item is known by in markers, lookups and reports. The
+/// marker line is written and read trimmed, so every comparison must be too,
+/// or an id like `" I-1"` never finds its own issue again.
+pub fn item_key(id: &str) -> &str {
+    id.trim()
+}
+
+/// Why each item (same index as `items`) cannot be synced, if it cannot.
+/// An id must survive the round trip through its marker line, and must stay
+/// unique once trimmed, or the sync would create an issue it can never adopt.
+pub fn id_problems(items: &[IssuePlanItem]) -> Vec<Option<String>> {
+    let mut seen = HashSet::new();
+    items
+        .iter()
+        .map(|item| {
+            let key = item_key(&item.id);
+            if key.chars().any(char::is_control) {
+                Some(format!(
+                    "plan item id {:?} contains a line break or another control character, which the issue's marker line cannot carry; not synced (rename the item)",
+                    item.id.as_str()
+                ))
+            } else if !seen.insert(key) {
+                Some(format!(
+                    "plan item id {:?} is the same as an earlier item's once surrounding white space is ignored; not synced (ids must differ)",
+                    item.id.as_str()
+                ))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 /// The issue `item` should be, given the issue numbers known so far.
 pub fn desired(item: &IssuePlanItem, run_id: Uuid, numbers: &HashMap<String, u64>) -> Desired {
     let dependencies: Vec<DependencyRef> = item
         .depends_on
         .iter()
-        .map(|id| match numbers.get(id.as_str()) {
+        .map(|id| match numbers.get(item_key(id)) {
             Some(number) => DependencyRef::Issue(*number),
-            None => DependencyRef::Pending(id.to_string()),
+            None => DependencyRef::Pending(item_key(id).to_owned()),
         })
         .collect();
     let content = render_content(item, &dependencies);
@@ -257,7 +290,7 @@ pub fn dependency_order(items: &[IssuePlanItem]) -> Vec<usize> {
     let index: HashMap<&str, usize> = items
         .iter()
         .enumerate()
-        .map(|(i, item)| (item.id.as_str(), i))
+        .map(|(i, item)| (item_key(&item.id), i))
         .collect();
     let mut order = Vec::with_capacity(items.len());
     let mut state = vec![0u8; items.len()];
@@ -273,7 +306,7 @@ pub fn dependency_order(items: &[IssuePlanItem]) -> Vec<usize> {
         }
         state[i] = 1;
         for dependency in &items[i].depends_on {
-            if let Some(&j) = index.get(dependency.as_str()) {
+            if let Some(&j) = index.get(item_key(dependency)) {
                 if state[j] == 0 {
                     visit(j, items, index, state, order);
                 }
@@ -303,14 +336,30 @@ pub fn plan_sync(
         .iter()
         .map(|(id, (issue, _))| (id.clone(), issue.number))
         .collect();
-    let planned_ids: BTreeSet<&str> = items.iter().map(|item| item.id.as_str()).collect();
+    let planned_ids: BTreeSet<&str> = items.iter().map(|item| item_key(&item.id)).collect();
     let managed = managed_labels(items);
+    let problems = id_problems(items);
     let mut plan = Vec::new();
-    for item in items {
+    for (item, problem) in items.iter().zip(problems) {
         let want = desired(item, run_id, &numbers);
-        let planned = match adopted.primary.get(item.id.as_str()) {
-            None => PlannedItem {
+        let key = item_key(&item.id);
+        if let Some(problem) = problem {
+            // The raw id, so it stays apart from the item it collides with.
+            plan.push(PlannedItem {
                 plan_item_id: item.id.to_string(),
+                title: want.title,
+                action: Action::Skip,
+                reason: problem,
+                changes: Vec::new(),
+                issue_number: None,
+                state: None,
+                duplicate: false,
+            });
+            continue;
+        }
+        let planned = match adopted.primary.get(key) {
+            None => PlannedItem {
+                plan_item_id: key.to_owned(),
                 title: want.title,
                 action: Action::Create,
                 reason: "no issue carries this plan item's marker yet".to_owned(),
@@ -332,7 +381,7 @@ pub fn plan_sync(
                     (Action::Update, describe_changes(&changes))
                 };
                 PlannedItem {
-                    plan_item_id: item.id.to_string(),
+                    plan_item_id: key.to_owned(),
                     title: want.title,
                     action,
                     reason,
@@ -542,5 +591,41 @@ mod tests {
         let mut order = dependency_order(&cyclic);
         order.sort();
         assert_eq!(order, vec![0, 1]);
+    }
+
+    #[test]
+    fn ids_with_surrounding_space_find_their_own_marker() {
+        let items = [item(" I-1 ", &[]), item("I-2", &[" I-1"])];
+        assert_eq!(dependency_order(&items), vec![0, 1]);
+        let numbers = HashMap::from([("I-1".to_owned(), 4u64)]);
+        let first = desired(&items[0], run(), &numbers);
+        let second = desired(&items[1], run(), &numbers);
+        assert!(second.body.contains("Depends on #4"), "{}", second.body);
+        let plan = plan_sync(
+            run(),
+            &items,
+            &[issue_for(4, &first), issue_for(5, &second)],
+            false,
+        );
+        let summary: Vec<(&str, Action)> = plan
+            .iter()
+            .map(|p| (p.plan_item_id.as_str(), p.action.clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![("I-1", Action::Unchanged), ("I-2", Action::Unchanged)]
+        );
+    }
+
+    #[test]
+    fn ids_a_marker_cannot_carry_or_that_collide_once_trimmed_are_refused() {
+        let items = [item("a\nb", &[]), item("c", &[]), item(" c", &[])];
+        let problems = id_problems(&items);
+        assert!(problems[0].as_deref().unwrap().contains("line break"));
+        assert_eq!(problems[1], None);
+        assert!(problems[2].as_deref().unwrap().contains("earlier item"));
+        let plan = plan_sync(run(), &items, &[], false);
+        let actions: Vec<Action> = plan.iter().map(|p| p.action.clone()).collect();
+        assert_eq!(actions, vec![Action::Skip, Action::Create, Action::Skip]);
     }
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::error::{SyncError, TrackerError};
 use crate::plan::{
     Action, Change, Desired, PlannedItem, adopt, dependency_order, describe_changes, desired, diff,
-    managed_labels, plan_sync, target_labels,
+    id_problems, item_key, managed_labels, plan_sync, target_labels,
 };
 use crate::report::{ItemReport, SyncReport};
 use crate::tracker::{IssueEdit, IssueTracker, NewIssue, TrackedIssue};
@@ -101,7 +101,9 @@ fn planned_report(
     items: &[IssuePlanItem],
     issues: &[TrackedIssue],
 ) -> ItemReport {
-    let item = items.iter().find(|i| i.id.as_str() == planned.plan_item_id);
+    let item = items
+        .iter()
+        .find(|i| item_key(&i.id) == item_key(&planned.plan_item_id));
     let issue = planned
         .issue_number
         .and_then(|n| issues.iter().find(|i| i.number == n));
@@ -142,6 +144,8 @@ struct Applier<'a, T> {
     /// Cleared when the tracker turns out to lack the dependencies endpoints.
     relations_supported: bool,
     created: HashSet<String>,
+    /// Why an item cannot be synced (same index as `items`).
+    problems: Vec<Option<String>>,
     /// One report per plan entry, same index as `plan`.
     reports: Vec<Option<ItemReport>>,
     notices: Vec<String>,
@@ -181,6 +185,7 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
             managed: managed_labels(items),
             relations_supported: tracker.supports_dependencies(),
             created: HashSet::new(),
+            problems: id_problems(items),
             reports: vec![None; plan.len()],
             notices: Vec::new(),
             stopped: None,
@@ -268,7 +273,14 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
     async fn write_items(&mut self) {
         for index in dependency_order(self.items) {
             let item = &self.items[index];
-            let id = item.id.to_string();
+            let id = item_key(&item.id).to_owned();
+            if let Some(problem) = &self.problems[index] {
+                let mut report = self.report(index, SyncStatus::Failed, None);
+                report.action = Action::Skip;
+                report.error = Some(problem.clone());
+                self.reports[index] = Some(report);
+                continue;
+            }
             if let Some(stopped) = &self.stopped {
                 let mut report = self.report(index, SyncStatus::Failed, self.current.get(&id));
                 report.error = Some(format!(
@@ -309,7 +321,7 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
         match self.tracker.create_issue(&new).await {
             Ok(mut issue) => {
                 issue.blocked_by_count = Some(0);
-                let id = self.items[index].id.to_string();
+                let id = item_key(&self.items[index].id).to_owned();
                 self.created.insert(id.clone());
                 self.current.insert(id, issue.clone());
                 let mut report = self.report(index, SyncStatus::Created, Some(&issue));
@@ -375,7 +387,7 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
                 report.reason = describe_changes(&changes);
                 report.changes = changes;
                 self.current
-                    .insert(self.items[index].id.to_string(), updated);
+                    .insert(item_key(&self.items[index].id).to_owned(), updated);
                 report
             }
             Err(error) => {
@@ -404,12 +416,12 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
         let wanted: BTreeSet<u64> = item
             .depends_on
             .iter()
-            .filter_map(|dependency| self.current.get(dependency.as_str()).map(|i| i.id))
+            .filter_map(|dependency| self.current.get(item_key(dependency)).map(|i| i.id))
             .collect();
         let dependency_is_new = item
             .depends_on
             .iter()
-            .any(|dependency| self.created.contains(dependency.as_str()));
+            .any(|dependency| self.created.contains(item_key(dependency)));
         let present: BTreeSet<u64> = match issue.blocked_by_count {
             Some(0) => BTreeSet::new(),
             Some(count) if count == wanted.len() as u64 && !body_changes && !dependency_is_new => {

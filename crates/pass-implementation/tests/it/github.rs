@@ -603,6 +603,48 @@ async fn a_line_appended_below_the_marker_is_an_edit_not_a_new_issue() {
 }
 
 #[tokio::test]
+async fn an_id_with_surrounding_space_is_adopted_on_resync_and_a_multi_line_id_is_refused() {
+    let stand_in = stand_in().await;
+    let plan = vec![
+        item(" I-1", &[]),
+        item("I-2 ", &[" I-1"]),
+        item("bad\nid", &[]),
+    ];
+    let first = sync(&stand_in, plan.clone()).await;
+    assert_eq!(first.counts.created, 2);
+    assert_eq!(first.counts.failed, 1);
+    let refused = &first.items[2];
+    assert_eq!(refused.status, Some(SyncStatus::Failed));
+    assert!(
+        refused.error.as_deref().unwrap().contains("line break"),
+        "{refused:?}"
+    );
+    assert_eq!(refused.issue_number, None);
+    let found = ours(&stand_in);
+    assert_eq!(
+        found.keys().cloned().collect::<Vec<_>>(),
+        vec!["I-1".to_owned(), "I-2".to_owned()]
+    );
+    assert!(
+        found["I-2"]
+            .body
+            .as_deref()
+            .unwrap()
+            .contains(&format!("Depends on #{}", found["I-1"].number))
+    );
+
+    stand_in.clear_requests();
+    let again = sync(&stand_in, plan).await;
+    assert_eq!(
+        stand_in.writes(),
+        vec![],
+        "no second issue, nothing rewritten"
+    );
+    assert_eq!(again.counts.unchanged, 2);
+    assert_eq!(stand_in.issues().len(), 2);
+}
+
+#[tokio::test]
 async fn an_item_gone_from_the_plan_is_closed_as_not_planned_once() {
     let stand_in = stand_in().await;
     sync(&stand_in, items(3)).await;
