@@ -59,6 +59,9 @@ pub enum FaultKind {
     /// Handles the request (the write happens) and then never answers, as
     /// when a client is killed after GitHub acted but before it heard back.
     ApplyThenHang,
+    /// Handles the request (the write happens) and then answers 502, as when
+    /// GitHub acted but a proxy in front of it lost the answer.
+    ApplyThenBadGateway,
 }
 
 /// A fault for the requests matching `method` and `path_contains`: the first
@@ -431,7 +434,7 @@ async fn handle(
                 );
                 (status, value, Vec::new())
             }
-            Some(FaultKind::ApplyThenHang) | None => {
+            Some(FaultKind::ApplyThenHang | FaultKind::ApplyThenBadGateway) | None => {
                 let authorised = headers
                     .get("authorization")
                     .and_then(|h| h.to_str().ok())
@@ -463,6 +466,13 @@ async fn handle(
                     (status, value, Vec::new())
                 }
             }
+        };
+
+        let (status, value, extra) = if fault == Some(FaultKind::ApplyThenBadGateway) {
+            let (status, value) = github_error(StatusCode::BAD_GATEWAY, "Server Error", None);
+            (status, value, Vec::new())
+        } else {
+            (status, value, extra)
         };
 
         if repo.rate_reset <= epoch_now() {

@@ -14,9 +14,11 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use url::Url;
+use uuid::Uuid;
 
 use crate::config::GithubSettings;
 use crate::error::TrackerError;
+use crate::marker::{Marker, parse_body};
 use crate::tracker::{
     IssueEdit, IssueTracker, NewIssue, RequestCounts, TrackedIssue, label_colour,
 };
@@ -184,6 +186,20 @@ impl GithubTracker {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Reply, TrackerError> {
+        self.send_with(method, path, body, true).await
+    }
+
+    /// Sends a request, waiting out rate limits (GitHub refused it, so it did
+    /// nothing). After a 5xx or a transport error the request may or may not
+    /// have acted; it is retried only when `retry_unknown` is set, i.e. when
+    /// acting twice is harmless.
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        retry_unknown: bool,
+    ) -> Result<Reply, TrackerError> {
         let shown = path.split('?').next().unwrap_or(path).to_owned();
         let is_write = method != Method::GET;
         let max_attempts = self.retry.max_attempts.max(1);
@@ -212,7 +228,7 @@ impl GithubTracker {
             let response = match outcome {
                 Ok(response) => response,
                 Err(error) => {
-                    if attempt < max_attempts {
+                    if retry_unknown && attempt < max_attempts {
                         let wait = self.backoff(attempt);
                         tracing::warn!(%method, path = %shown, attempt, error = %error, "GitHub unreachable; retrying");
                         tokio::time::sleep(wait).await;
@@ -255,7 +271,7 @@ impl GithubTracker {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            if status >= 500 && attempt < max_attempts {
+            if retry_unknown && status >= 500 && attempt < max_attempts {
                 let wait = self.backoff(attempt);
                 tracing::warn!(%method, path = %shown, status, attempt, "GitHub server error; retrying");
                 tokio::time::sleep(wait).await;
@@ -268,6 +284,68 @@ impl GithubTracker {
                 message,
             });
         }
+    }
+
+    /// Creates an issue without ever making two. A create that GitHub may
+    /// have carried out although the answer was lost (5xx, transport error)
+    /// is not simply sent again: the newest issues are searched for the
+    /// body's marker first, and an issue found there is the one created.
+    async fn create_once(
+        &self,
+        path: &str,
+        body: &Value,
+        marker: &Marker,
+    ) -> Result<Reply, TrackerError> {
+        let max_attempts = self.retry.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let error = match self.send_with(Method::POST, path, Some(body), false).await {
+                Ok(reply) => return Ok(reply),
+                Err(error) if outcome_unknown(&error) => error,
+                Err(error) => return Err(error),
+            };
+            match self.find_created(marker).await {
+                Ok(Some(reply)) => {
+                    tracing::warn!(path, attempt, %error, "GitHub created the issue although the answer was lost; adopting it");
+                    return Ok(reply);
+                }
+                Ok(None) => {}
+                Err(lookup) => {
+                    // Without the lookup a retry could duplicate the issue;
+                    // the next sync adopts it by its marker if it exists.
+                    tracing::warn!(path, %error, %lookup, "could not check whether GitHub created the issue; not retrying");
+                    return Err(error);
+                }
+            }
+            if attempt >= max_attempts {
+                return Err(error);
+            }
+            tracing::warn!(path, attempt, %error, "GitHub did not create the issue; retrying");
+            tokio::time::sleep(self.backoff(attempt)).await;
+        }
+    }
+
+    /// The newest issue carrying `marker`, answered as if it were the create's reply.
+    async fn find_created(&self, marker: &Marker) -> Result<Option<Reply>, TrackerError> {
+        let path = format!(
+            "{}/issues?state=all&sort=created&direction=desc&per_page={RECENT_ISSUES}",
+            self.repo_path()
+        );
+        let reply = self.send(Method::GET, &path, None).await?;
+        let recent: Vec<Value> = decode(&reply, "GET", &path)?;
+        let found = recent.into_iter().find(|issue| {
+            issue.get("pull_request").is_none()
+                && issue
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .and_then(parse_body)
+                    .is_some_and(|marked| same_marker(&marked.marker, marker))
+        });
+        Ok(found.map(|issue| Reply {
+            headers: reply.headers.clone(),
+            body: issue.to_string(),
+        }))
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -299,6 +377,31 @@ impl GithubTracker {
         }
         Ok(items)
     }
+}
+
+/// How many of the newest issues are searched for a create's marker; other
+/// writers would have to create this many issues in the moment between the
+/// lost answer and the lookup to hide it.
+const RECENT_ISSUES: u32 = 50;
+
+/// A 5xx or a transport failure: the request may have been carried out.
+fn outcome_unknown(error: &TrackerError) -> bool {
+    match error {
+        TrackerError::Transport { .. } => true,
+        TrackerError::Api { status, .. } => *status >= 500,
+        _ => false,
+    }
+}
+
+fn same_marker(found: &Marker, wanted: &Marker) -> bool {
+    found.plan_item_id.trim() == wanted.plan_item_id.trim()
+        && match (
+            Uuid::parse_str(&found.run_id),
+            Uuid::parse_str(&wanted.run_id),
+        ) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => found.run_id.eq_ignore_ascii_case(&wanted.run_id),
+        }
 }
 
 /// The `next` link carries the whole query (`state=all&per_page=100&page=2`);
@@ -546,7 +649,14 @@ impl IssueTracker for GithubTracker {
     async fn create_issue(&self, issue: &NewIssue) -> Result<TrackedIssue, TrackerError> {
         let body = json!({ "title": issue.title, "body": issue.body, "labels": issue.labels });
         let path = format!("{}/issues", self.repo_path());
-        let reply = self.send(Method::POST, &path, Some(&body)).await?;
+        let reply = match parse_body(&issue.body) {
+            Some(marked) => self.create_once(&path, &body, &marked.marker).await?,
+            // Nothing to recognise it by: never risk a second one.
+            None => {
+                self.send_with(Method::POST, &path, Some(&body), false)
+                    .await?
+            }
+        };
         let created: GhIssue = decode(&reply, "POST", &path)?;
         Ok(created.into())
     }

@@ -438,13 +438,78 @@ async fn a_502_is_retried() {
             ("GET".to_owned(), 502),
             ("GET".to_owned(), 200),
             ("POST".to_owned(), 502),
+            // Did that create happen after all? No: so it is sent again.
+            ("GET".to_owned(), 200),
             ("POST".to_owned(), 201),
             ("POST".to_owned(), 201),
         ]
     );
-    // Retries count: two list reads plus the labels list; three issue writes plus two labels.
-    assert_eq!(report.requests.reads, 3);
+    // Retries count: two list reads, the lookup and the labels list; three issue writes plus two labels.
+    assert_eq!(report.requests.reads, 4);
     assert_eq!(report.requests.writes, 5);
+}
+
+#[tokio::test]
+async fn a_create_github_carried_out_but_answered_502_is_adopted_not_repeated() {
+    let stand_in = stand_in().await;
+    stand_in.push_fault(
+        Fault::once(
+            Method::POST,
+            "/repos/acme/shop/issues",
+            FaultKind::ApplyThenBadGateway,
+        )
+        .after(1),
+    );
+    let report = sync(&stand_in, items(3)).await;
+    assert_eq!(
+        stand_in.issues().len(),
+        3,
+        "exactly one issue per plan item"
+    );
+    let found = ours(&stand_in);
+    assert_eq!(found.len(), 3);
+    assert_eq!(report.counts.created, 3);
+    assert_eq!(report.counts.failed, 0);
+    let item_2 = report
+        .items
+        .iter()
+        .find(|i| i.plan_item_id == "item-2")
+        .unwrap();
+    assert_eq!(item_2.issue_number, Some(found["item-2"].number));
+    let creates: Vec<u16> = stand_in
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/repos/acme/shop/issues")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        creates,
+        vec![201, 502, 201],
+        "the lost create is not sent again"
+    );
+    let lookup = stand_in
+        .requests()
+        .into_iter()
+        .find(|r| {
+            r.method == "GET"
+                && r.query
+                    .as_deref()
+                    .is_some_and(|q| q.contains("sort=created") && q.contains("direction=desc"))
+        })
+        .unwrap();
+    assert_eq!(lookup.status, 200);
+    // item-3 depends on item-2: the adopted issue's number is in its body.
+    assert!(
+        found["item-3"]
+            .body
+            .as_deref()
+            .unwrap()
+            .contains(&format!("#{}", found["item-2"].number))
+    );
+
+    stand_in.clear_requests();
+    sync(&stand_in, items(3)).await;
+    assert_eq!(stand_in.writes(), vec![], "converged");
 }
 
 #[tokio::test]
