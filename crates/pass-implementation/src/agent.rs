@@ -5,6 +5,7 @@
 use pass_client::{ClientError, PassClient};
 use pass_contracts::api::{ArtifactUpload, ExecutionUpdate, ReportedExecutionStatus};
 use pass_contracts::artifacts::names;
+use pass_contracts::runs::WorkflowName;
 use pass_contracts::{
     ArchitecturePack, ContentType, ExecutionStatus, Text, Timestamp, validate_pack_value,
 };
@@ -45,6 +46,10 @@ pub async fn run_agent(
 }
 
 /// [`run_agent`] with a client the caller made (the `pass` command has one).
+///
+/// Once the agent has claimed the run's execution (moved it to running),
+/// every way this can end is reported on it: succeeded, or failed with a
+/// message naming what went wrong, so no run is left "running" forever.
 pub async fn run_agent_with_client(
     client: &PassClient,
     run_id: Uuid,
@@ -55,11 +60,21 @@ pub async fn run_agent_with_client(
         .get_run(run_id)
         .await
         .map_err(api("reading the run", run_id))?;
+    let mut notices = Vec::new();
     let mut reporting = false;
     if !options.dry_run {
-        match run.run.execution.as_ref().map(|e| e.status) {
-            Some(ExecutionStatus::Running) => reporting = true,
-            Some(status) if status.can_move_to(ExecutionStatus::Running) => {
+        match run.run.execution.as_ref() {
+            Some(execution) if execution.workflow_name != WorkflowName::Implementation => {
+                let notice = format!(
+                    "the run's execution belongs to workflow {}, not {}; synced without reporting on it",
+                    execution.workflow_name.as_str(),
+                    WorkflowName::Implementation.as_str()
+                );
+                tracing::info!(%run_id, "{notice}");
+                notices.push(notice);
+            }
+            Some(execution) if execution.status == ExecutionStatus::Running => reporting = true,
+            Some(execution) if execution.status.can_move_to(ExecutionStatus::Running) => {
                 client
                     .update_execution(
                         run_id,
@@ -76,7 +91,7 @@ pub async fn run_agent_with_client(
         }
     }
 
-    let outcome = fetch_and_sync(client, run_id, options, config).await;
+    let outcome = sync_and_record(client, run_id, options, config, notices).await;
     if options.dry_run {
         return outcome;
     }
@@ -84,19 +99,58 @@ pub async fn run_agent_with_client(
         Ok(report) => report,
         Err(error) => {
             if reporting {
-                let update = execution_update(
-                    ReportedExecutionStatus::Failed,
-                    Some(error.to_string()),
-                    config,
-                );
-                if let Err(report_error) = client.update_execution(run_id, &update).await {
-                    tracing::error!(%run_id, error = %report_error, "could not report the execution failed");
-                }
+                report_failed(client, run_id, error.to_string(), config).await;
             }
             return Err(error);
         }
     };
+    if reporting {
+        let update = if report.has_failures() {
+            let mut message = format!("{} plan item(s) failed to sync", report.counts.failed);
+            if let Some(first) = report.items.iter().find_map(|i| i.error.as_ref()) {
+                message.push_str(&format!("; first error: {first}"));
+            }
+            execution_update(ReportedExecutionStatus::Failed, Some(message), config)
+        } else {
+            execution_update(ReportedExecutionStatus::Succeeded, None, config)
+        };
+        if let Err(source) = client.update_execution(run_id, &update).await {
+            let error = api("reporting the execution's end", run_id)(source);
+            report_failed(client, run_id, error.to_string(), config).await;
+            return Err(error);
+        }
+    }
+    Ok(report)
+}
 
+/// Reports the claimed execution failed with `message`. A failure to do so
+/// is only logged: the caller returns the original error, which says more.
+async fn report_failed(
+    client: &PassClient,
+    run_id: Uuid,
+    message: String,
+    config: &ImplementationConfig,
+) {
+    let update = execution_update(ReportedExecutionStatus::Failed, Some(message), config);
+    if let Err(report_error) = client.update_execution(run_id, &update).await {
+        tracing::error!(%run_id, error = %report_error, "could not report the execution failed");
+    }
+}
+
+/// The sync, then (unless a dry run) the implementation state and the two
+/// artifacts that record it.
+async fn sync_and_record(
+    client: &PassClient,
+    run_id: Uuid,
+    options: AgentOptions,
+    config: &ImplementationConfig,
+    notices: Vec<String>,
+) -> Result<SyncReport, ImplementationError> {
+    let mut report = fetch_and_sync(client, run_id, options, config).await?;
+    report.notices.extend(notices);
+    if options.dry_run {
+        return Ok(report);
+    }
     let state = report.implementation_state(Timestamp::now());
     client
         .put_implementation_state(run_id, &state)
@@ -122,22 +176,6 @@ pub async fn run_agent_with_client(
         serde_json::Value::String(report.summary_markdown()),
     )
     .await?;
-
-    if reporting {
-        let update = if report.has_failures() {
-            let mut message = format!("{} plan item(s) failed to sync", report.counts.failed);
-            if let Some(first) = report.items.iter().find_map(|i| i.error.as_ref()) {
-                message.push_str(&format!("; first error: {first}"));
-            }
-            execution_update(ReportedExecutionStatus::Failed, Some(message), config)
-        } else {
-            execution_update(ReportedExecutionStatus::Succeeded, None, config)
-        };
-        client
-            .update_execution(run_id, &update)
-            .await
-            .map_err(api("reporting the execution's end", run_id))?;
-    }
     Ok(report)
 }
 
@@ -213,8 +251,18 @@ async fn upload(
     client
         .upload_artifact(run_id, &upload)
         .await
-        .map_err(api("uploading an artifact", run_id))?;
+        .map_err(api(upload_action(name), run_id))?;
     Ok(())
+}
+
+fn upload_action(name: &str) -> &'static str {
+    match name {
+        names::IMPLEMENTATION_ISSUE_STATE => "uploading the implementation_issue_state artifact",
+        names::IMPLEMENTATION_ISSUE_STATE_SUMMARY => {
+            "uploading the implementation_issue_state_summary artifact"
+        }
+        _ => "uploading an artifact",
+    }
 }
 
 fn execution_update(

@@ -14,7 +14,9 @@ use pass_contracts::runs::{Execution, ExecutionBackend, SyncStatus, WorkflowName
 use pass_contracts::{
     ArtifactMetadata, ExecutionStatus, ImplementationState, RunDetail, RunInput, Text, Timestamp,
 };
-use pass_implementation::{AgentOptions, ImplementationConfig, ImplementationError, run_agent};
+use pass_implementation::{
+    AgentOptions, ImplementationConfig, ImplementationError, SyncReport, run_agent,
+};
 use serde_json::{Value, json};
 
 use crate::support::{items, pack_json, run_id, stand_in, temp_dir};
@@ -28,6 +30,8 @@ struct Fake {
     log: Vec<(String, String)>,
     executions: Vec<ExecutionStatus>,
     error_messages: Vec<String>,
+    /// Requests answered 500: (method, path under the run, matches let through first).
+    failing: Vec<(&'static str, &'static str, usize)>,
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -78,6 +82,21 @@ impl FakeApi {
         Self { base, shared }
     }
 
+    fn fail(&self, method: &'static str, path: &'static str, skip: usize) {
+        self.shared
+            .lock()
+            .unwrap()
+            .failing
+            .push((method, path, skip));
+    }
+
+    fn set_execution(&self, workflow_name: WorkflowName, status: ExecutionStatus) {
+        let mut fake = self.shared.lock().unwrap();
+        let execution = fake.run.as_mut().unwrap().execution.as_mut().unwrap();
+        execution.workflow_name = workflow_name;
+        execution.status = status;
+    }
+
     fn log(&self) -> Vec<(String, String)> {
         self.shared.lock().unwrap().log.clone()
     }
@@ -116,6 +135,21 @@ async fn handle(
         return error(StatusCode::UNAUTHORIZED, "unauthorized");
     }
     let run_path = format!("/runs/{}", run_id());
+    let suffix = uri
+        .path()
+        .strip_prefix(&run_path)
+        .unwrap_or_default()
+        .to_owned();
+    let failing = fake
+        .failing
+        .iter_mut()
+        .find(|(m, p, _)| *m == method.as_str() && *p == suffix);
+    if let Some((_, _, skip)) = failing {
+        if *skip == 0 {
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal");
+        }
+        *skip -= 1;
+    }
     let rest = match uri.path().strip_prefix(&run_path) {
         Some(rest) => rest.to_owned(),
         None => return error(StatusCode::NOT_FOUND, "run_not_found"),
@@ -430,4 +464,133 @@ async fn the_binary_prints_the_target_and_the_dry_run_diff_as_json() {
     assert!(stdout.contains("created 2, updated 0"), "{stdout}");
     assert!(dir.join("issue-2.md").exists());
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+async fn local_agent(
+    api: &FakeApi,
+    tag: &str,
+) -> (Result<SyncReport, ImplementationError>, std::path::PathBuf) {
+    let dir = temp_dir(tag);
+    let config = config(
+        api,
+        &[
+            ("PASS_ISSUE_TARGET", "local".to_owned()),
+            ("PASS_LOCAL_ISSUES_DIR", dir.display().to_string()),
+        ],
+    );
+    (
+        run_agent(run_id(), AgentOptions::default(), &config).await,
+        dir,
+    )
+}
+
+#[tokio::test]
+async fn a_failed_state_save_after_the_sync_is_reported_on_the_execution() {
+    let api = FakeApi::start(Some(pack_json(items(2)))).await;
+    api.fail("PATCH", "/implementation-state", 0);
+    let (outcome, dir) = local_agent(&api, "agent-state-fails").await;
+    let error = outcome.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("saving the implementation state"),
+        "{error}"
+    );
+    let fake = api.shared.lock().unwrap();
+    assert_eq!(
+        fake.executions,
+        vec![ExecutionStatus::Running, ExecutionStatus::Failed]
+    );
+    assert!(
+        fake.error_messages[0].contains("saving the implementation state"),
+        "{:?}",
+        fake.error_messages
+    );
+    drop(fake);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_artifact_upload_is_reported_naming_the_artifact() {
+    let api = FakeApi::start(Some(pack_json(items(2)))).await;
+    // The first upload (the state) goes through, the summary fails.
+    api.fail("POST", "/artifacts", 1);
+    let (outcome, dir) = local_agent(&api, "agent-upload-fails").await;
+    let error = outcome.unwrap_err();
+    let fake = api.shared.lock().unwrap();
+    assert_eq!(
+        fake.executions,
+        vec![ExecutionStatus::Running, ExecutionStatus::Failed]
+    );
+    assert!(
+        fake.error_messages[0].contains("implementation_issue_state_summary"),
+        "{:?}",
+        fake.error_messages
+    );
+    assert_eq!(fake.error_messages[0], error.to_string());
+    drop(fake);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn when_reporting_the_failure_fails_too_the_original_error_is_returned() {
+    let api = FakeApi::start(Some(pack_json(items(2)))).await;
+    api.fail("PATCH", "/implementation-state", 0);
+    api.fail("PATCH", "/execution", 1);
+    let (outcome, dir) = local_agent(&api, "agent-report-fails").await;
+    let error = outcome.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("saving the implementation state"),
+        "{error}"
+    );
+    let fake = api.shared.lock().unwrap();
+    assert_eq!(fake.executions, vec![ExecutionStatus::Running]);
+    let patches = fake
+        .log
+        .iter()
+        .filter(|(m, p)| m == "PATCH" && p.ends_with("/execution"))
+        .count();
+    assert_eq!(patches, 2, "running, then the failed report that failed");
+    drop(fake);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn another_workflow_s_execution_is_not_claimed() {
+    for status in [ExecutionStatus::Dispatched, ExecutionStatus::Running] {
+        let api = FakeApi::start(Some(pack_json(items(2)))).await;
+        api.set_execution(WorkflowName::Planner, status);
+        let (outcome, dir) = local_agent(&api, "agent-other-workflow").await;
+        let report = outcome.unwrap();
+        assert_eq!(report.counts.created, 2);
+        assert!(
+            report
+                .notices
+                .iter()
+                .any(|n| n.contains("phase1-planner") && n.contains("without reporting")),
+            "{:?}",
+            report.notices
+        );
+        let fake = api.shared.lock().unwrap();
+        assert_eq!(
+            fake.executions,
+            vec![],
+            "the planner's execution is untouched"
+        );
+        assert_eq!(
+            fake.run
+                .as_ref()
+                .unwrap()
+                .execution
+                .as_ref()
+                .unwrap()
+                .status,
+            status
+        );
+        assert!(fake.run.as_ref().unwrap().implementation_state.is_some());
+        drop(fake);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }
