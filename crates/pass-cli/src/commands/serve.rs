@@ -25,16 +25,28 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = ServerConfig::from_lookup(lookup)?;
     config.bind = args.bind;
     config.runs_dir = args.runs_dir;
-    if config.agent_bin_dir.is_none() {
+    if config.agent_bin_dir.is_none() && !installed_beside_pass()? {
         config.agent_command = Some(built_in_agents()?);
     }
     pass_server::serve(config).await?;
     Ok(())
 }
 
+/// Whether separately built `planner` and `implementation` binaries sit next
+/// to `pass` (as after `cargo build --release`); the local backend then runs
+/// those, as it would for `PASS_AGENT_BIN_DIR`.
+fn installed_beside_pass() -> anyhow::Result<bool> {
+    let exe = std::env::current_exe().context("cannot tell where the pass binary is")?;
+    Ok(["planner", "implementation"].iter().all(|name| {
+        exe.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+            .is_file()
+    }))
+}
+
 /// The agents built into `pass` itself (`pass agent planner …`): the same
-/// version as the server, with nothing else to install. `PASS_AGENT_BIN_DIR`
-/// selects separately installed `planner` / `implementation` binaries instead.
+/// version as the server, with nothing else to install. Used by `pass demo`,
+/// and by `pass serve` when no agent binaries are installed beside it (for
+/// example after `cargo run -p pass-cli`).
 pub fn built_in_agents() -> anyhow::Result<AgentCommand> {
     let program = std::env::current_exe().context("cannot tell where the pass binary is")?;
     Ok(AgentCommand {
