@@ -111,6 +111,12 @@ pub struct ServerConfig {
     /// `run.json`. It is derived data, rebuilt at start-up, so it is written in
     /// the background instead of on every request.
     pub index_flush_interval: Duration,
+    /// `PASS_DISPATCH_FIND_TIMEOUT_MS` (default 10 minutes): how long the
+    /// GitHub Actions backend looks for the workflow run of a dispatch that
+    /// GitHub answered without its id before failing the execution. Without
+    /// a run id nothing can tell when the workflow ends, and an execution
+    /// left open refuses every new dispatch.
+    pub dispatch_find_timeout: Duration,
 }
 
 /// A configuration value that cannot be used, naming the variable.
@@ -220,6 +226,11 @@ impl ServerConfig {
                 &get,
                 "PASS_INDEX_FLUSH_MS",
                 1000,
+            )? as u64),
+            dispatch_find_timeout: Duration::from_millis(parse_number(
+                &get,
+                "PASS_DISPATCH_FIND_TIMEOUT_MS",
+                600_000,
             )? as u64),
         })
     }
@@ -356,6 +367,7 @@ mod tests {
         assert_eq!(c.runs_dir, PathBuf::from("runs"));
         assert_eq!(c.local_max_concurrency, 2);
         assert_eq!(c.run_body_limit, 1024 * 1024);
+        assert_eq!(c.dispatch_find_timeout, Duration::from_secs(600));
         assert!(c.api_token.is_none());
     }
 

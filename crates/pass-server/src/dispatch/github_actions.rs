@@ -2,9 +2,12 @@
 //! watchdog that fails the execution when the workflow run ends without the
 //! agent having reported (e.g. the workflow broke before the agent started).
 
+use std::collections::HashSet;
 use std::num::NonZeroU64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 
 use octocrab::Octocrab;
 use pass_contracts::{
@@ -47,12 +50,42 @@ struct WorkflowRun {
     conclusion: Option<String>,
 }
 
+/// One entry of GitHub's list of a workflow's runs.
+#[derive(Debug, Deserialize)]
+struct ListedRun {
+    id: NonZeroU64,
+    #[serde(default)]
+    html_url: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+/// `GET /repos/{owner}/{repo}/actions/workflows/{file}/runs`.
+#[derive(Debug, Deserialize)]
+struct WorkflowRuns {
+    #[serde(default)]
+    workflow_runs: Vec<ListedRun>,
+}
+
+/// How far before the dispatch a workflow run may seem to have been created
+/// and still be ours: GitHub writes `created_at` to the second, and its clock
+/// and this server's differ a little.
+const CLOCK_SKEW: TimeDelta = TimeDelta::seconds(5);
+
+/// The longest pause between two looks for a dispatched workflow run:
+/// GitHub usually creates it within seconds.
+const MAX_FIND_INTERVAL: Duration = Duration::from_secs(5);
+
 /// Dispatches the planner and implementation workflows of one repository.
 #[derive(Debug, Clone)]
 pub struct GithubActionsBackend {
     client: Octocrab,
     config: GithubWorkflowConfig,
     public_base_url: Option<Url>,
+    /// How long to look for the workflow run of a dispatch answered without its id.
+    find_timeout: Duration,
+    /// Workflow runs that belong to an execution of this server, so that the
+    /// run finder never gives one workflow run to two executions.
+    claimed: Arc<Mutex<HashSet<NonZeroU64>>>,
     /// Turns true when the server shuts down, ending the watchdogs.
     stop: watch::Receiver<bool>,
 }
@@ -61,6 +94,7 @@ impl GithubActionsBackend {
     pub fn new(
         config: &GithubWorkflowConfig,
         public_base_url: Option<Url>,
+        find_timeout: Duration,
         stop: watch::Receiver<bool>,
     ) -> Result<Self, DispatchError> {
         let misconfigured = |e: octocrab::Error| {
@@ -82,8 +116,19 @@ impl GithubActionsBackend {
             client,
             config: config.clone(),
             public_base_url,
+            find_timeout,
+            claimed: Arc::new(Mutex::new(HashSet::new())),
             stop,
         })
+    }
+
+    fn claims(&self) -> std::sync::MutexGuard<'_, HashSet<NonZeroU64>> {
+        self.claimed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records that workflow run `id` belongs to an execution of this server.
+    pub fn claim(&self, id: NonZeroU64) {
+        self.claims().insert(id);
     }
 
     fn workflow_file(&self, workflow: WorkflowName) -> &str {
@@ -140,9 +185,18 @@ impl GithubActionsBackend {
         detail.last_updated_at = crate::store::now();
         guard.save(&detail).await?;
         drop(guard);
-        if let (Ok(_), Some(id)) = (&result, execution.github_run_id) {
-            tracing::info!(%run_id, workflow_run_id = id, "workflow dispatched");
-            self.watch(store.clone(), run_id, execution.requested_at, id);
+        if result.is_ok() {
+            match execution.github_run_id {
+                Some(id) => {
+                    tracing::info!(%run_id, workflow_run_id = id, "workflow dispatched");
+                    self.claim(id);
+                    self.watch(store.clone(), run_id, execution.requested_at, id);
+                }
+                None => {
+                    tracing::info!(%run_id, "workflow dispatched without its run id; looking for the run");
+                    self.find_and_watch(store.clone(), run_id, execution.requested_at, workflow);
+                }
+            }
         }
         result
     }
@@ -263,6 +317,174 @@ impl GithubActionsBackend {
         self.get_json(&route).await
     }
 
+    /// Finds the workflow run of a dispatch GitHub answered without its id,
+    /// records it in the execution and watches it; fails the execution when
+    /// no run appears within the configured bound.
+    pub fn find_and_watch(
+        &self,
+        store: Arc<Store>,
+        run_id: Uuid,
+        requested_at: Timestamp,
+        workflow: WorkflowName,
+    ) {
+        let backend = self.clone();
+        tokio::spawn(async move {
+            if let Some(id) = backend
+                .find_run(&store, run_id, requested_at, workflow)
+                .await
+            {
+                backend.watchdog(store, run_id, requested_at, id).await;
+            }
+        });
+    }
+
+    /// The workflow run of the open execution requested at `requested_at`:
+    /// the one the agent reported, else the newest run of the workflow
+    /// created at or after the dispatch that no other execution claimed.
+    /// `None` when the execution closed, the server stops, or none appeared
+    /// in time (then the execution is failed).
+    async fn find_run(
+        &self,
+        store: &Arc<Store>,
+        run_id: Uuid,
+        requested_at: Timestamp,
+        workflow: WorkflowName,
+    ) -> Option<NonZeroU64> {
+        let file = self.workflow_file(workflow).to_owned();
+        let since = requested_at.as_datetime() - CLOCK_SKEW;
+        let route = format!(
+            "/repos/{}/{}/actions/workflows/{file}/runs?event=workflow_dispatch&created=%3E%3D{}&per_page=100",
+            self.config.owner,
+            self.config.repo,
+            since.to_rfc3339_opts(SecondsFormat::Secs, true)
+        );
+        // Measured from the request, so a restart does not extend the bound.
+        let elapsed = (Utc::now() - requested_at.as_datetime())
+            .to_std()
+            .unwrap_or_default();
+        let deadline = tokio::time::Instant::now() + self.find_timeout.saturating_sub(elapsed);
+        let interval = self
+            .config
+            .watchdog_interval
+            .clamp(Duration::from_millis(10), MAX_FIND_INTERVAL);
+        let mut stop = self.stop.clone();
+        let mut last_error = None;
+        loop {
+            match open_execution_run(store, run_id, requested_at) {
+                Ok(Some(Some(id))) => {
+                    // The agent reported its workflow run itself.
+                    self.claim(id);
+                    return Some(id);
+                }
+                Ok(Some(None)) => {}
+                Ok(None) => return None,
+                Err(error) => {
+                    tracing::warn!(%run_id, %error, "run finder stops: the run cannot be read");
+                    return None;
+                }
+            }
+            match self.get_json::<WorkflowRuns>(&route).await {
+                Ok(listed) => {
+                    if let Some(run) = self.pick_and_claim(listed.workflow_runs, since) {
+                        return self.record_run(store, run_id, requested_at, run).await;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%run_id, %error, "could not list the workflow's runs; will retry");
+                    last_error = Some(error.to_string());
+                }
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval.min(deadline - now)) => {}
+                _ = stop.wait_for(|stopped| *stopped) => return None,
+            }
+        }
+        let message = format!(
+            "no workflow run of {file} in {}/{} appeared within {} s of the dispatch at {requested_at}, so the workflow cannot be watched{}",
+            self.config.owner,
+            self.config.repo,
+            self.find_timeout.as_secs_f64(),
+            last_error
+                .map(|e| format!(" (last error listing its runs: {e})"))
+                .unwrap_or_default()
+        );
+        match fail_if_open(store, run_id, requested_at, message).await {
+            Ok(true) => {
+                tracing::warn!(%run_id, "no workflow run found for the dispatch; execution failed")
+            }
+            Ok(false) => {}
+            Err(error) => {
+                tracing::error!(%run_id, %error, "run finder could not record the failure")
+            }
+        }
+        None
+    }
+
+    /// The newest unclaimed run created at or after `since`, claimed at once
+    /// so that a finder running for another execution cannot take it too.
+    fn pick_and_claim(&self, runs: Vec<ListedRun>, since: DateTime<Utc>) -> Option<ListedRun> {
+        let mut claimed = self.claims();
+        let run = runs
+            .into_iter()
+            .filter(|r| r.created_at >= since && !claimed.contains(&r.id))
+            .max_by_key(|r| (r.created_at, r.id))?;
+        claimed.insert(run.id);
+        Some(run)
+    }
+
+    /// Writes the found run into the execution if it is still open and has
+    /// none; returns the run to watch (the agent's own if it reported one).
+    async fn record_run(
+        &self,
+        store: &Arc<Store>,
+        run_id: Uuid,
+        requested_at: Timestamp,
+        run: ListedRun,
+    ) -> Option<NonZeroU64> {
+        let found = run.id;
+        let url = run.html_url.and_then(|u| Url::parse(&u).ok());
+        let outcome = store
+            .update_run(run_id, move |detail: &mut RunDetail| {
+                let Some(execution) = detail
+                    .execution
+                    .as_mut()
+                    .filter(|e| e.requested_at == requested_at && !e.status.is_final())
+                else {
+                    return Ok::<_, crate::store::StoreError>(None);
+                };
+                if let Some(id) = execution.github_run_id {
+                    return Ok(Some(id));
+                }
+                execution.github_run_id = Some(found);
+                execution.github_run_url = url;
+                detail.last_updated_at = crate::store::now();
+                Ok(Some(found))
+            })
+            .await;
+        let chosen = match outcome {
+            Ok((_, chosen)) => chosen,
+            Err(error) => {
+                tracing::error!(%run_id, %error, "could not record the found workflow run");
+                None
+            }
+        };
+        if chosen != Some(found) {
+            self.claims().remove(&found);
+        }
+        match chosen {
+            Some(id) if id == found => {
+                tracing::info!(%run_id, workflow_run_id = id, "workflow run found for the dispatch")
+            }
+            Some(id) => self.claim(id),
+            None => {}
+        }
+        chosen
+    }
+
     /// Polls the workflow run until it completes; if the agent never reported
     /// a final status by then, the execution is failed.
     pub fn watch(&self, store: Arc<Store>, run_id: Uuid, requested_at: Timestamp, id: NonZeroU64) {
@@ -327,6 +549,20 @@ impl GithubActionsBackend {
             return;
         }
     }
+}
+
+/// Whether the execution requested at `requested_at` is still open (`Some`),
+/// and with which workflow run, if one is known.
+fn open_execution_run(
+    store: &Store,
+    run_id: Uuid,
+    requested_at: Timestamp,
+) -> Result<Option<Option<NonZeroU64>>, crate::store::StoreError> {
+    let (detail, _) = store.get_run(run_id)?;
+    Ok(detail
+        .execution
+        .filter(|e| e.requested_at == requested_at && !e.status.is_final())
+        .map(|e| e.github_run_id))
 }
 
 fn api_error(error: octocrab::Error) -> GithubDispatchError {

@@ -66,7 +66,12 @@ impl Dispatcher {
                     )
                 })?;
                 Ok(Dispatcher::GithubActions(Box::new(
-                    GithubActionsBackend::new(github, config.public_base_url.clone(), stop)?,
+                    GithubActionsBackend::new(
+                        github,
+                        config.public_base_url.clone(),
+                        config.dispatch_find_timeout,
+                        stop,
+                    )?,
                 )))
             }
         }
@@ -103,24 +108,34 @@ impl Dispatcher {
 
     /// Deals with executions a previous server process left open: local agents
     /// died with it, so those are failed; GitHub workflow runs may still be
-    /// going, so their watchdog is restarted when the run id is known.
+    /// going, so their watchdog is restarted, after finding the workflow run
+    /// first when its id was never learnt.
     pub async fn recover(&self, store: &Arc<Store>, unfinished: Vec<(Uuid, Execution)>) {
-        for (run_id, execution) in unfinished {
-            let watch = match (self, execution.backend, execution.github_run_id) {
-                (Dispatcher::GithubActions(github), ExecutionBackend::GithubActions, Some(id)) => {
-                    Some((github, id))
+        let (github_runs, others): (Vec<_>, Vec<_>) =
+            unfinished.into_iter().partition(|(_, execution)| {
+                matches!(self, Dispatcher::GithubActions(_))
+                    && execution.backend == ExecutionBackend::GithubActions
+            });
+        if let Dispatcher::GithubActions(github) = self {
+            // Every known workflow run is claimed before any finder picks one.
+            for (_, execution) in &github_runs {
+                if let Some(id) = execution.github_run_id {
+                    github.claim(id);
                 }
-                _ => None,
-            };
-            if let Some((github, workflow_run_id)) = watch {
-                github.watch(
-                    store.clone(),
-                    run_id,
-                    execution.requested_at,
-                    workflow_run_id,
-                );
-                continue;
             }
+            for (run_id, execution) in github_runs {
+                match execution.github_run_id {
+                    Some(id) => github.watch(store.clone(), run_id, execution.requested_at, id),
+                    None => github.find_and_watch(
+                        store.clone(),
+                        run_id,
+                        execution.requested_at,
+                        execution.workflow_name,
+                    ),
+                }
+            }
+        }
+        for (run_id, execution) in others {
             let message =
                 "interrupted: the server stopped before the agent reported a final status";
             if let Err(error) =

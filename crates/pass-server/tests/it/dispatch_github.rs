@@ -387,3 +387,231 @@ async fn a_github_that_never_answers_cannot_hold_the_run_lock() {
     assert_eq!(execution.status, ExecutionStatus::Failed);
     app.stop().await;
 }
+
+/// Polls the run's execution until `done` holds (20 s at most).
+async fn wait_for_execution(
+    app: &TestApp,
+    id: uuid::Uuid,
+    what: &str,
+    done: impl Fn(&pass_contracts::Execution) -> bool,
+) -> pass_contracts::Execution {
+    for _ in 0..1000 {
+        let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+        if done(&execution) {
+            return execution;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+    panic!("{what} never happened: {execution:?}");
+}
+
+#[tokio::test]
+async fn a_dispatch_answered_without_its_run_id_finds_and_watches_its_workflow_run() {
+    let gh = standin().await;
+    gh.set_mode(DispatchMode::NoContent);
+    // Runs that are not this dispatch's: an hour old, and of the other workflow.
+    let old = gh.add_run("acme", "flows", "phase1-planner.yml", 3600);
+    let other_workflow = gh.add_run("acme", "flows", "phase2-implementation.yml", 0);
+    let app = github_app(&gh, &[]).await;
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let dispatched = app
+        .client
+        .dispatch(id, WorkflowName::Planner)
+        .await
+        .unwrap();
+    assert!(dispatched.execution.github_run_id.is_none());
+    let ours = *gh.run_ids().last().unwrap();
+    assert!(ours != old && ours != other_workflow);
+
+    let execution = wait_for_execution(&app, id, "finding the workflow run", |e| {
+        e.github_run_id.is_some()
+    })
+    .await;
+    assert_eq!(execution.github_run_id.map(|n| n.get()), Some(ours));
+    assert_eq!(execution.status, ExecutionStatus::Dispatched);
+    assert_eq!(
+        execution.github_run_url.unwrap().as_str(),
+        format!("{}/acme/flows/actions/runs/{ours}", gh.base_url)
+    );
+    let listing = &gh.run_listings()[0];
+    assert_eq!(
+        listing.path,
+        "/repos/acme/flows/actions/workflows/phase1-planner.yml/runs"
+    );
+    let query = listing.query.as_deref().unwrap();
+    assert!(
+        query.contains("event=workflow_dispatch") && query.contains("created=%3E%3D"),
+        "{query}"
+    );
+
+    // Found, the run is watched: its end without a report fails the execution.
+    gh.complete_run(ours, "startup_failure");
+    let execution = wait_for_execution(&app, id, "the watchdog", |e| {
+        e.status == ExecutionStatus::Failed
+    })
+    .await;
+    let message = execution.error_message.unwrap();
+    assert!(
+        message.contains("startup_failure") && message.contains(&ours.to_string()),
+        "{message}"
+    );
+    // And the run takes a new dispatch instead of answering 409 forever.
+    gh.set_mode(DispatchMode::ReturnRunDetails);
+    app.client
+        .dispatch(id, WorkflowName::Planner)
+        .await
+        .unwrap();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_run_finder_never_takes_a_workflow_run_another_execution_claimed() {
+    let gh = standin().await;
+    let app = github_app(&gh, &[]).await;
+    let first = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    let second = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    // The second run's dispatch is answered without an id and its finder
+    // cannot list runs yet.
+    gh.set_list_runs_error(Some((503, "Service Unavailable".to_owned())));
+    gh.set_mode(DispatchMode::NoContentWithoutRun);
+    app.client
+        .dispatch(second, WorkflowName::Planner)
+        .await
+        .unwrap();
+    let its_run = gh.add_run("acme", "flows", "phase1-planner.yml", 0);
+    // Then the first run's dispatch creates a newer run and records its id.
+    gh.set_mode(DispatchMode::ReturnRunDetails);
+    let claimed = app
+        .client
+        .dispatch(first, WorkflowName::Planner)
+        .await
+        .unwrap()
+        .execution
+        .github_run_id
+        .unwrap()
+        .get();
+    assert!(claimed > its_run);
+    gh.set_list_runs_error(None);
+
+    let execution = wait_for_execution(&app, second, "finding the workflow run", |e| {
+        e.github_run_id.is_some()
+    })
+    .await;
+    assert_eq!(
+        execution.github_run_id.map(|n| n.get()),
+        Some(its_run),
+        "the newest run belongs to the other execution"
+    );
+    let first_execution = app
+        .client
+        .get_run(first)
+        .await
+        .unwrap()
+        .run
+        .execution
+        .unwrap();
+    assert_eq!(
+        first_execution.github_run_id.map(|n| n.get()),
+        Some(claimed)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_dispatch_whose_workflow_run_never_appears_is_failed_after_the_bound() {
+    let gh = standin().await;
+    gh.set_mode(DispatchMode::NoContentWithoutRun);
+    gh.add_run("acme", "flows", "phase1-planner.yml", 3600);
+    let app = github_app(&gh, &[("PASS_DISPATCH_FIND_TIMEOUT_MS", "500")]).await;
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    app.client
+        .dispatch(id, WorkflowName::Planner)
+        .await
+        .unwrap();
+    let execution = wait_for_execution(&app, id, "the finder giving up", |e| {
+        e.status == ExecutionStatus::Failed
+    })
+    .await;
+    let message = execution.error_message.unwrap();
+    assert!(
+        message.contains("no workflow run of phase1-planner.yml in acme/flows"),
+        "{message}"
+    );
+    assert!(execution.github_run_id.is_none());
+    assert!(gh.run_listings().len() >= 2, "it looked more than once");
+    gh.set_mode(DispatchMode::ReturnRunDetails);
+    app.client
+        .dispatch(id, WorkflowName::Planner)
+        .await
+        .unwrap();
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_restarted_server_finds_the_workflow_run_of_an_open_dispatch_without_one() {
+    let gh = standin().await;
+    let dir = crate::support::TempDir::new("resume-find");
+    let vars = [
+        ("GITHUB_WORKFLOW_REPOSITORY", "acme/flows"),
+        ("PASS_GITHUB_WORKFLOW_TOKEN", GH_TOKEN),
+        ("GITHUB_API_URL", gh.base_url.as_str()),
+        ("PASS_WATCHDOG_INTERVAL_MS", "40"),
+    ];
+    let app = crate::support::spawn_app_in(dir.path(), &vars).await;
+    let id = app
+        .client
+        .create_run(&run_input(None))
+        .await
+        .unwrap()
+        .run_id;
+    gh.set_mode(DispatchMode::NoContent);
+    gh.set_list_runs_error(Some((502, "Bad Gateway".to_owned())));
+    app.client
+        .dispatch(id, WorkflowName::Planner)
+        .await
+        .unwrap();
+    let workflow_run = *gh.run_ids().last().unwrap();
+    app.stop().await;
+    gh.set_list_runs_error(None);
+
+    let app = crate::support::spawn_app_in(dir.path(), &vars).await;
+    let execution = wait_for_execution(&app, id, "finding the workflow run", |e| {
+        e.github_run_id.is_some() || e.status.is_final()
+    })
+    .await;
+    assert_eq!(
+        execution.status,
+        ExecutionStatus::Dispatched,
+        "not failed as interrupted: {:?}",
+        execution.error_message
+    );
+    assert_eq!(execution.github_run_id.map(|n| n.get()), Some(workflow_run));
+    gh.complete_run(workflow_run, "cancelled");
+    let execution = wait_for_execution(&app, id, "the watchdog", |e| {
+        e.status == ExecutionStatus::Failed
+    })
+    .await;
+    assert!(execution.error_message.unwrap().contains("cancelled"));
+    app.stop().await;
+}
