@@ -15,11 +15,16 @@ use crate::error::TrackerError;
 use crate::marker::parse_body;
 use crate::tracker::{IssueEdit, IssueTracker, NewIssue, RequestCounts, TrackedIssue};
 
-/// A folder of `issue-<number>.md` files.
+/// Makes every temporary file name of this process unique.
+static TEMPORARY_FILES: AtomicU64 = AtomicU64::new(0);
+
+/// A folder of `issue-<number>.md` files. Several processes (the agent and
+/// `pass sync`) may write the same folder: a new issue's number is claimed
+/// by creating its file exclusively, never by trusting a listing.
 #[derive(Debug)]
 pub struct LocalTracker {
     dir: PathBuf,
-    /// Serialises number allocation and file writes within this process.
+    /// Serialises file writes within this process.
     lock: Mutex<()>,
     reads: AtomicU64,
     writes: AtomicU64,
@@ -101,9 +106,17 @@ impl LocalTracker {
             if !(name.starts_with("issue-") && name.ends_with(".md")) {
                 continue;
             }
-            let text = tokio::fs::read_to_string(&path)
-                .await
-                .map_err(|e| local_error(&path, e))?;
+            let text = match tokio::fs::read_to_string(&path).await {
+                Ok(text) => text,
+                // Deleted by someone between the listing and the read.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(local_error(&path, e)),
+            };
+            if text.is_empty() {
+                // A number claimed by a create whose content is still on its
+                // way (or was lost in a crash): not an issue yet.
+                continue;
+            }
             files.push(parse_file(&text).map_err(|reason| TrackerError::Local {
                 path: path.display().to_string(),
                 reason,
@@ -134,29 +147,63 @@ impl LocalTracker {
         })
     }
 
-    /// Writes through a temporary file and a rename, so a crash never leaves
-    /// half an issue behind.
+    /// Writes `file` under its number, replacing what is there, through a
+    /// uniquely named temporary file that is flushed to disk and renamed into
+    /// place, then the folder is flushed: a crash never leaves half an issue
+    /// behind, and two writers never share a temporary file.
     async fn write(&self, file: &IssueFile) -> Result<TrackedIssue, TrackerError> {
         self.writes.fetch_add(1, Ordering::Relaxed);
+        let path = self.path_of(file.front.number);
+        let text = render_file(file).map_err(|reason| TrackerError::Local {
+            path: path.display().to_string(),
+            reason,
+        })?;
+        let temporary = self.dir.join(format!(
+            ".issue-{}.{}.{}.tmp",
+            file.front.number,
+            std::process::id(),
+            TEMPORARY_FILES.fetch_add(1, Ordering::Relaxed)
+        ));
+        if let Err(error) = write_synced(&temporary, &text).await {
+            let _ = tokio::fs::remove_file(&temporary).await;
+            return Err(local_error(&temporary, error));
+        }
+        if let Err(error) = tokio::fs::rename(&temporary, &path).await {
+            let _ = tokio::fs::remove_file(&temporary).await;
+            return Err(local_error(&path, error));
+        }
+        sync_dir(&self.dir)
+            .await
+            .map_err(|e| local_error(&self.dir, e))?;
+        self.tracked(file)
+    }
+
+    /// Claims the lowest free number from `first` on by creating its file
+    /// exclusively (`O_EXCL`): if another process took it since the folder
+    /// was listed, the creation fails and the next number is tried.
+    async fn claim_number(&self, first: u64) -> Result<u64, TrackerError> {
         tokio::fs::create_dir_all(&self.dir)
             .await
             .map_err(|e| local_error(&self.dir, e))?;
-        let path = self.path_of(file.front.number);
-        let front = serde_yaml_ng::to_string(&file.front).map_err(|e| TrackerError::Local {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        let text = format!("---\n{front}---\n\n{}\n", file.body);
-        let temporary = self
-            .dir
-            .join(format!(".issue-{}.md.tmp", file.front.number));
-        tokio::fs::write(&temporary, text)
-            .await
-            .map_err(|e| local_error(&temporary, e))?;
-        tokio::fs::rename(&temporary, &path)
-            .await
-            .map_err(|e| local_error(&path, e))?;
-        self.tracked(file)
+        let mut number = first;
+        loop {
+            let path = self.path_of(number);
+            match tokio::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .await
+            {
+                Ok(_) => return Ok(number),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    number = number.checked_add(1).ok_or_else(|| TrackerError::Local {
+                        path: self.dir.display().to_string(),
+                        reason: "no issue number is left".to_owned(),
+                    })?;
+                }
+                Err(e) => return Err(local_error(&path, e)),
+            }
+        }
     }
 
     fn tracked(&self, file: &IssueFile) -> Result<TrackedIssue, TrackerError> {
@@ -179,6 +226,33 @@ impl LocalTracker {
             blocked_by_count: Some(file.front.depends_on.len() as u64),
         })
     }
+}
+
+fn render_file(file: &IssueFile) -> Result<String, String> {
+    let front = serde_yaml_ng::to_string(&file.front).map_err(|e| e.to_string())?;
+    Ok(format!("---\n{front}---\n\n{}\n", file.body))
+}
+
+async fn write_synced(path: &Path, text: &str) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut out = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .await?;
+    out.write_all(text.as_bytes()).await?;
+    out.sync_all().await
+}
+
+/// Flushes the folder itself, so a rename survives a power cut.
+async fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        tokio::fs::File::open(dir).await?.sync_all().await?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 fn local_error(path: &Path, error: std::io::Error) -> TrackerError {
@@ -261,15 +335,16 @@ impl IssueTracker for LocalTracker {
 
     async fn create_issue(&self, issue: &NewIssue) -> Result<TrackedIssue, TrackerError> {
         let _guard = self.lock.lock().await;
-        let next = self
+        let first = self
             .read_all()
             .await?
             .last()
             .map_or(1, |file| file.front.number + 1);
+        let number = self.claim_number(first).await?;
         let (plan_item, run) = marker_fields(&issue.body);
         let file = IssueFile {
             front: FrontMatter {
-                number: next,
+                number,
                 title: issue.title.clone(),
                 labels: issue.labels.clone(),
                 state: FileState::Open,
@@ -281,7 +356,12 @@ impl IssueTracker for LocalTracker {
             },
             body: issue.body.clone(),
         };
-        self.write(&file).await
+        let written = self.write(&file).await;
+        if written.is_err() {
+            // Give the number back rather than leave an empty claim behind.
+            let _ = tokio::fs::remove_file(self.path_of(number)).await;
+        }
+        written
     }
 
     async fn update_issue(

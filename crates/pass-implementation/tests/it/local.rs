@@ -136,3 +136,58 @@ async fn a_broken_issue_file_is_named_in_the_error() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_trackers_creating_in_one_folder_never_overwrite_each_other() {
+    use pass_implementation::tracker::NewIssue;
+    use std::collections::BTreeSet;
+
+    let dir = temp_dir("local-concurrent");
+    let per_writer = 25;
+    let mut writers = Vec::new();
+    for writer in 0..2 {
+        // Separate trackers, as the agent and `pass sync` in two processes are.
+        let tracker = LocalTracker::new(&dir).unwrap();
+        writers.push(tokio::spawn(async move {
+            let mut numbers = Vec::new();
+            for i in 0..per_writer {
+                let issue = NewIssue {
+                    title: format!("writer {writer} issue {i}"),
+                    body: format!("Body of writer {writer} issue {i}."),
+                    labels: Vec::new(),
+                };
+                let created = tracker.create_issue(&issue).await.unwrap();
+                numbers.push((created.number, issue.title));
+            }
+            numbers
+        }));
+    }
+    let mut created = Vec::new();
+    for writer in writers {
+        created.extend(writer.await.unwrap());
+    }
+
+    let numbers: BTreeSet<u64> = created.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        numbers.len(),
+        2 * per_writer,
+        "every create got its own number"
+    );
+    let listed = LocalTracker::new(&dir)
+        .unwrap()
+        .list_issues()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 2 * per_writer, "no file was overwritten");
+    for (number, title) in &created {
+        let issue = listed.iter().find(|i| i.number == *number).unwrap();
+        assert_eq!(&issue.title, title);
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new());
+    std::fs::remove_dir_all(dir).unwrap();
+}
