@@ -10,71 +10,109 @@ use serde_json::json;
 
 use crate::support::{TempDir, expect_error, run_input, spawn_app, spawn_app_in};
 
-const STEPS: [RunStep; 5] = [
-    RunStep::Created,
-    RunStep::Parse,
-    RunStep::Clarify,
-    RunStep::Plan,
-    RunStep::Export,
-];
-
+/// One run, 100 concurrent writes: 50 artifact uploads with distinct names
+/// (read-modify-writes of `artifacts/index.json`) interleaved with 50 PATCHes
+/// of `run.json` (4 that each stamp a step once, 46 that only set the status).
+/// Every write must leave its own mark: all 50 names listed, each step stamped
+/// with the time its own PATCH answered, and no answer missing a stamp that an
+/// earlier-answered write had made. Without the per-run lock these break.
 #[tokio::test]
-async fn fifty_parallel_patches_all_leave_their_mark() {
+async fn fifty_parallel_writes_to_one_run_all_leave_their_mark() {
+    const STEPPED: [RunStep; 4] = [
+        RunStep::Parse,
+        RunStep::Clarify,
+        RunStep::Plan,
+        RunStep::Export,
+    ];
+    const STATUSES: [RunStatus; 5] = [
+        RunStatus::Parsed,
+        RunStatus::Clarified,
+        RunStatus::PlanGenerated,
+        RunStatus::Exported,
+        RunStatus::Failed,
+    ];
     let app = spawn_app(&[]).await;
     let run = app.client.create_run(&run_input(None)).await.unwrap();
     let id = run.run_id;
-    let patches = (0..50).map(|i| {
-        let client = app.client.clone();
-        async move {
-            client
-                .patch_run(
-                    id,
-                    &RunPatch {
-                        status: Some(RunStatus::Parsed),
-                        current_step: Some(STEPS[i % 5]),
-                    },
-                )
-                .await
-                .unwrap()
-        }
-    });
-    let answers = futures::future::join_all(patches).await;
-    // Serialised read-modify-writes: the step sets seen by the answers form a
-    // chain (each includes the previous); a lost update would break it.
-    let mut sets: Vec<BTreeSet<RunStep>> = answers
-        .iter()
-        .map(|r| r.step_timestamps.keys().copied().collect())
-        .collect();
-    sets.sort_by_key(|s| s.len());
-    for pair in sets.windows(2) {
-        assert!(
-            pair[0].is_subset(&pair[1]),
-            "{:?} vs {:?}",
-            pair[0],
-            pair[1]
-        );
-    }
-    let final_run = app.client.get_run(id).await.unwrap().run;
-    assert_eq!(
-        final_run.step_timestamps.len(),
-        5,
-        "{:?}",
-        final_run.step_timestamps
-    );
-    let last = answers.iter().map(|r| r.last_updated_at).max().unwrap();
-    assert_eq!(final_run.last_updated_at, last);
 
-    // 50 parallel artifact uploads: every one stays in the artifact index.
+    let patches = (0..50usize).map(|i| {
+        let client = app.client.clone();
+        // Steps go to writes spread over the batch, not the first four.
+        let step = (i % 12 == 5).then(|| STEPPED[i / 12]);
+        let patch = RunPatch {
+            status: Some(STATUSES[i % STATUSES.len()]),
+            current_step: step,
+        };
+        async move { (step, client.patch_run(id, &patch).await.unwrap()) }
+    });
     let uploads = (0..50).map(|i| {
         let request = app
             .authed(Method::POST, &format!("/runs/{id}/artifacts"))
             .json(&json!({"name": format!("part-{i:02}"), "content_type": "text/plain", "payload": format!("part {i}")}));
         async move { request.send().await.unwrap().status().as_u16() }
     });
-    let statuses = futures::future::join_all(uploads).await;
-    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let (answers, statuses) = futures::future::join(
+        futures::future::join_all(patches),
+        futures::future::join_all(uploads),
+    )
+    .await;
+
     let detail = app.client.get_run(id).await.unwrap();
+    // run.json: every step PATCH's stamp is the one it answered with.
+    let final_run = detail.run.clone();
+    let stepped: Vec<_> = answers.iter().filter(|(s, _)| s.is_some()).collect();
+    assert_eq!(stepped.len(), STEPPED.len());
+    for (step, answer) in &stepped {
+        let step = step.unwrap();
+        assert_eq!(
+            final_run.step_timestamps.get(&step),
+            answer.step_timestamps.get(&step),
+            "the stamp of {step:?} was lost or rewritten"
+        );
+    }
+    assert_eq!(final_run.step_timestamps.len(), 5);
+    // Serialised read-modify-writes: a write answered later (its
+    // last_updated_at is taken under the lock) sees every stamp an earlier
+    // one made; a lost update drops one.
+    for (_, earlier) in &answers {
+        for (_, later) in &answers {
+            if earlier.last_updated_at < later.last_updated_at {
+                for step in earlier.step_timestamps.keys() {
+                    assert_eq!(
+                        later.step_timestamps.get(step),
+                        earlier.step_timestamps.get(step),
+                        "a write at {} lost the {step:?} stamp seen at {}",
+                        later.last_updated_at,
+                        earlier.last_updated_at
+                    );
+                }
+            }
+        }
+    }
+    let last = answers
+        .iter()
+        .map(|(_, r)| r.last_updated_at)
+        .max()
+        .unwrap();
+    assert_eq!(final_run.last_updated_at, last);
+    let newest: Vec<_> = answers
+        .iter()
+        .filter(|(_, r)| r.last_updated_at == last)
+        .map(|(_, r)| r.status)
+        .collect();
+    assert!(newest.contains(&final_run.status), "{newest:?}");
+
+    // The artifact index: each upload's own name is there.
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let names: BTreeSet<String> = detail
+        .artifacts
+        .iter()
+        .map(|a| a.name.as_str().to_owned())
+        .collect();
+    let expected: BTreeSet<String> = (0..50).map(|i| format!("part-{i:02}")).collect();
+    assert_eq!(names, expected, "an upload's entry was lost");
     assert_eq!(detail.artifacts.len(), 50);
+
     app.stop().await;
 }
 
