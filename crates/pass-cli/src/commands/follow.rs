@@ -56,6 +56,15 @@ pub async fn run_phase(
             if execution.workflow_name == workflow && execution.status.is_final() {
                 let elapsed = started.elapsed();
                 spinner.finish_and_clear();
+                // A terminal keeps one line per finished step; pipes stay quiet.
+                if !spinner.is_hidden() {
+                    let mark = if execution.status == ExecutionStatus::Failed {
+                        "✗"
+                    } else {
+                        "✓"
+                    };
+                    eprintln!("{mark} {label} ({:.1}s)", elapsed.as_secs_f64());
+                }
                 if execution.status == ExecutionStatus::Failed {
                     let message = execution
                         .error_message
