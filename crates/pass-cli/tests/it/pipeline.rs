@@ -348,3 +348,32 @@ fn plan_writes_a_valid_pack_without_a_server() {
         assert!(out_dir.join(file).is_file(), "{file}");
     }
 }
+
+#[test]
+fn a_failing_agent_fails_the_demo_and_names_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs_dir = dir.path().join("runs");
+    // A model server that refuses connections (a closed loopback port).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let output = pass_command(&["demo", "--runs-dir", runs_dir.to_str().unwrap()])
+        .env("PASS_LLM_PROVIDER", "anthropic")
+        .env("ANTHROPIC_API_KEY", "sk-ant-demo-test")
+        .env("ANTHROPIC_BASE_URL", format!("http://{closed}/v1"))
+        .env("PASS_LLM_MAX_RETRIES", "0")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(err.contains("phase1-planner failed"), "{err}");
+    let log = err
+        .lines()
+        .find_map(|line| line.strip_prefix("agent log: "))
+        .unwrap_or_else(|| panic!("no agent log path in:\n{err}"));
+    let log_text = std::fs::read_to_string(log).unwrap();
+    assert!(log_text.contains("anthropic"), "{log_text}");
+    assert!(!err.contains("sk-ant-demo-test") && !log_text.contains("sk-ant-demo-test"));
+}
