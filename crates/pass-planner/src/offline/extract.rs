@@ -1921,6 +1921,9 @@ fn signals(lower: &str) -> Signals {
         ],
     );
     let cli = any_word(lower, &["cli", "command-line", "command line", "terminal"]);
+    // An "application" for people that is not a command-line tool has a user
+    // interface even when the PRD never says "web" or "page".
+    let web_ui = web_ui || (!cli && any_word(lower, &["app", "application"]));
     Signals {
         background_work: any_word(
             lower,
@@ -2085,6 +2088,14 @@ fn questions(doc: &Doc<'_>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_application_for_people_has_a_user_interface_unless_it_is_a_cli() {
+        assert!(signals("create a basic todo list application").web_ui);
+        assert!(signals("a small app to track habits").web_ui);
+        assert!(!signals("a cli application that prints reports").web_ui);
+        assert!(!signals("a nightly batch job that exports invoices").web_ui);
+    }
 
     #[test]
     fn finds_leading_ids() {
