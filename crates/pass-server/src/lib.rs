@@ -117,7 +117,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     match &*dispatcher {
         Dispatcher::Local(local) => tracing::info!(
             backend = "local",
-            agent_bin_dir = %local.bin_dir().display(),
+            planner = %local.describe_agents(),
             max_concurrency = config.local_max_concurrency,
             "execution backend selected"
         ),

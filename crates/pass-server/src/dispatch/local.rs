@@ -66,6 +66,15 @@ impl LocalBackend {
         &self.bin_dir
     }
 
+    /// How the planner agent is started, for the start-up log line.
+    pub fn describe_agents(&self) -> String {
+        let (program, args) = self.agent_invocation(WorkflowName::Planner);
+        let mut words = vec![program.display().to_string()];
+        words.extend(args);
+        words.push("--run-id …".to_owned());
+        words.join(" ")
+    }
+
     /// The program that runs `workflow`'s agent, with the arguments that come
     /// before `--run-id`.
     fn agent_invocation(&self, workflow: WorkflowName) -> (PathBuf, Vec<String>) {
