@@ -17,10 +17,9 @@
 //! recorded.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -30,13 +29,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Map, Value, json};
-use tokio::task::JoinHandle;
+
+use crate::scripted::{Loopback, Script, header_map, set_retry_after};
 
 /// The smallest prefix the real API caches (Sonnet-class models).
 pub const MIN_CACHEABLE_TOKENS: u64 = 1024;
 
 /// Builds a tool input from `(tool name, the tool's input_schema, the whole request body)`.
-pub type Responder = Arc<dyn Fn(&str, &Value, &Value) -> Value + Send + Sync>;
+pub type Responder = crate::scripted::Responder;
 
 /// What the stand-in does with one request.
 #[derive(Debug, Clone)]
@@ -122,44 +122,24 @@ impl Default for Options {
     }
 }
 
-struct Inner {
-    queue: VecDeque<Behaviour>,
-    per_tool: BTreeMap<String, VecDeque<Behaviour>>,
-    requests: Vec<RecordedRequest>,
-    cached_prefixes: HashSet<u64>,
-    responder: Responder,
-}
-
 #[derive(Clone)]
 struct Shared {
     options: Options,
-    inner: Arc<Mutex<Inner>>,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
+    script: Script<Behaviour, RecordedRequest>,
+    cached_prefixes: Arc<Mutex<HashSet<u64>>>,
 }
 
 /// A running stand-in; stops when dropped.
 pub struct AnthropicStandIn {
-    addr: SocketAddr,
+    server: Loopback,
     shared: Shared,
-    task: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for AnthropicStandIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AnthropicStandIn")
-            .field("addr", &self.addr)
+            .field("addr", &self.server.addr)
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for AnthropicStandIn {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 
@@ -171,31 +151,20 @@ impl AnthropicStandIn {
     pub async fn start_with(options: Options) -> anyhow::Result<Self> {
         let shared = Shared {
             options,
-            inner: Arc::new(Mutex::new(Inner {
-                queue: VecDeque::new(),
-                per_tool: BTreeMap::new(),
-                requests: Vec::new(),
-                cached_prefixes: HashSet::new(),
-                responder: Arc::new(|_, schema, _| example_for_schema(schema)),
-            })),
+            script: Script::new(),
+            cached_prefixes: Arc::default(),
         };
         let app = Router::new()
             .route("/v1/messages", post(messages))
             .fallback(not_found)
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let task = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "anthropic stand-in stopped");
-            }
-        });
-        Ok(Self { addr, shared, task })
+        let server = Loopback::serve(app, "anthropic").await?;
+        Ok(Self { server, shared })
     }
 
     /// What to set `ANTHROPIC_BASE_URL` to.
     pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        self.server.base_url()
     }
 
     pub fn api_key(&self) -> &str {
@@ -204,27 +173,22 @@ impl AnthropicStandIn {
 
     /// Queues a behaviour for the next request, whatever its tool.
     pub fn push(&self, behaviour: Behaviour) {
-        self.shared.lock().queue.push_back(behaviour);
+        self.shared.script.push(behaviour);
     }
 
     /// Queues a behaviour for the next request that forces `tool`
     /// (per-tool queues are served before the global one).
     pub fn push_for(&self, tool: &str, behaviour: Behaviour) {
-        self.shared
-            .lock()
-            .per_tool
-            .entry(tool.to_owned())
-            .or_default()
-            .push_back(behaviour);
+        self.shared.script.push_for(tool, behaviour);
     }
 
     /// Replaces the responder used when no behaviour is queued.
     pub fn set_responder(&self, responder: Responder) {
-        self.shared.lock().responder = responder;
+        self.shared.script.set_responder(responder);
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.lock().requests.clone()
+        self.shared.script.requests()
     }
 }
 
@@ -242,11 +206,7 @@ fn error(status: u16, kind: &str, message: &str, retry_after: Option<u64>) -> Re
     response
         .headers_mut()
         .insert("request-id", HeaderValue::from_static("req_standin"));
-    if let Some(seconds) = retry_after {
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert("retry-after", value);
-        }
-    }
+    set_retry_after(&mut response, retry_after);
     response
 }
 
@@ -395,15 +355,7 @@ async fn messages(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
     if !shared.options.latency.is_zero() {
         tokio::time::sleep(shared.options.latency).await;
     }
-    let header_map: BTreeMap<String, String> = headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_lowercase(),
-                v.to_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    let header_map = header_map(&headers);
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let record = |status: u16, tool: Option<String>| RecordedRequest {
         path: "/v1/messages".to_owned(),
@@ -416,22 +368,13 @@ async fn messages(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
         Ok(tool) => tool,
         Err(response) => {
             shared
-                .lock()
-                .requests
-                .push(record(response.status().as_u16(), None));
+                .script
+                .record(record(response.status().as_u16(), None));
             return *response;
         }
     };
-    let (behaviour, responder) = {
-        let mut inner = shared.lock();
-        let behaviour = inner
-            .per_tool
-            .get_mut(&tool)
-            .and_then(VecDeque::pop_front)
-            .or_else(|| inner.queue.pop_front())
-            .unwrap_or(Behaviour::Respond);
-        (behaviour, Arc::clone(&inner.responder))
-    };
+    let (behaviour, responder) = shared.script.next(&tool);
+    let behaviour = behaviour.unwrap_or(Behaviour::Respond);
     let max_tokens = parsed
         .get("max_tokens")
         .and_then(Value::as_u64)
@@ -443,7 +386,7 @@ async fn messages(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
             message,
             retry_after,
         } => {
-            shared.lock().requests.push(record(status, Some(tool)));
+            shared.script.record(record(status, Some(tool)));
             return error(status, &kind, &message, retry_after);
         }
         Behaviour::MaxTokens => (
@@ -471,8 +414,11 @@ async fn messages(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
     let (mut creation, mut read, mut input) = (0u64, 0u64, rest);
     if let Some((tokens, hash)) = prefix {
         if tokens >= MIN_CACHEABLE_TOKENS {
-            let mut inner = shared.lock();
-            if inner.cached_prefixes.insert(hash) {
+            let mut cached = shared
+                .cached_prefixes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if cached.insert(hash) {
                 creation = tokens;
             } else {
                 read = tokens;
@@ -481,7 +427,7 @@ async fn messages(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
             input += tokens;
         }
     }
-    shared.lock().requests.push(record(200, Some(tool.clone())));
+    shared.script.record(record(200, Some(tool.clone())));
     let body = json!({
         "id": "msg_standin",
         "type": "message",

@@ -9,3 +9,4 @@ pub mod anthropic;
 pub mod github;
 pub mod github_actions;
 pub mod openai;
+mod scripted;

@@ -9,23 +9,20 @@
 //! Anthropic stand-in: a behaviour queue (global or per schema name), then a
 //! responder. Every request is recorded.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
-use tokio::task::JoinHandle;
 
-use crate::anthropic::example_for_schema;
+use crate::scripted::{Loopback, Script, header_map, set_retry_after};
 
 /// Builds the answer from `(schema name, schema, whole request body)`.
-pub type Responder = Arc<dyn Fn(&str, &Value, &Value) -> Value + Send + Sync>;
+pub type Responder = crate::scripted::Responder;
 
 #[derive(Debug, Clone)]
 pub enum Behaviour {
@@ -65,43 +62,23 @@ pub struct RecordedRequest {
     pub status: u16,
 }
 
-struct Inner {
-    queue: VecDeque<Behaviour>,
-    per_schema: BTreeMap<String, VecDeque<Behaviour>>,
-    requests: Vec<RecordedRequest>,
-    responder: Responder,
-}
-
 #[derive(Clone)]
 struct Shared {
     api_key: Option<String>,
-    inner: Arc<Mutex<Inner>>,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
+    script: Script<Behaviour, RecordedRequest>,
 }
 
 /// A running stand-in; stops when dropped.
 pub struct OpenAiStandIn {
-    addr: SocketAddr,
+    server: Loopback,
     shared: Shared,
-    task: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for OpenAiStandIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpenAiStandIn")
-            .field("addr", &self.addr)
+            .field("addr", &self.server.addr)
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for OpenAiStandIn {
-    fn drop(&mut self) {
-        self.task.abort();
     }
 }
 
@@ -110,50 +87,34 @@ impl OpenAiStandIn {
     pub async fn start(api_key: Option<&str>) -> anyhow::Result<Self> {
         let shared = Shared {
             api_key: api_key.map(str::to_owned),
-            inner: Arc::new(Mutex::new(Inner {
-                queue: VecDeque::new(),
-                per_schema: BTreeMap::new(),
-                requests: Vec::new(),
-                responder: Arc::new(|_, schema, _| example_for_schema(schema)),
-            })),
+            script: Script::new(),
         };
         let app = Router::new()
             .route("/v1/chat/completions", post(completions))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let task = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "openai stand-in stopped");
-            }
-        });
-        Ok(Self { addr, shared, task })
+        let server = Loopback::serve(app, "openai").await?;
+        Ok(Self { server, shared })
     }
 
     /// What to set `OPENAI_BASE_URL` to.
     pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        self.server.base_url()
     }
 
     pub fn push(&self, behaviour: Behaviour) {
-        self.shared.lock().queue.push_back(behaviour);
+        self.shared.script.push(behaviour);
     }
 
     pub fn push_for(&self, schema_name: &str, behaviour: Behaviour) {
-        self.shared
-            .lock()
-            .per_schema
-            .entry(schema_name.to_owned())
-            .or_default()
-            .push_back(behaviour);
+        self.shared.script.push_for(schema_name, behaviour);
     }
 
     pub fn set_responder(&self, responder: Responder) {
-        self.shared.lock().responder = responder;
+        self.shared.script.set_responder(responder);
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.lock().requests.clone()
+        self.shared.script.requests()
     }
 }
 
@@ -172,11 +133,7 @@ fn error(
         ),
     )
         .into_response();
-    if let Some(seconds) = retry_after {
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert("retry-after", value);
-        }
-    }
+    set_retry_after(&mut response, retry_after);
     response
 }
 
@@ -236,15 +193,7 @@ fn check(
 }
 
 async fn completions(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let header_map: BTreeMap<String, String> = headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_lowercase(),
-                v.to_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    let header_map = header_map(&headers);
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let record = |status: u16, schema_name: Option<String>| RecordedRequest {
         headers: header_map.clone(),
@@ -256,22 +205,13 @@ async fn completions(State(shared): State<Shared>, headers: HeaderMap, body: Byt
         Ok(found) => found,
         Err(response) => {
             shared
-                .lock()
-                .requests
-                .push(record(response.status().as_u16(), None));
+                .script
+                .record(record(response.status().as_u16(), None));
             return *response;
         }
     };
-    let (behaviour, responder) = {
-        let mut inner = shared.lock();
-        let behaviour = inner
-            .per_schema
-            .get_mut(&name)
-            .and_then(VecDeque::pop_front)
-            .or_else(|| inner.queue.pop_front())
-            .unwrap_or(Behaviour::Respond);
-        (behaviour, Arc::clone(&inner.responder))
-    };
+    let (behaviour, responder) = shared.script.next(&name);
+    let behaviour = behaviour.unwrap_or(Behaviour::Respond);
     let (content, finish) = match behaviour {
         Behaviour::Error {
             status,
@@ -280,7 +220,7 @@ async fn completions(State(shared): State<Shared>, headers: HeaderMap, body: Byt
             message,
             retry_after,
         } => {
-            shared.lock().requests.push(record(status, Some(name)));
+            shared.script.record(record(status, Some(name)));
             return error(status, &kind, code.as_deref(), &message, retry_after);
         }
         Behaviour::Content(value) => (value.to_string(), "stop"),
@@ -288,7 +228,7 @@ async fn completions(State(shared): State<Shared>, headers: HeaderMap, body: Byt
         Behaviour::Length => ("{\"partial\": ".to_owned(), "length"),
         Behaviour::Respond => (responder(&name, &schema, &parsed).to_string(), "stop"),
     };
-    shared.lock().requests.push(record(200, Some(name)));
+    shared.script.record(record(200, Some(name)));
     let prompt = (parsed.to_string().len() as u64).div_ceil(4);
     let completion = (content.len() as u64).div_ceil(4);
     let body = json!({
