@@ -15,12 +15,21 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::retry::{RetryPolicy, parse_retry_after};
+use super::http::{Exchange, HttpApi, debug_client};
+use super::retry::RetryPolicy;
 use super::{Model, ModelError, SYSTEM_INSTRUCTIONS, SectionReply, SectionRequest, TokenUsage};
 use crate::config::{AnthropicConfig, Provider};
 use crate::sections::ALL_SECTIONS;
 
 const PROVIDER: &str = "Anthropic";
+
+/// 529 is Anthropic's `overloaded_error`.
+const API: HttpApi = HttpApi {
+    provider: PROVIDER,
+    key_name: "ANTHROPIC_API_KEY",
+    retryable: &[429, 500, 502, 503, 529],
+    error_body,
+};
 
 /// A client for one Anthropic model.
 pub struct AnthropicModel {
@@ -35,10 +44,7 @@ pub struct AnthropicModel {
 
 impl std::fmt::Debug for AnthropicModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnthropicModel")
-            .field("endpoint", &self.endpoint)
-            .field("model", &self.model)
-            .finish_non_exhaustive()
+        debug_client(f, "AnthropicModel", &self.endpoint, &self.model)
     }
 }
 
@@ -47,18 +53,11 @@ impl AnthropicModel {
     pub fn new(config: &AnthropicConfig, retry: RetryPolicy) -> Result<Self, ModelError> {
         let api_key = config.api_key.clone().ok_or(ModelError::Unauthorized {
             provider: PROVIDER,
-            key_name: "ANTHROPIC_API_KEY",
+            key_name: API.key_name,
             status: 0,
             message: "no key configured".to_owned(),
         })?;
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .build()
-            .map_err(|e| ModelError::Transport {
-                provider: PROVIDER,
-                reason: e.to_string(),
-                calls: 0,
-            })?;
+        let http = API.client(config.timeout)?;
         let tools: Vec<Value> = ALL_SECTIONS
             .iter()
             .map(|section| {
@@ -116,57 +115,16 @@ impl AnthropicModel {
                 .json(&body)
                 .send()
                 .await;
-            let (retry_after, failure) = match outcome {
-                Err(error) => {
-                    let failure = ModelError::Transport {
-                        provider: PROVIDER,
-                        reason: super::openai::error_chain(&error),
-                        calls,
-                    };
-                    (None, failure)
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    let retry_after = parse_retry_after(response.headers());
-                    let bytes = response.bytes().await.map_err(|e| ModelError::Transport {
-                        provider: PROVIDER,
-                        reason: e.to_string(),
-                        calls,
-                    })?;
-                    if status.is_success() {
-                        tracing::debug!(section = %request.section, ms = started.elapsed().as_millis() as u64, "anthropic answered");
-                        return parse_message(&bytes, request, calls);
-                    }
-                    let (kind, message) = error_body(&bytes);
-                    match status.as_u16() {
-                        401 | 403 => {
-                            return Err(ModelError::Unauthorized {
-                                provider: PROVIDER,
-                                key_name: "ANTHROPIC_API_KEY",
-                                status: status.as_u16(),
-                                message,
-                            });
-                        }
-                        429 | 500 | 502 | 503 | 529 => (
-                            retry_after,
-                            ModelError::Unavailable {
-                                provider: PROVIDER,
-                                status: status.as_u16(),
-                                kind,
-                                message,
-                                calls,
-                            },
-                        ),
-                        _ => {
-                            return Err(ModelError::Rejected {
-                                provider: PROVIDER,
-                                status: status.as_u16(),
-                                kind,
-                                message,
-                            });
-                        }
-                    }
-                }
+            let judged = API.judge(calls, outcome, |bytes| {
+                tracing::debug!(section = %request.section, ms = started.elapsed().as_millis() as u64, "anthropic answered");
+                parse_message(bytes, request, calls)
+            });
+            let (retry_after, failure) = match judged.await {
+                Exchange::Finished(result) => return result,
+                Exchange::Retryable {
+                    retry_after,
+                    failure,
+                } => (retry_after, failure),
             };
             if calls > self.retry.max_retries {
                 return Err(failure);

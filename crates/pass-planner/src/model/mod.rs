@@ -6,6 +6,7 @@
 //! schema-shaped value and reports what it cost.
 
 pub mod anthropic;
+mod http;
 pub mod offline;
 pub mod openai;
 mod retry;

@@ -7,11 +7,20 @@ use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::retry::{RetryPolicy, parse_retry_after};
+use super::http::{Exchange, HttpApi, debug_client};
+use super::retry::RetryPolicy;
 use super::{Model, ModelError, SYSTEM_INSTRUCTIONS, SectionReply, SectionRequest, TokenUsage};
 use crate::config::{OpenAiConfig, Provider};
 
 const PROVIDER: &str = "OpenAI-compatible server";
+
+/// Rate limits and server or gateway trouble are worth another call.
+const API: HttpApi = HttpApi {
+    provider: PROVIDER,
+    key_name: "OPENAI_API_KEY",
+    retryable: &[429, 500, 502, 503, 504],
+    error_body,
+};
 
 pub struct OpenAiModel {
     http: reqwest::Client,
@@ -23,23 +32,13 @@ pub struct OpenAiModel {
 
 impl std::fmt::Debug for OpenAiModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenAiModel")
-            .field("endpoint", &self.endpoint)
-            .field("model", &self.model)
-            .finish_non_exhaustive()
+        debug_client(f, "OpenAiModel", &self.endpoint, &self.model)
     }
 }
 
 impl OpenAiModel {
     pub fn new(config: &OpenAiConfig, retry: RetryPolicy) -> Result<Self, ModelError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .build()
-            .map_err(|e| ModelError::Transport {
-                provider: PROVIDER,
-                reason: e.to_string(),
-                calls: 0,
-            })?;
+        let http = API.client(config.timeout)?;
         Ok(Self {
             http,
             endpoint: format!("{}/chat/completions", config.base_url.trim_end_matches('/')),
@@ -79,56 +78,15 @@ impl OpenAiModel {
             if let Some(key) = &self.api_key {
                 builder = builder.bearer_auth(key.expose_secret());
             }
-            let (retry_after, failure) = match builder.send().await {
-                Err(error) => (
-                    None,
-                    ModelError::Transport {
-                        provider: PROVIDER,
-                        reason: error_chain(&error),
-                        calls,
-                    },
-                ),
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let retry_after = parse_retry_after(response.headers());
-                    let bytes = response.bytes().await.map_err(|e| ModelError::Transport {
-                        provider: PROVIDER,
-                        reason: e.to_string(),
-                        calls,
-                    })?;
-                    if (200..300).contains(&status) {
-                        return parse_completion(&bytes, request, calls);
-                    }
-                    let (kind, message) = error_body(&bytes);
-                    match status {
-                        401 | 403 => {
-                            return Err(ModelError::Unauthorized {
-                                provider: PROVIDER,
-                                key_name: "OPENAI_API_KEY",
-                                status,
-                                message,
-                            });
-                        }
-                        429 | 500 | 502 | 503 | 504 => (
-                            retry_after,
-                            ModelError::Unavailable {
-                                provider: PROVIDER,
-                                status,
-                                kind,
-                                message,
-                                calls,
-                            },
-                        ),
-                        _ => {
-                            return Err(ModelError::Rejected {
-                                provider: PROVIDER,
-                                status,
-                                kind,
-                                message,
-                            });
-                        }
-                    }
-                }
+            let judged = API.judge(calls, builder.send().await, |bytes| {
+                parse_completion(bytes, request, calls)
+            });
+            let (retry_after, failure) = match judged.await {
+                Exchange::Finished(result) => return result,
+                Exchange::Retryable {
+                    retry_after,
+                    failure,
+                } => (retry_after, failure),
             };
             if calls > self.retry.max_retries {
                 return Err(failure);
@@ -238,16 +196,4 @@ fn error_body(bytes: &[u8]) -> (String, String) {
         .map(str::to_owned)
         .unwrap_or_else(|| String::from_utf8_lossy(bytes).chars().take(300).collect());
     (kind, message)
-}
-
-/// An error and its causes on one line (reqwest hides the useful part in sources).
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }

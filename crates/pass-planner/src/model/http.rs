@@ -1,0 +1,139 @@
+//! The HTTP plumbing the hosted-model clients (Anthropic, OpenAI-compatible)
+//! share, so a status code means the same thing to both and their errors
+//! read alike: client construction, how one exchange is judged, and the
+//! `Debug` form that leaves the key out.
+
+use std::time::Duration;
+
+use super::retry::parse_retry_after;
+use super::{ModelError, SectionReply};
+
+/// How one provider's HTTP API reports failure.
+pub(super) struct HttpApi {
+    /// Names the provider in errors.
+    pub(super) provider: &'static str,
+    /// The setting to fix when the key is refused.
+    pub(super) key_name: &'static str,
+    /// Statuses worth another call (rate limits, overload, gateway trouble).
+    pub(super) retryable: &'static [u16],
+    /// An error body → (error kind, message).
+    pub(super) error_body: fn(&[u8]) -> (String, String),
+}
+
+/// What one call came to.
+pub(super) enum Exchange {
+    /// A reply, or an error another call would not fix.
+    Finished(Result<SectionReply, ModelError>),
+    /// An error another call may fix, with the server's `retry-after`.
+    Retryable {
+        retry_after: Option<Duration>,
+        failure: ModelError,
+    },
+}
+
+impl HttpApi {
+    /// Fails only when TLS or the resolver cannot be set up.
+    pub(super) fn client(&self, timeout: Duration) -> Result<reqwest::Client, ModelError> {
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| ModelError::Transport {
+                provider: self.provider,
+                reason: e.to_string(),
+                calls: 0,
+            })
+    }
+
+    /// Judges call number `calls`: a 2xx body goes to `parse`; 401/403 is
+    /// the key's fault; `retryable` statuses and unreachable servers may be
+    /// retried; anything else is the request's fault.
+    pub(super) async fn judge(
+        &self,
+        calls: u32,
+        outcome: Result<reqwest::Response, reqwest::Error>,
+        parse: impl FnOnce(&[u8]) -> Result<SectionReply, ModelError>,
+    ) -> Exchange {
+        let provider = self.provider;
+        let response = match outcome {
+            Ok(response) => response,
+            Err(error) => {
+                return Exchange::Retryable {
+                    retry_after: None,
+                    failure: ModelError::Transport {
+                        provider,
+                        reason: error_chain(&error),
+                        calls,
+                    },
+                };
+            }
+        };
+        let status = response.status().as_u16();
+        let retry_after = parse_retry_after(response.headers());
+        let bytes = match response.bytes().await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return Exchange::Finished(Err(ModelError::Transport {
+                    provider,
+                    reason: e.to_string(),
+                    calls,
+                }));
+            }
+        };
+        if (200..300).contains(&status) {
+            return Exchange::Finished(parse(&bytes));
+        }
+        let (kind, message) = (self.error_body)(&bytes);
+        if matches!(status, 401 | 403) {
+            return Exchange::Finished(Err(ModelError::Unauthorized {
+                provider,
+                key_name: self.key_name,
+                status,
+                message,
+            }));
+        }
+        if self.retryable.contains(&status) {
+            return Exchange::Retryable {
+                retry_after,
+                failure: ModelError::Unavailable {
+                    provider,
+                    status,
+                    kind,
+                    message,
+                    calls,
+                },
+            };
+        }
+        Exchange::Finished(Err(ModelError::Rejected {
+            provider,
+            status,
+            kind,
+            message,
+        }))
+    }
+}
+
+/// The `Debug` form of a model client: where it calls and which model,
+/// never the key.
+pub(super) fn debug_client(
+    f: &mut std::fmt::Formatter<'_>,
+    name: &str,
+    endpoint: &str,
+    model: &str,
+) -> std::fmt::Result {
+    f.debug_struct(name)
+        .field("endpoint", &endpoint)
+        .field("model", &model)
+        .finish_non_exhaustive()
+}
+
+/// An error and its causes on one line (reqwest hides the useful part in sources).
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
