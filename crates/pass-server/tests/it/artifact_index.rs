@@ -3,34 +3,17 @@
 //! file outside the run's artifacts folder.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::support::{TestApp, expect_error, run_input, spawn_app};
-
-async fn upload(
-    app: &TestApp,
-    id: uuid::Uuid,
-    name: &str,
-    content_type: &str,
-    payload: Value,
-) -> reqwest::Response {
-    app.authed(Method::POST, &format!("/runs/{id}/artifacts"))
-        .json(&json!({"name": name, "content_type": content_type, "payload": payload}))
-        .send()
-        .await
-        .unwrap()
-}
+use crate::support::{expect_error, spawn_app};
 
 #[tokio::test]
 async fn an_artifact_named_index_is_refused_and_the_index_stays_intact() {
     let app = spawn_app(&[]).await;
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
-    let response = upload(&app, id, "summary", "text/markdown", json!("# ok\n")).await;
+    let id = app.new_run().await;
+    let response = app
+        .upload(id, "summary", "text/markdown", json!("# ok\n"))
+        .await;
     assert_eq!(response.status(), 201);
     let index_path = app
         .runs_dir
@@ -50,7 +33,7 @@ async fn an_artifact_named_index_is_refused_and_the_index_stays_intact() {
         } else {
             json!(forged.to_string())
         };
-        let response = upload(&app, id, "index", content_type, payload).await;
+        let response = app.upload(id, "index", content_type, payload).await;
         let body = expect_error(response, 400, "bad_request").await;
         assert!(
             body["message"].as_str().unwrap().contains("reserved"),
@@ -73,13 +56,8 @@ async fn an_artifact_named_index_is_refused_and_the_index_stays_intact() {
 #[tokio::test]
 async fn a_hand_written_index_with_a_traversal_filename_serves_and_deletes_nothing_outside() {
     let app = spawn_app(&[]).await;
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
-    let response = upload(&app, id, "notes", "text/plain", json!("mine")).await;
+    let id = app.new_run().await;
+    let response = app.upload(id, "notes", "text/plain", json!("mine")).await;
     assert_eq!(response.status(), 201);
 
     // A file outside the run's artifacts folder, reachable by ../../.. paths
@@ -101,10 +79,12 @@ async fn a_hand_written_index_with_a_traversal_filename_serves_and_deletes_nothi
 
         for query in ["", "?raw=true"] {
             let response = app
-                .authed(Method::GET, &format!("/runs/{id}/artifacts/notes{query}"))
-                .send()
-                .await
-                .unwrap();
+                .send(
+                    Method::GET,
+                    &format!("/runs/{id}/artifacts/notes{query}"),
+                    None,
+                )
+                .await;
             let body = expect_error(response, 500, "internal_error").await;
             let message = body["message"].as_str().unwrap();
             assert!(!body.to_string().contains("TOP-SECRET"), "{body}");
@@ -113,7 +93,9 @@ async fn a_hand_written_index_with_a_traversal_filename_serves_and_deletes_nothi
         }
 
         // Re-uploading the name would delete the old entry's file: refused too.
-        let response = upload(&app, id, "notes", "application/json", json!({"a": 1})).await;
+        let response = app
+            .upload(id, "notes", "application/json", json!({"a": 1}))
+            .await;
         expect_error(response, 500, "internal_error").await;
         assert_eq!(
             std::fs::read_to_string(&secret).unwrap(),
@@ -127,11 +109,7 @@ async fn a_hand_written_index_with_a_traversal_filename_serves_and_deletes_nothi
         "created_at": "2026-01-01T00:00:00.000Z"
     }]});
     std::fs::write(&index_path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
-    let response = app
-        .authed(Method::GET, &format!("/runs/{id}"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.send(Method::GET, &format!("/runs/{id}"), None).await;
     expect_error(response, 500, "internal_error").await;
     app.stop().await;
 }

@@ -8,7 +8,7 @@ use crate::support::{TOKEN, expect_error, spawn_app};
 #[tokio::test]
 async fn default_policy_protects_everything_but_probes() {
     let app = spawn_app(&[]).await;
-    let response = app.http.get(app.url("/runs")).send().await.unwrap();
+    let response = app.get_public("/runs").await;
     let body = expect_error(response, 401, "unauthorized").await;
     assert!(!body.to_string().contains(TOKEN));
     let response = app
@@ -35,20 +35,9 @@ async fn default_policy_protects_everything_but_probes() {
         .await
         .unwrap();
     expect_error(response, 401, "unauthorized").await;
-    assert_eq!(
-        app.authed(Method::GET, "/runs")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.send(Method::GET, "/runs", None).await.status(), 200);
     for open in ["/healthz", "/openapi.json"] {
-        assert_eq!(
-            app.http.get(app.url(open)).send().await.unwrap().status(),
-            200,
-            "{open}"
-        );
+        assert_eq!(app.get_public(open).await.status(), 200, "{open}");
     }
     app.stop().await;
 }
@@ -66,24 +55,8 @@ async fn agents_policy_protects_only_dispatch_and_callbacks() {
     assert_eq!(response.status(), 201);
     let body: serde_json::Value = response.json().await.unwrap();
     let id = body["run"]["run_id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        app.http
-            .get(app.url("/runs"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        app.http
-            .get(app.url(&format!("/runs/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get_public("/runs").await.status(), 200);
+    assert_eq!(app.get_public(&format!("/runs/{id}")).await.status(), 200);
 
     let protected = [
         (Method::POST, format!("/runs/{id}/dispatch"), None),
@@ -120,11 +93,11 @@ async fn agents_policy_protects_only_dispatch_and_callbacks() {
         }
         let response = request.send().await.unwrap();
         expect_error(response, 401, "unauthorized").await;
-        let mut request = app.authed(method.clone(), &path);
-        if let Some(body) = &body {
-            request = request.json(body);
-        }
-        let status = request.send().await.unwrap().status().as_u16();
+        let status = app
+            .send(method.clone(), &path, body)
+            .await
+            .status()
+            .as_u16();
         assert_ne!(status, 401, "{method} {path}");
     }
     app.stop().await;
@@ -133,17 +106,9 @@ async fn agents_policy_protects_only_dispatch_and_callbacks() {
 #[tokio::test]
 async fn without_a_token_protected_routes_fail_closed() {
     let app = spawn_app(&[("PASS_API_TOKEN", "")]).await;
-    let response = app.authed(Method::GET, "/runs").send().await.unwrap();
+    let response = app.send(Method::GET, "/runs", None).await;
     let body = expect_error(response, 500, "server_misconfigured").await;
     assert!(body["message"].as_str().unwrap().contains("PASS_API_TOKEN"));
-    assert_eq!(
-        app.http
-            .get(app.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(app.get_public("/healthz").await.status(), 200);
     app.stop().await;
 }

@@ -6,15 +6,13 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pass_client::PassClient;
 use pass_contracts::api::{ArtifactUpload, RunPatch};
-use pass_contracts::{ContentType, RunStatus, RunStep, Text};
-use secrecy::SecretString;
+use pass_contracts::{ContentType, RunStatus, RunStep, RunsIndex, Text};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-use crate::support::{TOKEN, TempDir, run_input};
+use crate::support::{TOKEN, TempDir, client_for, read_json_file, run_input};
 
 async fn spawn_server(runs_dir: &Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pass-server"))
@@ -41,6 +39,24 @@ async fn spawn_server(runs_dir: &Path) -> (Child, String) {
     (child, format!("http://{addr}"))
 }
 
+fn sigterm(child: &Child) {
+    let status = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().unwrap().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits (20 s at most) for the server to exit, with success.
+async fn exits_cleanly(child: &mut Child) {
+    let exit = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "{exit}");
+}
+
 #[derive(Default)]
 struct Acked {
     runs: Vec<Uuid>,
@@ -64,9 +80,7 @@ async fn acknowledged_writes_survive_kill_9() {
     let root = TempDir::new("crash");
     let runs_dir = root.path().join("runs");
     let (mut child, base) = spawn_server(&runs_dir).await;
-    let client = PassClient::new(&base, Some(SecretString::from(TOKEN.to_owned())))
-        .unwrap()
-        .with_retries(0);
+    let client = client_for(&base).with_retries(0);
     let acked = Arc::new(Mutex::new(Acked::default()));
 
     let steps = [
@@ -142,7 +156,7 @@ async fn acknowledged_writes_survive_kill_9() {
     }
 
     let (mut child, base) = spawn_server(&runs_dir).await;
-    let client = PassClient::new(&base, Some(SecretString::from(TOKEN.to_owned()))).unwrap();
+    let client = client_for(&base);
     let listed = client.list_runs(None, None).await.unwrap();
     for id in &acked.runs {
         assert!(
@@ -166,9 +180,7 @@ async fn acknowledged_writes_survive_kill_9() {
         );
     }
     // The index was rebuilt to match the runs that exist.
-    let index: pass_contracts::RunsIndex =
-        serde_json::from_str(&std::fs::read_to_string(runs_dir.join("index.json")).unwrap())
-            .unwrap();
+    let index: RunsIndex = read_json_file(&runs_dir.join("index.json"));
     assert_eq!(index.runs.len() as u64, listed.total);
     child.start_kill().unwrap();
     child.wait().await.unwrap();
@@ -182,33 +194,20 @@ async fn sigterm_shuts_down_gracefully_and_writes_the_index() {
     // A flush interval no test waits for: only the shutdown writes the index.
     std::fs::write(root.path().join(".env"), "PASS_INDEX_FLUSH_MS=600000\n").unwrap();
     let (mut child, base) = spawn_server(&runs_dir).await;
-    let client = PassClient::new(&base, Some(SecretString::from(TOKEN.to_owned()))).unwrap();
+    let client = client_for(&base);
     let mut ids = Vec::new();
     for _ in 0..3 {
         ids.push(client.create_run(&run_input(None)).await.unwrap().run_id);
     }
-    let index: pass_contracts::RunsIndex =
-        serde_json::from_str(&std::fs::read_to_string(runs_dir.join("index.json")).unwrap())
-            .unwrap();
+    let index: RunsIndex = read_json_file(&runs_dir.join("index.json"));
     assert!(
         index.runs.is_empty(),
         "the index is written lazily, not per request"
     );
 
-    let status = std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().unwrap().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(exit.success(), "{exit}");
-    let index: pass_contracts::RunsIndex =
-        serde_json::from_str(&std::fs::read_to_string(runs_dir.join("index.json")).unwrap())
-            .unwrap();
+    sigterm(&child);
+    exits_cleanly(&mut child).await;
+    let index: RunsIndex = read_json_file(&runs_dir.join("index.json"));
     let mut listed: Vec<_> = index.runs.iter().map(|r| r.run_id).collect();
     listed.sort();
     ids.sort();
@@ -233,12 +232,7 @@ async fn a_request_in_flight_at_sigterm_is_finished() {
     stream.flush().await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let status = std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().unwrap().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    sigterm(&child);
     tokio::time::sleep(Duration::from_millis(200)).await;
     stream.write_all(tail.as_bytes()).await.unwrap();
     let mut answer = String::new();
@@ -247,14 +241,8 @@ async fn a_request_in_flight_at_sigterm_is_finished() {
         .unwrap()
         .unwrap();
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
-    let exit = tokio::time::timeout(Duration::from_secs(20), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(exit.success(), "{exit}");
+    exits_cleanly(&mut child).await;
     // The run it created is on disk and in the index written at shutdown.
-    let index: pass_contracts::RunsIndex =
-        serde_json::from_str(&std::fs::read_to_string(runs_dir.join("index.json")).unwrap())
-            .unwrap();
+    let index: RunsIndex = read_json_file(&runs_dir.join("index.json"));
     assert_eq!(index.runs.len(), 1);
 }

@@ -9,18 +9,23 @@ use pass_testkit::github_actions::{DispatchMode, GithubActionsStandIn};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{TestApp, expect_error, run_input, spawn_app};
+use crate::support::{TempDir, TestApp, expect_error, spawn_app, spawn_app_in};
 
 const GH_TOKEN: &str = "gh-token-91c";
 
-async fn github_app(standin: &GithubActionsStandIn, extra: &[(&str, &str)]) -> TestApp {
-    let mut vars = vec![
+/// The env of the GitHub Actions backend pointed at the stand-in.
+fn workflow_vars(standin: &GithubActionsStandIn) -> Vec<(&'static str, &str)> {
+    vec![
         ("GITHUB_WORKFLOW_REPOSITORY", "acme/flows"),
         ("PASS_GITHUB_WORKFLOW_TOKEN", GH_TOKEN),
         ("GITHUB_API_URL", standin.base_url.as_str()),
-        ("GITHUB_WORKFLOW_REF", "release"),
         ("PASS_WATCHDOG_INTERVAL_MS", "40"),
-    ];
+    ]
+}
+
+async fn github_app(standin: &GithubActionsStandIn, extra: &[(&str, &str)]) -> TestApp {
+    let mut vars = workflow_vars(standin);
+    vars.push(("GITHUB_WORKFLOW_REF", "release"));
     vars.extend_from_slice(extra);
     spawn_app(&vars).await
 }
@@ -47,23 +52,10 @@ fn report(status: ReportedExecutionStatus) -> ExecutionUpdate {
 async fn dispatch_records_the_request_and_run_details_and_the_agent_reports_back() {
     let gh = standin().await;
     let app = github_app(&gh, &[]).await;
-    let health: serde_json::Value = app
-        .http
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = app.get_public_json("/healthz").await;
     assert_eq!(health["execution_backend"], "github_actions");
 
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let id = app.new_run().await;
     let dispatched = app
         .client
         .dispatch(id, WorkflowName::Planner)
@@ -122,11 +114,12 @@ async fn dispatch_records_the_request_and_run_details_and_the_agent_reports_back
     assert_eq!(execution.status, ExecutionStatus::Succeeded);
     assert!(execution.completed_at.is_some());
     let response = app
-        .authed(Method::PATCH, &format!("/runs/{id}/execution"))
-        .json(&json!({"status": "failed", "error_message": "late"}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::PATCH,
+            &format!("/runs/{id}/execution"),
+            Some(json!({"status": "failed", "error_message": "late"})),
+        )
+        .await;
     expect_error(response, 400, "bad_transition").await;
 
     // The watchdog: the workflow ends without the agent reporting.
@@ -138,28 +131,13 @@ async fn dispatch_records_the_request_and_run_details_and_the_agent_reports_back
     let workflow_run = second.execution.github_run_id.unwrap().get();
     gh.start_run(workflow_run);
     tokio::time::sleep(Duration::from_millis(150)).await;
-    assert_eq!(
-        app.client
-            .get_run(id)
-            .await
-            .unwrap()
-            .run
-            .execution
-            .unwrap()
-            .status,
-        ExecutionStatus::Dispatched
-    );
+    assert_eq!(app.execution(id).await.status, ExecutionStatus::Dispatched);
     gh.complete_run(workflow_run, "failure");
-    let mut execution = None;
-    for _ in 0..1000 {
-        let current = app.client.get_run(id).await.unwrap().run.execution.unwrap();
-        if current.status == ExecutionStatus::Failed {
-            execution = Some(current);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let execution = execution.expect("watchdog never failed the execution");
+    let execution = app
+        .wait_for_execution(id, "the watchdog failing the execution", |e| {
+            e.status == ExecutionStatus::Failed
+        })
+        .await;
     let message = execution.error_message.unwrap();
     assert!(
         message.contains("failure") && message.contains(&workflow_run.to_string()),
@@ -182,12 +160,7 @@ async fn servers_without_run_details_are_handled_and_the_public_url_is_sent() {
         &[("PASS_API_PUBLIC_BASE_URL", "https://pass.example.test")],
     )
     .await;
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let id = app.new_run().await;
     let dispatched = app
         .client
         .dispatch(id, WorkflowName::Planner)
@@ -239,22 +212,15 @@ async fn github_errors_come_back_in_the_502_and_the_execution() {
         message: "No ref found for: release".to_owned(),
     });
     let app = github_app(&gh, &[]).await;
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let id = app.new_run().await;
     let response = app
-        .authed(Method::POST, &format!("/runs/{id}/dispatch"))
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, &format!("/runs/{id}/dispatch"), None)
+        .await;
     let body = expect_error(response, 502, "dispatch_failed").await;
     let message = body["message"].as_str().unwrap();
     assert!(message.contains("No ref found for: release"), "{message}");
     assert!(!message.contains(GH_TOKEN));
-    let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+    let execution = app.execution(id).await;
     assert_eq!(execution.status, ExecutionStatus::Failed);
     assert!(execution.error_message.unwrap().contains("No ref found"));
 
@@ -269,17 +235,10 @@ async fn github_errors_come_back_in_the_502_and_the_execution() {
         ],
     )
     .await;
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let id = app.new_run().await;
     let response = app
-        .authed(Method::POST, &format!("/runs/{id}/dispatch"))
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, &format!("/runs/{id}/dispatch"), None)
+        .await;
     let body = expect_error(response, 502, "dispatch_failed").await;
     assert!(
         body["message"]
@@ -295,20 +254,10 @@ async fn github_errors_come_back_in_the_502_and_the_execution() {
 #[tokio::test]
 async fn a_restarted_server_resumes_watching_open_workflow_runs() {
     let gh = standin().await;
-    let dir = crate::support::TempDir::new("resume");
-    let vars = [
-        ("GITHUB_WORKFLOW_REPOSITORY", "acme/flows"),
-        ("PASS_GITHUB_WORKFLOW_TOKEN", GH_TOKEN),
-        ("GITHUB_API_URL", gh.base_url.as_str()),
-        ("PASS_WATCHDOG_INTERVAL_MS", "40"),
-    ];
-    let app = crate::support::spawn_app_in(dir.path(), &vars).await;
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let dir = TempDir::new("resume");
+    let vars = workflow_vars(&gh);
+    let app = spawn_app_in(dir.path(), &vars).await;
+    let id = app.new_run().await;
     let dispatched = app
         .client
         .dispatch(id, WorkflowName::Planner)
@@ -317,24 +266,21 @@ async fn a_restarted_server_resumes_watching_open_workflow_runs() {
     let workflow_run = dispatched.execution.github_run_id.unwrap().get();
     app.stop().await;
 
-    let app = crate::support::spawn_app_in(dir.path(), &vars).await;
-    let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+    let app = spawn_app_in(dir.path(), &vars).await;
+    let execution = app.execution(id).await;
     assert_eq!(
         execution.status,
         ExecutionStatus::Dispatched,
         "a workflow run may outlive the server"
     );
     gh.complete_run(workflow_run, "cancelled");
-    for _ in 0..1000 {
-        let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
-        if execution.status == ExecutionStatus::Failed {
-            assert!(execution.error_message.unwrap().contains("cancelled"));
-            app.stop().await;
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the resumed watchdog never failed the execution");
+    let execution = app
+        .wait_for_execution(id, "the resumed watchdog failing the execution", |e| {
+            e.status == ExecutionStatus::Failed
+        })
+        .await;
+    assert!(execution.error_message.unwrap().contains("cancelled"));
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -349,12 +295,7 @@ async fn a_github_that_never_answers_cannot_hold_the_run_lock() {
         ],
     )
     .await;
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let id = app.new_run().await;
     let dispatch = app
         .authed(Method::POST, &format!("/runs/{id}/dispatch"))
         .send();
@@ -383,27 +324,9 @@ async fn a_github_that_never_answers_cannot_hold_the_run_lock() {
     );
     assert_eq!(patched, 200);
     assert_eq!(gh.dispatches().len(), 1);
-    let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+    let execution = app.execution(id).await;
     assert_eq!(execution.status, ExecutionStatus::Failed);
     app.stop().await;
-}
-
-/// Polls the run's execution until `done` holds (20 s at most).
-async fn wait_for_execution(
-    app: &TestApp,
-    id: uuid::Uuid,
-    what: &str,
-    done: impl Fn(&pass_contracts::Execution) -> bool,
-) -> pass_contracts::Execution {
-    for _ in 0..1000 {
-        let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
-        if done(&execution) {
-            return execution;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
-    panic!("{what} never happened: {execution:?}");
 }
 
 #[tokio::test]
@@ -414,12 +337,7 @@ async fn a_dispatch_answered_without_its_run_id_finds_and_watches_its_workflow_r
     let old = gh.add_run("acme", "flows", "phase1-planner.yml", 3600);
     let other_workflow = gh.add_run("acme", "flows", "phase2-implementation.yml", 0);
     let app = github_app(&gh, &[]).await;
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let id = app.new_run().await;
     let dispatched = app
         .client
         .dispatch(id, WorkflowName::Planner)
@@ -429,10 +347,11 @@ async fn a_dispatch_answered_without_its_run_id_finds_and_watches_its_workflow_r
     let ours = *gh.run_ids().last().unwrap();
     assert!(ours != old && ours != other_workflow);
 
-    let execution = wait_for_execution(&app, id, "finding the workflow run", |e| {
-        e.github_run_id.is_some()
-    })
-    .await;
+    let execution = app
+        .wait_for_execution(id, "finding the workflow run", |e| {
+            e.github_run_id.is_some()
+        })
+        .await;
     assert_eq!(execution.github_run_id.map(|n| n.get()), Some(ours));
     assert_eq!(execution.status, ExecutionStatus::Dispatched);
     assert_eq!(
@@ -452,10 +371,9 @@ async fn a_dispatch_answered_without_its_run_id_finds_and_watches_its_workflow_r
 
     // Found, the run is watched: its end without a report fails the execution.
     gh.complete_run(ours, "startup_failure");
-    let execution = wait_for_execution(&app, id, "the watchdog", |e| {
-        e.status == ExecutionStatus::Failed
-    })
-    .await;
+    let execution = app
+        .wait_for_execution(id, "the watchdog", |e| e.status == ExecutionStatus::Failed)
+        .await;
     let message = execution.error_message.unwrap();
     assert!(
         message.contains("startup_failure") && message.contains(&ours.to_string()),
@@ -474,18 +392,8 @@ async fn a_dispatch_answered_without_its_run_id_finds_and_watches_its_workflow_r
 async fn the_run_finder_never_takes_a_workflow_run_another_execution_claimed() {
     let gh = standin().await;
     let app = github_app(&gh, &[]).await;
-    let first = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
-    let second = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let first = app.new_run().await;
+    let second = app.new_run().await;
     // The second run's dispatch is answered without an id and its finder
     // cannot list runs yet.
     gh.set_list_runs_error(Some((503, "Service Unavailable".to_owned())));
@@ -509,23 +417,17 @@ async fn the_run_finder_never_takes_a_workflow_run_another_execution_claimed() {
     assert!(claimed > its_run);
     gh.set_list_runs_error(None);
 
-    let execution = wait_for_execution(&app, second, "finding the workflow run", |e| {
-        e.github_run_id.is_some()
-    })
-    .await;
+    let execution = app
+        .wait_for_execution(second, "finding the workflow run", |e| {
+            e.github_run_id.is_some()
+        })
+        .await;
     assert_eq!(
         execution.github_run_id.map(|n| n.get()),
         Some(its_run),
         "the newest run belongs to the other execution"
     );
-    let first_execution = app
-        .client
-        .get_run(first)
-        .await
-        .unwrap()
-        .run
-        .execution
-        .unwrap();
+    let first_execution = app.execution(first).await;
     assert_eq!(
         first_execution.github_run_id.map(|n| n.get()),
         Some(claimed)
@@ -539,20 +441,16 @@ async fn a_dispatch_whose_workflow_run_never_appears_is_failed_after_the_bound()
     gh.set_mode(DispatchMode::NoContentWithoutRun);
     gh.add_run("acme", "flows", "phase1-planner.yml", 3600);
     let app = github_app(&gh, &[("PASS_DISPATCH_FIND_TIMEOUT_MS", "500")]).await;
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let id = app.new_run().await;
     app.client
         .dispatch(id, WorkflowName::Planner)
         .await
         .unwrap();
-    let execution = wait_for_execution(&app, id, "the finder giving up", |e| {
-        e.status == ExecutionStatus::Failed
-    })
-    .await;
+    let execution = app
+        .wait_for_execution(id, "the finder giving up", |e| {
+            e.status == ExecutionStatus::Failed
+        })
+        .await;
     let message = execution.error_message.unwrap();
     assert!(
         message.contains("no workflow run of phase1-planner.yml in acme/flows"),
@@ -571,20 +469,10 @@ async fn a_dispatch_whose_workflow_run_never_appears_is_failed_after_the_bound()
 #[tokio::test]
 async fn a_restarted_server_finds_the_workflow_run_of_an_open_dispatch_without_one() {
     let gh = standin().await;
-    let dir = crate::support::TempDir::new("resume-find");
-    let vars = [
-        ("GITHUB_WORKFLOW_REPOSITORY", "acme/flows"),
-        ("PASS_GITHUB_WORKFLOW_TOKEN", GH_TOKEN),
-        ("GITHUB_API_URL", gh.base_url.as_str()),
-        ("PASS_WATCHDOG_INTERVAL_MS", "40"),
-    ];
-    let app = crate::support::spawn_app_in(dir.path(), &vars).await;
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let dir = TempDir::new("resume-find");
+    let vars = workflow_vars(&gh);
+    let app = spawn_app_in(dir.path(), &vars).await;
+    let id = app.new_run().await;
     gh.set_mode(DispatchMode::NoContent);
     gh.set_list_runs_error(Some((502, "Bad Gateway".to_owned())));
     app.client
@@ -595,11 +483,12 @@ async fn a_restarted_server_finds_the_workflow_run_of_an_open_dispatch_without_o
     app.stop().await;
     gh.set_list_runs_error(None);
 
-    let app = crate::support::spawn_app_in(dir.path(), &vars).await;
-    let execution = wait_for_execution(&app, id, "finding the workflow run", |e| {
-        e.github_run_id.is_some() || e.status.is_final()
-    })
-    .await;
+    let app = spawn_app_in(dir.path(), &vars).await;
+    let execution = app
+        .wait_for_execution(id, "finding the workflow run", |e| {
+            e.github_run_id.is_some() || e.status.is_final()
+        })
+        .await;
     assert_eq!(
         execution.status,
         ExecutionStatus::Dispatched,
@@ -608,10 +497,9 @@ async fn a_restarted_server_finds_the_workflow_run_of_an_open_dispatch_without_o
     );
     assert_eq!(execution.github_run_id.map(|n| n.get()), Some(workflow_run));
     gh.complete_run(workflow_run, "cancelled");
-    let execution = wait_for_execution(&app, id, "the watchdog", |e| {
-        e.status == ExecutionStatus::Failed
-    })
-    .await;
+    let execution = app
+        .wait_for_execution(id, "the watchdog", |e| e.status == ExecutionStatus::Failed)
+        .await;
     assert!(execution.error_message.unwrap().contains("cancelled"));
     app.stop().await;
 }

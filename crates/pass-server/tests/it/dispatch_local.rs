@@ -5,11 +5,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use pass_contracts::{ExecutionBackend, ExecutionStatus, RunDetail, WorkflowName};
+use pass_contracts::{Execution, ExecutionBackend, ExecutionStatus, WorkflowName};
 use reqwest::Method;
 use uuid::Uuid;
 
-use crate::support::{TempDir, TestApp, expect_error, run_input, spawn_app, spawn_app_in};
+use crate::support::{TempDir, TestApp, expect_error, spawn_app, spawn_app_in};
 
 const CALLBACK: &str = r#"
 call() { curl -sS -f -X "$1" -H "Authorization: Bearer $PASS_API_TOKEN" -H 'Content-Type: application/json' -d "$3" "$PASS_API_BASE_URL/runs/$RUN_ID$2" > /dev/null || exit 9; }
@@ -50,39 +50,24 @@ exit 3"#,
     dir
 }
 
-async fn wait_for(app: &TestApp, id: Uuid, status: ExecutionStatus) -> RunDetail {
-    for _ in 0..1500 {
-        let run = app.client.get_run(id).await.unwrap().run;
-        if run.execution.as_ref().is_some_and(|e| e.status == status) {
-            return run;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!(
-        "execution of {id} never reached {status:?}: {:?}",
-        app.client.get_run(id).await.unwrap().run.execution
-    );
+async fn wait_for(app: &TestApp, id: Uuid, status: ExecutionStatus) -> Execution {
+    app.wait_for_execution(id, &format!("reaching {status:?}"), |e| e.status == status)
+        .await
 }
 
 #[tokio::test]
 async fn planner_runs_as_a_child_and_a_silent_exit_fails_the_execution() {
     let bin = agents("0");
     let app = spawn_app(&[("PASS_AGENT_BIN_DIR", bin.path().to_str().unwrap())]).await;
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let id = app.new_run().await;
 
     let response = app
-        .authed(
+        .send(
             Method::POST,
             &format!("/runs/{id}/dispatch/phase2-implementation"),
+            None,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     let body = expect_error(response, 409, "run_conflict").await;
     assert!(
         body["message"]
@@ -92,10 +77,8 @@ async fn planner_runs_as_a_child_and_a_silent_exit_fails_the_execution() {
     );
 
     let response = app
-        .authed(Method::POST, &format!("/runs/{id}/dispatch"))
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, &format!("/runs/{id}/dispatch"), None)
+        .await;
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["run_id"], id.to_string());
@@ -103,8 +86,7 @@ async fn planner_runs_as_a_child_and_a_silent_exit_fails_the_execution() {
     assert_eq!(body["execution"]["workflow_name"], "phase1-planner");
     assert_eq!(body["execution"]["status"], "dispatched");
 
-    let run = wait_for(&app, id, ExecutionStatus::Succeeded).await;
-    let execution = run.execution.unwrap();
+    let execution = wait_for(&app, id, ExecutionStatus::Succeeded).await;
     assert!(execution.started_at.is_some() && execution.completed_at.is_some());
     assert!(execution.error_message.is_none());
     let logs: Vec<_> = std::fs::read_dir(app.runs_dir.join(id.to_string()).join("logs"))
@@ -129,8 +111,10 @@ async fn planner_runs_as_a_child_and_a_silent_exit_fails_the_execution() {
         dispatched.execution.workflow_name,
         WorkflowName::Implementation
     );
-    let run = wait_for(&app, id, ExecutionStatus::Failed).await;
-    let message = run.execution.unwrap().error_message.unwrap();
+    let message = wait_for(&app, id, ExecutionStatus::Failed)
+        .await
+        .error_message
+        .unwrap();
     assert!(message.contains("exit status: 3"), "{message}");
     assert!(message.contains("boom"), "{message}");
     app.stop().await;
@@ -144,18 +128,8 @@ async fn dispatches_beyond_the_concurrency_limit_queue_and_run_later() {
         ("PASS_LOCAL_MAX_CONCURRENCY", "1"),
     ])
     .await;
-    let first = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
-    let second = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let first = app.new_run().await;
+    let second = app.new_run().await;
     let a = app
         .client
         .dispatch(first, WorkflowName::Planner)
@@ -171,16 +145,14 @@ async fn dispatches_beyond_the_concurrency_limit_queue_and_run_later() {
     assert_eq!(b.execution.backend, ExecutionBackend::Local);
     // An open execution refuses another dispatch.
     let response = app
-        .authed(Method::POST, &format!("/runs/{second}/dispatch"))
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, &format!("/runs/{second}/dispatch"), None)
+        .await;
     expect_error(response, 409, "run_conflict").await;
 
     let done_first = wait_for(&app, first, ExecutionStatus::Succeeded).await;
     let done_second = wait_for(&app, second, ExecutionStatus::Succeeded).await;
-    let first_end = done_first.execution.unwrap().completed_at.unwrap();
-    let second_start = done_second.execution.unwrap().started_at.unwrap();
+    let first_end = done_first.completed_at.unwrap();
+    let second_start = done_second.started_at.unwrap();
     assert!(
         second_start >= first_end,
         "queued agent started before a slot was free"
@@ -199,30 +171,21 @@ async fn dispatches_beyond_the_concurrency_limit_queue_and_run_later() {
 #[tokio::test]
 async fn a_missing_agent_binary_is_a_502_and_a_failed_execution() {
     let app = spawn_app(&[]).await;
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let id = app.new_run().await;
     let response = app
-        .authed(Method::POST, &format!("/runs/{id}/dispatch"))
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, &format!("/runs/{id}/dispatch"), None)
+        .await;
     let body = expect_error(response, 502, "dispatch_failed").await;
     assert!(
         body["message"].as_str().unwrap().contains("planner"),
         "{body}"
     );
-    let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+    let execution = app.execution(id).await;
     assert_eq!(execution.status, ExecutionStatus::Failed);
     assert!(execution.error_message.is_some());
     let response = app
-        .authed(Method::POST, &format!("/runs/{id}/dispatch/phase3"))
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, &format!("/runs/{id}/dispatch/phase3"), None)
+        .await;
     expect_error(response, 400, "bad_request").await;
     app.stop().await;
 }
@@ -243,10 +206,8 @@ async fn a_run_without_input_cannot_be_dispatched() {
     .unwrap();
     let app = spawn_app_in(dir.path(), &[]).await;
     let response = app
-        .authed(Method::POST, &format!("/runs/{id}/dispatch"))
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, &format!("/runs/{id}/dispatch"), None)
+        .await;
     expect_error(response, 409, "run_conflict").await;
     app.stop().await;
 }

@@ -1,6 +1,7 @@
 //! The OpenAPI document covers every route and resolves every reference.
 
-use serde_json::Value;
+use reqwest::Method;
+use serde_json::{Value, json};
 
 use crate::support::spawn_app;
 
@@ -70,14 +71,14 @@ async fn openapi_lists_every_route_with_resolvable_schemas() {
     }
     // The published run input schema matches the contract crate's own.
     let run_input = &doc["components"]["schemas"]["RunInput"];
-    assert_eq!(run_input["required"], serde_json::json!(["prd_text"]));
+    assert_eq!(run_input["required"], json!(["prd_text"]));
     assert_eq!(run_input["additionalProperties"], false);
     app.stop().await;
 }
 
 /// Validates `instance` against `#/components/schemas/<name>` of `doc`.
 fn check_against(doc: &Value, name: &str, instance: &Value) {
-    let schema = serde_json::json!({
+    let schema = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$ref": format!("#/components/schemas/{name}"),
         "components": doc["components"].clone(),
@@ -94,31 +95,15 @@ fn check_against(doc: &Value, name: &str, instance: &Value) {
 async fn documented_operations_fed_garbage_answer_the_error_shape_and_successes_match_the_schemas()
 {
     let app = spawn_app(&[]).await;
-    let doc: Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.get_public_json("/openapi.json").await;
     let run = app
         .client
         .create_run(&crate::support::run_input(None))
         .await
         .unwrap();
-    let upload =
-        serde_json::json!({"name": "notes", "content_type": "text/markdown", "payload": "# n"});
     let response = app
-        .authed(
-            reqwest::Method::POST,
-            &format!("/runs/{}/artifacts", run.run_id),
-        )
-        .json(&upload)
-        .send()
-        .await
-        .unwrap();
+        .upload(run.run_id, "notes", "text/markdown", json!("# n"))
+        .await;
     assert_eq!(response.status(), 201);
     let created: Value = response.json().await.unwrap();
     check_against(&doc, "ArtifactEnvelope", &created);
@@ -145,8 +130,7 @@ async fn documented_operations_fed_garbage_answer_the_error_shape_and_successes_
                     .replace("{workflow_name}", "phase9")
                     .replace("{name}", "notes");
                 for body in bodies {
-                    let method =
-                        reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                    let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
                     let mut request = app.authed(method.clone(), &concrete);
                     if let Some(body) = body {
                         request = request
@@ -175,42 +159,25 @@ async fn documented_operations_fed_garbage_answer_the_error_shape_and_successes_
 
     // Successful answers match the published schemas.
     let id = run.run_id;
-    let got: Value = app
-        .authed(reqwest::Method::GET, &format!("/runs/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    check_against(&doc, "RunWithArtifacts", &got);
-    let list: Value = app
-        .authed(reqwest::Method::GET, "/runs?limit=5")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    check_against(&doc, "RunList", &list);
-    let patched: Value = app
-        .authed(reqwest::Method::PATCH, &format!("/runs/{id}"))
-        .json(&serde_json::json!({"current_step": "parse"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    check_against(&doc, "RunEnvelope", &patched);
-    let artifact: Value = app
-        .authed(reqwest::Method::GET, &format!("/runs/{id}/artifacts/notes"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    check_against(&doc, "ArtifactWithPayload", &artifact);
+    let successes = [
+        (Method::GET, format!("/runs/{id}"), None, "RunWithArtifacts"),
+        (Method::GET, "/runs?limit=5".to_owned(), None, "RunList"),
+        (
+            Method::PATCH,
+            format!("/runs/{id}"),
+            Some(json!({"current_step": "parse"})),
+            "RunEnvelope",
+        ),
+        (
+            Method::GET,
+            format!("/runs/{id}/artifacts/notes"),
+            None,
+            "ArtifactWithPayload",
+        ),
+    ];
+    for (method, path, body, schema) in successes {
+        let answer: Value = app.send(method, &path, body).await.json().await.unwrap();
+        check_against(&doc, schema, &answer);
+    }
     app.stop().await;
 }

@@ -5,7 +5,7 @@ use pass_contracts::{ContentType, RunStatus, RunStep};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{TOKEN, expect_error, run_input, spawn_app};
+use crate::support::{TOKEN, expect_error, read_json_file, run_input, spawn_app};
 
 #[tokio::test]
 async fn runs_are_created_read_listed_newest_first_and_paged() {
@@ -37,11 +37,12 @@ async fn runs_are_created_read_listed_newest_first_and_paged() {
 
     // The raw 201 answer is `{ run }`.
     let response = app
-        .authed(Method::POST, "/runs")
-        .json(&json!({"prd_text": "Build a todo app"}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::POST,
+            "/runs",
+            Some(json!({"prd_text": "Build a todo app"})),
+        )
+        .await;
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["run"]["status"], "created");
@@ -71,18 +72,20 @@ async fn patch_moves_status_and_step_and_needs_one_field() {
     assert_eq!(listed.runs[0].status, RunStatus::Parsed);
 
     let response = app
-        .authed(Method::PATCH, &format!("/runs/{}", run.run_id))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::PATCH,
+            &format!("/runs/{}", run.run_id),
+            Some(json!({})),
+        )
+        .await;
     expect_error(response, 400, "bad_request").await;
     let response = app
-        .authed(Method::PATCH, &format!("/runs/{}", run.run_id))
-        .json(&json!({"status": "flying"}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::PATCH,
+            &format!("/runs/{}", run.run_id),
+            Some(json!({"status": "flying"})),
+        )
+        .await;
     let body = expect_error(response, 400, "bad_request").await;
     assert_eq!(body["issues"][0]["path"], "status", "{body}");
     app.stop().await;
@@ -92,11 +95,12 @@ async fn patch_moves_status_and_step_and_needs_one_field() {
 async fn org_constraints_are_validated_at_creation_naming_the_key() {
     let app = spawn_app(&[]).await;
     let response = app
-        .authed(Method::POST, "/runs")
-        .json(&json!({"prd_text": "x", "org_constraints_yaml": "stack:\n  language: cobol\n"}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::POST,
+            "/runs",
+            Some(json!({"prd_text": "x", "org_constraints_yaml": "stack:\n  language: cobol\n"})),
+        )
+        .await;
     let body = expect_error(response, 400, "bad_request").await;
     assert!(
         body["message"].as_str().unwrap().contains("stack.language"),
@@ -108,11 +112,12 @@ async fn org_constraints_are_validated_at_creation_naming_the_key() {
     );
 
     let response = app
-        .authed(Method::POST, "/runs")
-        .json(&json!({"prd_text": "x", "org_constraints_yaml": "colour: red\n"}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::POST,
+            "/runs",
+            Some(json!({"prd_text": "x", "org_constraints_yaml": "colour: red\n"})),
+        )
+        .await;
     let body = expect_error(response, 400, "bad_request").await;
     assert!(
         body["message"].as_str().unwrap().contains("colour"),
@@ -154,11 +159,12 @@ async fn every_rejection_is_the_contract_error_shape() {
     expect_error(response, 415, "unsupported_media_type").await;
     // Unknown field, named with its path.
     let response = app
-        .authed(Method::POST, "/runs")
-        .json(&json!({"prd_text": "x", "source": {"trigger": "api", "colour": 1}}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::POST,
+            "/runs",
+            Some(json!({"prd_text": "x", "source": {"trigger": "api", "colour": 1}})),
+        )
+        .await;
     let body = expect_error(response, 400, "bad_request").await;
     assert!(
         body["message"].as_str().unwrap().contains("colour"),
@@ -166,39 +172,31 @@ async fn every_rejection_is_the_contract_error_shape() {
     );
     // Blank text.
     let response = app
-        .authed(Method::POST, "/runs")
-        .json(&json!({"prd_text": "   "}))
-        .send()
-        .await
-        .unwrap();
+        .send(Method::POST, "/runs", Some(json!({"prd_text": "   "})))
+        .await;
     let body = expect_error(response, 400, "bad_request").await;
     assert_eq!(body["issues"][0]["path"], "prd_text");
     // Oversized body.
     let response = app
-        .authed(Method::POST, "/runs")
-        .json(&json!({"prd_text": "x".repeat(4096)}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::POST,
+            "/runs",
+            Some(json!({"prd_text": "x".repeat(4096)})),
+        )
+        .await;
     expect_error(response, 413, "payload_too_large").await;
     // Unknown route and wrong method.
-    let response = app.authed(Method::GET, "/nope").send().await.unwrap();
+    let response = app.send(Method::GET, "/nope", None).await;
     expect_error(response, 404, "not_found").await;
-    let response = app.authed(Method::DELETE, "/runs").send().await.unwrap();
+    let response = app.send(Method::DELETE, "/runs", None).await;
     expect_error(response, 405, "method_not_allowed").await;
     // Run ids.
-    let response = app
-        .authed(Method::GET, "/runs/not-a-uuid")
-        .send()
-        .await
-        .unwrap();
+    let response = app.send(Method::GET, "/runs/not-a-uuid", None).await;
     expect_error(response, 404, "run_not_found").await;
     let missing = uuid::Uuid::new_v4();
     let response = app
-        .authed(Method::GET, &format!("/runs/{missing}"))
-        .send()
-        .await
-        .unwrap();
+        .send(Method::GET, &format!("/runs/{missing}"), None)
+        .await;
     let body = expect_error(response, 404, "run_not_found").await;
     assert!(
         body["message"]
@@ -207,18 +205,15 @@ async fn every_rejection_is_the_contract_error_shape() {
             .contains(&missing.to_string())
     );
     let response = app
-        .authed(Method::PATCH, &format!("/runs/{missing}"))
-        .json(&json!({"status": "parsed"}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::PATCH,
+            &format!("/runs/{missing}"),
+            Some(json!({"status": "parsed"})),
+        )
+        .await;
     expect_error(response, 404, "run_not_found").await;
     // Query strings.
-    let response = app
-        .authed(Method::GET, "/runs?limit=lots")
-        .send()
-        .await
-        .unwrap();
+    let response = app.send(Method::GET, "/runs?limit=lots", None).await;
     expect_error(response, 400, "bad_request").await;
     app.stop().await;
 }
@@ -230,40 +225,27 @@ async fn artifacts_round_trip_as_json_and_raw_files() {
         ("PASS_MAX_ARTIFACT_BODY_BYTES", "262144"),
     ])
     .await;
-    let run = app.client.create_run(&run_input(None)).await.unwrap();
-    let id = run.run_id;
+    let id = app.new_run().await;
 
     let pack = json!({"hello": ["world", 1, true]});
-    let upload = |name: &str, content_type: &str, payload: Value| {
-        app.authed(Method::POST, &format!("/runs/{id}/artifacts"))
-            .json(&json!({"name": name, "content_type": content_type, "payload": payload}))
-    };
-    let response = upload("planner_usage", "application/json", pack.clone())
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .upload(id, "planner_usage", "application/json", pack.clone())
+        .await;
     assert_eq!(response.status(), 201);
     let meta: Value = response.json().await.unwrap();
     assert_eq!(meta["artifact"]["filename"], "planner_usage.json");
     assert_eq!(meta["artifact"]["sha256"].as_str().unwrap().len(), 64);
 
     let md = "# Summary\n\nAll good.\n";
-    let response = upload("summary", "text/markdown", json!(md))
-        .send()
-        .await
-        .unwrap();
+    let response = app.upload(id, "summary", "text/markdown", json!(md)).await;
     assert_eq!(response.status(), 201);
     // Bigger than the run limit, within the artifact limit.
     let big = "x".repeat(100_000);
-    let response = upload("notes", "text/plain", json!(big))
-        .send()
-        .await
-        .unwrap();
+    let response = app.upload(id, "notes", "text/plain", json!(big)).await;
     assert_eq!(response.status(), 201);
-    let response = upload("huge", "text/plain", json!("y".repeat(300_000)))
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .upload(id, "huge", "text/plain", json!("y".repeat(300_000)))
+        .await;
     expect_error(response, 413, "payload_too_large").await;
 
     // On disk: pretty JSON with a trailing newline, text as is.
@@ -274,8 +256,7 @@ async fn artifacts_round_trip_as_json_and_raw_files() {
         "{on_disk}"
     );
     assert_eq!(std::fs::read_to_string(dir.join("summary.md")).unwrap(), md);
-    let index: pass_contracts::ArtifactIndex =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
+    let index: pass_contracts::ArtifactIndex = read_json_file(&dir.join("index.json"));
     assert_eq!(index.artifacts.len(), 3);
 
     let got = app.client.get_artifact(id, "planner_usage").await.unwrap();
@@ -285,13 +266,12 @@ async fn artifacts_round_trip_as_json_and_raw_files() {
     assert_eq!(got.payload, json!(md));
 
     let raw = app
-        .authed(
+        .send(
             Method::GET,
             &format!("/runs/{id}/artifacts/summary?raw=true"),
+            None,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(raw.status(), 200);
     assert!(
         raw.headers()["content-type"]
@@ -301,21 +281,19 @@ async fn artifacts_round_trip_as_json_and_raw_files() {
     );
     assert_eq!(raw.text().await.unwrap(), md);
     let raw = app
-        .authed(
+        .send(
             Method::GET,
             &format!("/runs/{id}/artifacts/planner_usage?raw=true"),
+            None,
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(raw.headers()["content-type"], "application/json");
     assert_eq!(raw.text().await.unwrap(), on_disk);
 
     // Replacing keeps one entry.
-    let response = upload("summary", "text/markdown", json!("v2"))
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .upload(id, "summary", "text/markdown", json!("v2"))
+        .await;
     assert_eq!(response.status(), 201);
     let detail = app.client.get_run(id).await.unwrap();
     assert_eq!(detail.artifacts.len(), 3);
@@ -330,16 +308,15 @@ async fn artifacts_round_trip_as_json_and_raw_files() {
 
     // Errors.
     for bad in ["Bad", "..", "a..b", "_x", "a/b", "../../etc/passwd"] {
-        let response = upload(bad, "text/plain", json!("x")).send().await.unwrap();
+        let response = app.upload(id, bad, "text/plain", json!("x")).await;
         expect_error(response, 400, "bad_request").await;
     }
-    let response = upload("n", "text/plain", json!({"not": "text"}))
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .upload(id, "n", "text/plain", json!({"not": "text"}))
+        .await;
     let body = expect_error(response, 400, "bad_request").await;
     assert_eq!(body["issues"][0]["path"], "payload");
-    let response = upload("n", "image/png", json!("x")).send().await.unwrap();
+    let response = app.upload(id, "n", "image/png", json!("x")).await;
     expect_error(response, 400, "bad_request").await;
     for path in [
         "/artifacts/..%2F..%2Frun.json",
@@ -347,25 +324,22 @@ async fn artifacts_round_trip_as_json_and_raw_files() {
         "/artifacts/UPPER",
     ] {
         let response = app
-            .authed(Method::GET, &format!("/runs/{id}{path}"))
-            .send()
-            .await
-            .unwrap();
+            .send(Method::GET, &format!("/runs/{id}{path}"), None)
+            .await;
         expect_error(response, 400, "bad_request").await;
     }
     let response = app
-        .authed(Method::GET, &format!("/runs/{id}/artifacts/missing"))
-        .send()
-        .await
-        .unwrap();
+        .send(Method::GET, &format!("/runs/{id}/artifacts/missing"), None)
+        .await;
     expect_error(response, 404, "artifact_not_found").await;
     let other = uuid::Uuid::new_v4();
     let response = app
-        .authed(Method::POST, &format!("/runs/{other}/artifacts"))
-        .json(&json!({"name": "x", "content_type": "text/plain", "payload": "x"}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::POST,
+            &format!("/runs/{other}/artifacts"),
+            Some(json!({"name": "x", "content_type": "text/plain", "payload": "x"})),
+        )
+        .await;
     expect_error(response, 404, "run_not_found").await;
     app.stop().await;
 }
@@ -373,7 +347,7 @@ async fn artifacts_round_trip_as_json_and_raw_files() {
 #[tokio::test]
 async fn implementation_state_is_stored_on_the_run() {
     let app = spawn_app(&[]).await;
-    let run = app.client.create_run(&run_input(None)).await.unwrap();
+    let id = app.new_run().await;
     let state: pass_contracts::ImplementationState = serde_json::from_value(json!({
         "synced_at": "2026-02-26T00:00:00.000Z",
         "issues": [{"plan_item_id": "ISSUE-1", "title": "Do it", "issue_number": 12,
@@ -383,25 +357,20 @@ async fn implementation_state_is_stored_on_the_run() {
     .unwrap();
     let updated = app
         .client
-        .put_implementation_state(run.run_id, &state)
+        .put_implementation_state(id, &state)
         .await
         .unwrap();
     assert_eq!(updated.implementation_state.as_ref(), Some(&state));
-    let on_disk: pass_contracts::RunDetail = serde_json::from_str(
-        &std::fs::read_to_string(app.runs_dir.join(run.run_id.to_string()).join("run.json"))
-            .unwrap(),
-    )
-    .unwrap();
+    let on_disk: pass_contracts::RunDetail =
+        read_json_file(&app.runs_dir.join(id.to_string()).join("run.json"));
     assert_eq!(on_disk.implementation_state, Some(state));
     let response = app
-        .authed(
+        .send(
             Method::PATCH,
-            &format!("/runs/{}/implementation-state", run.run_id),
+            &format!("/runs/{id}/implementation-state"),
+            Some(json!({"issues": []})),
         )
-        .json(&json!({"issues": []}))
-        .send()
-        .await
-        .unwrap();
+        .await;
     let body = expect_error(response, 400, "bad_request").await;
     assert!(
         body["message"].as_str().unwrap().contains("synced_at"),
@@ -413,20 +382,22 @@ async fn implementation_state_is_stored_on_the_run() {
 #[tokio::test]
 async fn execution_updates_need_an_execution() {
     let app = spawn_app(&[]).await;
-    let run = app.client.create_run(&run_input(None)).await.unwrap();
+    let id = app.new_run().await;
     let response = app
-        .authed(Method::PATCH, &format!("/runs/{}/execution", run.run_id))
-        .json(&json!({"status": "running"}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::PATCH,
+            &format!("/runs/{id}/execution"),
+            Some(json!({"status": "running"})),
+        )
+        .await;
     expect_error(response, 409, "run_conflict").await;
     let response = app
-        .authed(Method::PATCH, &format!("/runs/{}/execution", run.run_id))
-        .json(&json!({"status": "queued"}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::PATCH,
+            &format!("/runs/{id}/execution"),
+            Some(json!({"status": "queued"})),
+        )
+        .await;
     expect_error(response, 400, "bad_request").await;
     app.stop().await;
 }
@@ -451,7 +422,7 @@ async fn healthz_reports_version_store_and_backend_and_echoes_request_ids() {
     assert_eq!(body["store"]["runs"], 1);
     assert_eq!(body["execution_backend"], "local");
     // A generated id when none is sent.
-    let response = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let response = app.get_public("/healthz").await;
     assert!(!response.headers()["x-request-id"].is_empty());
     let _ = TOKEN;
     app.stop().await;

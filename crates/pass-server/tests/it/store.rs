@@ -8,7 +8,7 @@ use pass_contracts::{ExecutionStatus, RunDetail, RunStatus, RunStep, RunsIndex};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{TempDir, expect_error, run_input, spawn_app, spawn_app_in};
+use crate::support::{TempDir, expect_error, read_json_file, run_input, spawn_app, spawn_app_in};
 
 /// One run, 100 concurrent writes: 50 artifact uploads with distinct names
 /// (read-modify-writes of `artifacts/index.json`) interleaved with 50 PATCHes
@@ -46,10 +46,14 @@ async fn fifty_parallel_writes_to_one_run_all_leave_their_mark() {
         async move { (step, client.patch_run(id, &patch).await.unwrap()) }
     });
     let uploads = (0..50).map(|i| {
-        let request = app
-            .authed(Method::POST, &format!("/runs/{id}/artifacts"))
-            .json(&json!({"name": format!("part-{i:02}"), "content_type": "text/plain", "payload": format!("part {i}")}));
-        async move { request.send().await.unwrap().status().as_u16() }
+        let app = &app;
+        async move {
+            let name = format!("part-{i:02}");
+            app.upload(id, &name, "text/plain", json!(format!("part {i}")))
+                .await
+                .status()
+                .as_u16()
+        }
     });
     let (answers, statuses) = futures::future::join(
         futures::future::join_all(patches),
@@ -117,7 +121,7 @@ async fn fifty_parallel_writes_to_one_run_all_leave_their_mark() {
 }
 
 async fn read_index(dir: &std::path::Path) -> RunsIndex {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap()
+    read_json_file(&dir.join("index.json"))
 }
 
 #[tokio::test]
@@ -126,13 +130,7 @@ async fn index_is_written_in_the_background_and_rebuilt_when_missing_corrupt_or_
     let app = spawn_app_in(dir.path(), &[("PASS_INDEX_FLUSH_MS", "50")]).await;
     let mut ids = Vec::new();
     for _ in 0..3 {
-        ids.push(
-            app.client
-                .create_run(&run_input(None))
-                .await
-                .unwrap()
-                .run_id,
-        );
+        ids.push(app.new_run().await);
     }
     app.client
         .patch_run(
@@ -172,8 +170,7 @@ async fn index_is_written_in_the_background_and_rebuilt_when_missing_corrupt_or_
 
     // Stale: run.json wins.
     let run_path = dir.path().join(ids[1].to_string()).join("run.json");
-    let mut detail: RunDetail =
-        serde_json::from_str(&std::fs::read_to_string(&run_path).unwrap()).unwrap();
+    let mut detail: RunDetail = read_json_file(&run_path);
     detail.status = RunStatus::Failed;
     std::fs::write(&run_path, serde_json::to_string_pretty(&detail).unwrap()).unwrap();
     let app = spawn_app_in(dir.path(), &[]).await;
@@ -205,18 +202,8 @@ async fn index_is_written_in_the_background_and_rebuilt_when_missing_corrupt_or_
 async fn a_corrupt_run_is_reported_never_overwritten_and_the_rest_is_served() {
     let dir = TempDir::new("corrupt");
     let app = spawn_app_in(dir.path(), &[]).await;
-    let good = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
-    let bad = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let good = app.new_run().await;
+    let bad = app.new_run().await;
     app.stop().await;
     let bad_path = dir.path().join(bad.to_string()).join("run.json");
     let garbage = b"{\"run_id\": \"truncated";
@@ -229,11 +216,7 @@ async fn a_corrupt_run_is_reported_never_overwritten_and_the_rest_is_served() {
     std::fs::write(&temp, b"{\"half").unwrap();
 
     let app = spawn_app_in(dir.path(), &[]).await;
-    let response = app
-        .authed(Method::GET, &format!("/runs/{bad}"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.send(Method::GET, &format!("/runs/{bad}"), None).await;
     let body = expect_error(response, 500, "internal_error").await;
     let message = body["message"].as_str().unwrap();
     assert!(
@@ -241,26 +224,19 @@ async fn a_corrupt_run_is_reported_never_overwritten_and_the_rest_is_served() {
         "{message}"
     );
     let response = app
-        .authed(Method::PATCH, &format!("/runs/{bad}"))
-        .json(&json!({"status": "parsed"}))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Method::PATCH,
+            &format!("/runs/{bad}"),
+            Some(json!({"status": "parsed"})),
+        )
+        .await;
     expect_error(response, 500, "internal_error").await;
     assert_eq!(std::fs::read(&bad_path).unwrap(), garbage);
 
     assert_eq!(app.client.get_run(good).await.unwrap().run.run_id, good);
     let listed = app.client.list_runs(None, None).await.unwrap();
     assert_eq!(listed.total, 1);
-    let health: serde_json::Value = app
-        .http
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = app.get_public_json("/healthz").await;
     assert_eq!(health["store"]["status"], "degraded");
     assert_eq!(health["store"]["corrupt_runs"], 1);
     app.stop().await;
@@ -271,16 +247,10 @@ async fn a_corrupt_run_is_reported_never_overwritten_and_the_rest_is_served() {
 async fn executions_left_open_by_a_previous_server_are_failed_at_start_up() {
     let dir = TempDir::new("interrupted");
     let app = spawn_app_in(dir.path(), &[]).await;
-    let id = app
-        .client
-        .create_run(&run_input(None))
-        .await
-        .unwrap()
-        .run_id;
+    let id = app.new_run().await;
     app.stop().await;
     let path = dir.path().join(id.to_string()).join("run.json");
-    let mut detail: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut detail: serde_json::Value = read_json_file(&path);
     detail["execution"] = json!({
         "backend": "local", "workflow_name": "phase1-planner", "status": "running",
         "requested_at": "2026-02-26T00:00:00.000Z", "started_at": "2026-02-26T00:00:01.000Z"
@@ -288,7 +258,7 @@ async fn executions_left_open_by_a_previous_server_are_failed_at_start_up() {
     std::fs::write(&path, serde_json::to_string_pretty(&detail).unwrap()).unwrap();
 
     let app = spawn_app_in(dir.path(), &[]).await;
-    let execution = app.client.get_run(id).await.unwrap().run.execution.unwrap();
+    let execution = app.execution(id).await;
     assert_eq!(execution.status, ExecutionStatus::Failed);
     assert!(execution.completed_at.is_some());
     assert!(execution.error_message.unwrap().contains("interrupted"));

@@ -2,11 +2,15 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use pass_client::PassClient;
-use pass_contracts::RunInput;
+use pass_contracts::{Execution, RunInput};
 use pass_server::{RunningServer, ServerConfig};
 use secrecy::SecretString;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use uuid::Uuid;
 
 pub const TOKEN: &str = "test-token-4f1b";
 
@@ -51,6 +55,86 @@ impl TestApp {
         self.http.request(method, self.url(path)).bearer_auth(TOKEN)
     }
 
+    /// Sends an authed request, with `body` as its JSON when there is one.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self.authed(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Uploads an artifact to run `id` as the agents do.
+    pub async fn upload(
+        &self,
+        id: Uuid,
+        name: &str,
+        content_type: &str,
+        payload: Value,
+    ) -> reqwest::Response {
+        let body =
+            serde_json::json!({"name": name, "content_type": content_type, "payload": payload});
+        self.send(
+            reqwest::Method::POST,
+            &format!("/runs/{id}/artifacts"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// A GET without the token.
+    pub async fn get_public(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// The JSON answer of a GET without the token (probes are public).
+    pub async fn get_public_json(&self, path: &str) -> Value {
+        self.get_public(path).await.json().await.unwrap()
+    }
+
+    /// Creates a run from the sample PRD and answers its id.
+    pub async fn new_run(&self) -> Uuid {
+        self.client
+            .create_run(&run_input(None))
+            .await
+            .unwrap()
+            .run_id
+    }
+
+    /// The run's execution, which must exist.
+    pub async fn execution(&self, id: Uuid) -> Execution {
+        self.client
+            .get_run(id)
+            .await
+            .unwrap()
+            .run
+            .execution
+            .unwrap()
+    }
+
+    /// Polls the run's execution until `done` holds (30 s at most).
+    pub async fn wait_for_execution(
+        &self,
+        id: Uuid,
+        what: &str,
+        done: impl Fn(&Execution) -> bool,
+    ) -> Execution {
+        for _ in 0..1500 {
+            let execution = self.client.get_run(id).await.unwrap().run.execution;
+            if let Some(execution) = execution.filter(&done) {
+                return execution;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let execution = self.client.get_run(id).await.unwrap().run.execution;
+        panic!("{what} never happened for {id}: {execution:?}");
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.shutdown().await.unwrap();
@@ -92,9 +176,7 @@ pub async fn spawn_app_in(runs_dir: &Path, extra: &[(&str, &str)]) -> TestApp {
     let config = ServerConfig::from_lookup(|name| vars.get(name).cloned()).unwrap();
     let server = pass_server::start(config).await.unwrap();
     let base = format!("http://{}", server.local_addr);
-    let client = PassClient::new(&base, Some(SecretString::from(TOKEN.to_owned())))
-        .unwrap()
-        .with_retries(0);
+    let client = client_for(&base).with_retries(0);
     TestApp {
         server: Some(server),
         client,
@@ -103,6 +185,16 @@ pub async fn spawn_app_in(runs_dir: &Path, extra: &[(&str, &str)]) -> TestApp {
         runs_dir: runs_dir.to_path_buf(),
         _dir: None,
     }
+}
+
+/// A client of the server at `base` with the test token.
+pub fn client_for(base: &str) -> PassClient {
+    PassClient::new(base, Some(SecretString::from(TOKEN.to_owned()))).unwrap()
+}
+
+/// Parses a JSON file the server wrote.
+pub fn read_json_file<T: DeserializeOwned>(path: &Path) -> T {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// A real PRD from the samples (13 KB, so bodies have a realistic size).
