@@ -2,29 +2,23 @@
 //! retries, repairs, output limits, auth failures, org policy, budgets and
 //! resumable checkpoints.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pass_contracts::OrgConstraints;
 use pass_planner::sections::SectionName;
-use pass_planner::{PlannerConfig, PlannerError, plan, plan_to_dir};
+use pass_planner::{Planned, PlannerConfig, PlannerError, plan, plan_to_dir};
 use pass_testkit::anthropic::{AnthropicStandIn, Behaviour};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{config, prd};
+use crate::support::{config, offline_answers, prd};
 
 /// A stand-in whose default answers are the offline reader's sections for
 /// `prd_text`: realistic, valid content, so tests can break one thing at a time.
 pub async fn stand_in_for(prd_text: &str, org_yaml: Option<&str>) -> AnthropicStandIn {
     let server = AnthropicStandIn::start().await.unwrap();
     let org = OrgConstraints::from_optional_yaml(org_yaml).unwrap();
-    let drafts = pass_planner::offline::draft_pack(prd_text, &org, org_yaml.is_some());
-    server.set_responder(Arc::new(move |tool, _schema, _body| {
-        SectionName::from_tool_name(tool)
-            .and_then(|s| drafts.section_value(s).ok())
-            .unwrap_or(Value::Null)
-    }));
+    server.set_responder(offline_answers(prd_text, &org, org_yaml.is_some()));
     server
 }
 
@@ -38,6 +32,24 @@ pub fn anthropic_config(server: &AnthropicStandIn, extra: &[(&str, &str)]) -> Pl
     ];
     pairs.extend_from_slice(extra);
     config(&pairs)
+}
+
+/// Plans `text` (with org constraints `org`) against `server` under
+/// [`anthropic_config`] plus `extra`.
+async fn plan_on(
+    server: &AnthropicStandIn,
+    text: &str,
+    org: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Result<Planned, PlannerError> {
+    plan(
+        text,
+        org,
+        Uuid::new_v4(),
+        &anthropic_config(server, extra),
+        None,
+    )
+    .await
 }
 
 fn for_tool<'a>(
@@ -124,15 +136,7 @@ async fn overloaded_then_success_is_retried() {
     let server = stand_in_for(&text, None).await;
     server.push_for("emit_core", Behaviour::overloaded());
     server.push_for("emit_core", Behaviour::server_error());
-    let planned = plan(
-        &text,
-        None,
-        Uuid::new_v4(),
-        &anthropic_config(&server, &[]),
-        None,
-    )
-    .await
-    .unwrap();
+    let planned = plan_on(&server, &text, None, &[]).await.unwrap();
     let statuses: Vec<u16> = for_tool(&server, "emit_core").map(|r| r.status).collect();
     assert_eq!(statuses, [529, 500, 200]);
     assert_eq!(planned.usage.sections[0].calls, 3);
@@ -145,15 +149,7 @@ async fn rate_limits_honour_retry_after() {
     let server = stand_in_for(&text, None).await;
     server.push_for("emit_domain", Behaviour::rate_limited(1));
     let started = Instant::now();
-    plan(
-        &text,
-        None,
-        Uuid::new_v4(),
-        &anthropic_config(&server, &[]),
-        None,
-    )
-    .await
-    .unwrap();
+    plan_on(&server, &text, None, &[]).await.unwrap();
     assert!(
         started.elapsed() >= Duration::from_millis(950),
         "{:?}",
@@ -175,15 +171,7 @@ async fn an_invalid_section_is_repaired_with_the_problems_quoted() {
         "emit_requirements",
         Behaviour::ToolInput(serde_json::to_value(&bad).unwrap()),
     );
-    let planned = plan(
-        &text,
-        None,
-        Uuid::new_v4(),
-        &anthropic_config(&server, &[]),
-        None,
-    )
-    .await
-    .unwrap();
+    let planned = plan_on(&server, &text, None, &[]).await.unwrap();
     let calls: Vec<_> = for_tool(&server, "emit_requirements").collect();
     assert_eq!(calls.len(), 2);
     let repair = user_text(&calls[1].body);
@@ -219,15 +207,9 @@ async fn a_section_that_stays_invalid_fails_naming_it() {
             ),
         );
     }
-    let err = plan(
-        &text,
-        None,
-        Uuid::new_v4(),
-        &anthropic_config(&server, &[("PASS_PLANNER_MAX_ATTEMPTS", "2")]),
-        None,
-    )
-    .await
-    .unwrap_err();
+    let err = plan_on(&server, &text, None, &[("PASS_PLANNER_MAX_ATTEMPTS", "2")])
+        .await
+        .unwrap_err();
     let message = err.to_string();
     assert!(
         matches!(
@@ -252,12 +234,11 @@ async fn a_max_tokens_stop_is_retried_once_with_double_the_budget() {
     let text = prd("todo-tiny.txt");
     let server = stand_in_for(&text, None).await;
     server.push_for("emit_architecture", Behaviour::MaxTokens);
-    plan(
+    plan_on(
+        &server,
         &text,
         None,
-        Uuid::new_v4(),
-        &anthropic_config(&server, &[("ANTHROPIC_ARCHITECTURE_MAX_TOKENS", "3000")]),
-        None,
+        &[("ANTHROPIC_ARCHITECTURE_MAX_TOKENS", "3000")],
     )
     .await
     .unwrap();
@@ -269,15 +250,7 @@ async fn a_max_tokens_stop_is_retried_once_with_double_the_budget() {
     // Twice in a row is an error that says so.
     server.push_for("emit_architecture", Behaviour::MaxTokens);
     server.push_for("emit_architecture", Behaviour::MaxTokens);
-    let err = plan(
-        &text,
-        None,
-        Uuid::new_v4(),
-        &anthropic_config(&server, &[]),
-        None,
-    )
-    .await
-    .unwrap_err();
+    let err = plan_on(&server, &text, None, &[]).await.unwrap_err();
     assert!(err.to_string().contains("section `architecture` (anthropic): Anthropic stopped at the output limit of 16384 tokens"), "{err}");
 }
 
@@ -320,15 +293,7 @@ async fn strict_org_constraints_are_enforced_by_repair() {
         "async_patterns": [], "api_surface": [], "pros": [], "cons": [], "risks": [], "rationale": "r"
     });
     server.push_for("emit_architecture", Behaviour::ToolInput(bad.clone()));
-    let planned = plan(
-        &text,
-        Some(org),
-        Uuid::new_v4(),
-        &anthropic_config(&server, &[]),
-        None,
-    )
-    .await
-    .unwrap();
+    let planned = plan_on(&server, &text, Some(org), &[]).await.unwrap();
     let calls: Vec<_> = for_tool(&server, "emit_architecture").collect();
     assert_eq!(calls.len(), 2);
     let repair = user_text(&calls[1].body);
@@ -357,15 +322,7 @@ async fn strict_org_constraints_are_enforced_by_repair() {
     for _ in 0..3 {
         server.push_for("emit_architecture", Behaviour::ToolInput(bad.clone()));
     }
-    let err = plan(
-        &text,
-        Some(org),
-        Uuid::new_v4(),
-        &anthropic_config(&server, &[]),
-        None,
-    )
-    .await
-    .unwrap_err();
+    let err = plan_on(&server, &text, Some(org), &[]).await.unwrap_err();
     let message = err.to_string();
     assert!(message.contains("section `architecture`"), "{message}");
     assert!(
@@ -414,15 +371,7 @@ async fn prefer_records_deviations_instead_of_failing() {
         "emit_issue_plan",
         Behaviour::ToolInput(json!({"issues": issues})),
     );
-    let planned = plan(
-        &text,
-        Some(org),
-        Uuid::new_v4(),
-        &anthropic_config(&server, &[]),
-        None,
-    )
-    .await
-    .unwrap();
+    let planned = plan_on(&server, &text, Some(org), &[]).await.unwrap();
     assert!(
         planned
             .pack
@@ -456,12 +405,11 @@ async fn prefer_records_deviations_instead_of_failing() {
 async fn the_token_cap_stops_the_run_before_it_is_crossed() {
     let text = prd("kanban-ui.txt");
     let server = stand_in_for(&text, None).await;
-    let err = plan(
+    let err = plan_on(
+        &server,
         &text,
         None,
-        Uuid::new_v4(),
-        &anthropic_config(&server, &[("PASS_PLANNER_MAX_TOKENS", "30000")]),
-        None,
+        &[("PASS_PLANNER_MAX_TOKENS", "30000")],
     )
     .await
     .unwrap_err();
@@ -545,12 +493,11 @@ async fn connection_errors_are_retried_then_reported() {
 async fn a_long_prd_is_shortened_for_the_model_and_the_pack_says_so() {
     let text = prd("kanban-ui.txt");
     let server = stand_in_for(&text, None).await;
-    let planned = plan(
+    let planned = plan_on(
+        &server,
         &text,
         None,
-        Uuid::new_v4(),
-        &anthropic_config(&server, &[("PASS_PLANNER_MAX_PROMPT_CHARS", "6000")]),
-        None,
+        &[("PASS_PLANNER_MAX_PROMPT_CHARS", "6000")],
     )
     .await
     .unwrap();

@@ -1,39 +1,41 @@
 //! The OpenAI-compatible path against its own stand-in.
 
-use std::sync::Arc;
-
 use pass_contracts::OrgConstraints;
-use pass_planner::plan;
-use pass_planner::sections::SectionName;
+use pass_planner::{PlannerConfig, plan};
 use pass_testkit::openai::{Behaviour, OpenAiStandIn};
-use serde_json::Value;
 use uuid::Uuid;
 
-use crate::support::{config, prd};
+use crate::support::{config, offline_answers, prd};
 
 async fn stand_in(prd_text: &str, key: Option<&str>) -> OpenAiStandIn {
     let server = OpenAiStandIn::start(key).await.unwrap();
-    let drafts = pass_planner::offline::draft_pack(prd_text, &OrgConstraints::default(), false);
-    server.set_responder(Arc::new(move |name, _schema, _body| {
-        SectionName::from_tool_name(name)
-            .and_then(|s| drafts.section_value(s).ok())
-            .unwrap_or(Value::Null)
-    }));
+    server.set_responder(offline_answers(prd_text, &OrgConstraints::default(), false));
     server
+}
+
+/// The OpenAI-compatible provider pointed at `server`, plus `extra`.
+fn openai_config(server: &OpenAiStandIn, extra: &[(&str, &str)]) -> PlannerConfig {
+    let base = server.base_url();
+    let mut pairs = vec![
+        ("PASS_LLM_PROVIDER", "openai"),
+        ("OPENAI_BASE_URL", base.as_str()),
+    ];
+    pairs.extend_from_slice(extra);
+    config(&pairs)
 }
 
 #[tokio::test]
 async fn structured_output_through_chat_completions() {
     let text = prd("kanban-ui.txt");
     let server = stand_in(&text, Some("sk-openai-test")).await;
-    let base = server.base_url();
-    let config = config(&[
-        ("PASS_LLM_PROVIDER", "openai"),
-        ("OPENAI_API_KEY", "sk-openai-test"),
-        ("OPENAI_BASE_URL", base.as_str()),
-        ("OPENAI_MODEL", "llama3.1"),
-        ("PASS_LLM_RETRY_BASE_MS", "10"),
-    ]);
+    let config = openai_config(
+        &server,
+        &[
+            ("OPENAI_API_KEY", "sk-openai-test"),
+            ("OPENAI_MODEL", "llama3.1"),
+            ("PASS_LLM_RETRY_BASE_MS", "10"),
+        ],
+    );
     server.push_for("emit_domain", Behaviour::rate_limited(0));
     let planned = plan(&text, None, Uuid::new_v4(), &config, None)
         .await
@@ -66,16 +68,11 @@ async fn structured_output_through_chat_completions() {
 async fn a_wrong_key_names_the_variable_and_a_local_server_needs_none() {
     let text = prd("todo-tiny.txt");
     let server = stand_in(&text, Some("right")).await;
-    let base = server.base_url();
     let err = plan(
         &text,
         None,
         Uuid::new_v4(),
-        &config(&[
-            ("PASS_LLM_PROVIDER", "openai"),
-            ("OPENAI_API_KEY", "wrong"),
-            ("OPENAI_BASE_URL", base.as_str()),
-        ]),
+        &openai_config(&server, &[("OPENAI_API_KEY", "wrong")]),
         None,
     )
     .await
@@ -87,15 +84,11 @@ async fn a_wrong_key_names_the_variable_and_a_local_server_needs_none() {
     );
 
     let local = stand_in(&text, None).await;
-    let base = local.base_url();
     let planned = plan(
         &text,
         None,
         Uuid::new_v4(),
-        &config(&[
-            ("PASS_LLM_PROVIDER", "openai"),
-            ("OPENAI_BASE_URL", base.as_str()),
-        ]),
+        &openai_config(&local, &[]),
         None,
     )
     .await
@@ -117,15 +110,11 @@ async fn an_unreadable_answer_is_asked_again() {
         "emit_core",
         Behaviour::RawContent("Sure! Here is the core section: {".to_owned()),
     );
-    let base = server.base_url();
     let planned = plan(
         &text,
         None,
         Uuid::new_v4(),
-        &config(&[
-            ("PASS_LLM_PROVIDER", "openai"),
-            ("OPENAI_BASE_URL", base.as_str()),
-        ]),
+        &openai_config(&server, &[]),
         None,
     )
     .await

@@ -1,9 +1,15 @@
-//! Shared helpers: PRD files and configurations built from maps.
+//! Shared helpers: PRD files, configurations built from maps, and stand-in
+//! answers.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use pass_contracts::OrgConstraints;
 use pass_planner::PlannerConfig;
+use pass_planner::sections::SectionName;
+use pass_testkit::anthropic::Responder;
+use serde_json::Value;
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -52,4 +58,16 @@ pub fn config(pairs: &[(&str, &str)]) -> PlannerConfig {
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     PlannerConfig::from_lookup(|k| map.get(k).cloned()).unwrap()
+}
+
+/// Answers each section (named by its tool or schema name) with the offline
+/// reader's draft for `prd_text`: realistic, valid content, so tests can
+/// break one thing at a time. Both model stand-ins take it.
+pub fn offline_answers(prd_text: &str, org: &OrgConstraints, org_given: bool) -> Responder {
+    let drafts = pass_planner::offline::draft_pack(prd_text, org, org_given);
+    Arc::new(move |name, _schema, _body| {
+        SectionName::from_tool_name(name)
+            .and_then(|s| drafts.section_value(s).ok())
+            .unwrap_or(Value::Null)
+    })
 }
