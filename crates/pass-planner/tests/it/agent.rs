@@ -59,19 +59,7 @@ async fn patch_run(
     Path(_id): Path<Uuid>,
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
-    if !authorized(&headers) {
-        return unauthorized();
-    }
-    fake.record("PATCH run".to_owned(), body.clone());
-    if fake.fail_reports && body["status"] == "failed" {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            axum::Json(json!({"error": "internal_error", "message": "disk full"})),
-        )
-            .into_response();
-    }
-    let run = fake.run.lock().unwrap().clone();
-    axum::Json(json!({"run": run})).into_response()
+    record_patch(&fake, &headers, "PATCH run", body)
 }
 
 async fn patch_execution(
@@ -80,10 +68,16 @@ async fn patch_execution(
     Path(_id): Path<Uuid>,
     axum::Json(body): axum::Json<Value>,
 ) -> Response {
-    if !authorized(&headers) {
+    record_patch(&fake, &headers, "PATCH execution", body)
+}
+
+/// Both PATCH routes record the body, fail a "failed" report when told to,
+/// and answer with the run.
+fn record_patch(fake: &Fake, headers: &HeaderMap, what: &str, body: Value) -> Response {
+    if !authorized(headers) {
         return unauthorized();
     }
-    fake.record("PATCH execution".to_owned(), body.clone());
+    fake.record(what.to_owned(), body.clone());
     if fake.fail_reports && body["status"] == "failed" {
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
