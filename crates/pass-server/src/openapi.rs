@@ -26,6 +26,112 @@ struct Operation {
     errors: &'static [u16],
 }
 
+impl Operation {
+    /// A route behind the bearer token, with no parameters, no body and no
+    /// errors of its own until a setter adds them.
+    fn new(
+        method: &'static str,
+        path: &'static str,
+        id: &'static str,
+        summary: &'static str,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            id,
+            summary,
+            public: false,
+            params: &[],
+            request: None,
+            success: (200, "", Value::Null),
+            errors: &[],
+        }
+    }
+
+    /// Open to callers without the token (probes).
+    fn public(mut self) -> Self {
+        self.public = true;
+        self
+    }
+
+    fn params(mut self, params: &'static [Param]) -> Self {
+        self.params = params;
+        self
+    }
+
+    fn request(mut self, schema: Value) -> Self {
+        self.request = Some(schema);
+        self
+    }
+
+    fn success(mut self, status: u16, description: &'static str, schema: Value) -> Self {
+        self.success = (status, description, schema);
+        self
+    }
+
+    fn errors(mut self, errors: &'static [u16]) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// The operation object: its success answer, every error it can answer
+    /// in the contract's error shape, its body and its security.
+    fn render(self, error: &Value) -> Value {
+        let mut responses = Map::new();
+        let mut success_content = Map::new();
+        success_content.insert(
+            "application/json".to_owned(),
+            json!({"schema": self.success.2}),
+        );
+        if self.id == "getArtifact" {
+            for text in ["text/plain", "text/markdown"] {
+                success_content.insert(text.to_owned(), json!({"schema": {"type": "string"}}));
+            }
+        }
+        responses.insert(
+            self.success.0.to_string(),
+            json!({"description": self.success.1, "content": success_content}),
+        );
+        let mut statuses: Vec<u16> = vec![400, 404, 405, 500];
+        if !self.public {
+            statuses.push(401);
+        }
+        if self.request.is_some() {
+            statuses.extend([413, 415]);
+        }
+        statuses.extend(self.errors);
+        statuses.sort_unstable();
+        statuses.dedup();
+        for status in statuses {
+            responses.insert(
+                status.to_string(),
+                json!({
+                    "description": error_description(status),
+                    "content": {"application/json": {"schema": error.clone()}}
+                }),
+            );
+        }
+        let mut operation = json!({
+            "operationId": self.id,
+            "summary": self.summary,
+            "parameters": self.params.iter().map(|p| p.render()).collect::<Vec<_>>(),
+            "responses": responses,
+        });
+        if let Some(request) = self.request {
+            operation["requestBody"] = json!({
+                "required": true,
+                "content": {"application/json": {"schema": request}}
+            });
+        }
+        operation["security"] = if self.public {
+            json!([])
+        } else {
+            json!([{"bearerAuth": []}])
+        };
+        operation
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Param {
     RunId,
@@ -78,228 +184,124 @@ pub fn document() -> Value {
             "execution_backend": {"type": "string", "enum": ["local", "github_actions"]}
         }
     });
+    // Generated in the order the routes below first name them, which is the
+    // order of `components.schemas`.
+    let run_input = schema::<RunInput>(&mut generator);
+    let run_envelope = schema::<RunEnvelope>(&mut generator);
+    let run_list = schema::<RunList>(&mut generator);
+    let run_with_artifacts = schema::<RunWithArtifacts>(&mut generator);
+    let run_patch = schema::<RunPatch>(&mut generator);
+    let dispatch_response = schema::<DispatchResponse>(&mut generator);
+    let execution_update = schema::<ExecutionUpdate>(&mut generator);
+    let artifact_upload = schema::<ArtifactUpload>(&mut generator);
+    let artifact_envelope = schema::<ArtifactEnvelope>(&mut generator);
+    let artifact_with_payload = schema::<ArtifactWithPayload>(&mut generator);
+    let implementation_state = schema::<ImplementationState>(&mut generator);
+
+    // Both dispatch routes answer the new execution and fail alike.
+    let dispatch = |path, id, summary, params| {
+        Operation::new("post", path, id, summary)
+            .params(params)
+            .success(200, "The new execution", dispatch_response.clone())
+            .errors(&[404, 409, 502])
+    };
+    // Every write to a run by its id answers the updated run.
+    let run_update = |method, path, id, summary, request, errors| {
+        Operation::new(method, path, id, summary)
+            .params(&[Param::RunId])
+            .request(request)
+            .success(200, "The updated run", run_envelope.clone())
+            .errors(errors)
+    };
     let operations = vec![
-        Operation {
-            method: "get",
-            path: "/healthz",
-            id: "healthz",
-            summary: "Liveness, version, store status and execution backend",
-            public: true,
-            params: &[],
-            request: None,
-            success: (200, "The server is up", health),
-            errors: &[],
-        },
-        Operation {
-            method: "get",
-            path: "/openapi.json",
-            id: "openapi",
-            summary: "This document",
-            public: true,
-            params: &[],
-            request: None,
-            success: (200, "OpenAPI 3.1 document", json!({"type": "object"})),
-            errors: &[],
-        },
-        Operation {
-            method: "post",
-            path: "/runs",
-            id: "createRun",
-            summary: "Create a run from a PRD",
-            public: false,
-            params: &[],
-            request: Some(schema::<RunInput>(&mut generator)),
-            success: (201, "The new run", schema::<RunEnvelope>(&mut generator)),
-            errors: &[],
-        },
-        Operation {
-            method: "get",
-            path: "/runs",
-            id: "listRuns",
-            summary: "List runs, newest first",
-            public: false,
-            params: &[Param::Limit, Param::Offset],
-            request: None,
-            success: (
-                200,
-                "A page of runs and the total",
-                schema::<RunList>(&mut generator),
-            ),
-            errors: &[],
-        },
-        Operation {
-            method: "get",
-            path: "/runs/{run_id}",
-            id: "getRun",
-            summary: "A run and its artifact list",
-            public: false,
-            params: &[Param::RunId],
-            request: None,
-            success: (200, "The run", schema::<RunWithArtifacts>(&mut generator)),
-            errors: &[404],
-        },
-        Operation {
-            method: "patch",
-            path: "/runs/{run_id}",
-            id: "patchRun",
-            summary: "Update a run's status or step",
-            public: false,
-            params: &[Param::RunId],
-            request: Some(schema::<RunPatch>(&mut generator)),
-            success: (
-                200,
-                "The updated run",
-                schema::<RunEnvelope>(&mut generator),
-            ),
-            errors: &[404],
-        },
-        Operation {
-            method: "post",
-            path: "/runs/{run_id}/dispatch",
-            id: "dispatchPlanner",
-            summary: "Start the planner agent for a run",
-            public: false,
-            params: &[Param::RunId],
-            request: None,
-            success: (
-                200,
-                "The new execution",
-                schema::<DispatchResponse>(&mut generator),
-            ),
-            errors: &[404, 409, 502],
-        },
-        Operation {
-            method: "post",
-            path: "/runs/{run_id}/dispatch/{workflow_name}",
-            id: "dispatchWorkflow",
-            summary: "Start the named agent for a run",
-            public: false,
-            params: &[Param::RunId, Param::WorkflowName],
-            request: None,
-            success: (
-                200,
-                "The new execution",
-                schema::<DispatchResponse>(&mut generator),
-            ),
-            errors: &[404, 409, 502],
-        },
-        Operation {
-            method: "patch",
-            path: "/runs/{run_id}/execution",
-            id: "updateExecution",
-            summary: "An agent reports its execution status",
-            public: false,
-            params: &[Param::RunId],
-            request: Some(schema::<ExecutionUpdate>(&mut generator)),
-            success: (
-                200,
-                "The updated run",
-                schema::<RunEnvelope>(&mut generator),
-            ),
-            errors: &[404, 409],
-        },
-        Operation {
-            method: "post",
-            path: "/runs/{run_id}/artifacts",
-            id: "uploadArtifact",
-            summary: "Store (or replace) an artifact",
-            public: false,
-            params: &[Param::RunId],
-            request: Some(schema::<ArtifactUpload>(&mut generator)),
-            success: (
-                201,
-                "The artifact's metadata",
-                schema::<ArtifactEnvelope>(&mut generator),
-            ),
-            errors: &[404],
-        },
-        Operation {
-            method: "get",
-            path: "/runs/{run_id}/artifacts/{name}",
-            id: "getArtifact",
-            summary: "An artifact with its payload, or the stored file with raw=true",
-            public: false,
-            params: &[Param::RunId, Param::ArtifactName, Param::Raw],
-            request: None,
-            success: (
-                200,
-                "The artifact",
-                schema::<ArtifactWithPayload>(&mut generator),
-            ),
-            errors: &[404],
-        },
-        Operation {
-            method: "patch",
-            path: "/runs/{run_id}/implementation-state",
-            id: "putImplementationState",
-            summary: "The implementation agent records its issue sync",
-            public: false,
-            params: &[Param::RunId],
-            request: Some(schema::<ImplementationState>(&mut generator)),
-            success: (
-                200,
-                "The updated run",
-                schema::<RunEnvelope>(&mut generator),
-            ),
-            errors: &[404],
-        },
+        Operation::new(
+            "get",
+            "/healthz",
+            "healthz",
+            "Liveness, version, store status and execution backend",
+        )
+        .public()
+        .success(200, "The server is up", health),
+        Operation::new("get", "/openapi.json", "openapi", "This document")
+            .public()
+            .success(200, "OpenAPI 3.1 document", json!({"type": "object"})),
+        Operation::new("post", "/runs", "createRun", "Create a run from a PRD")
+            .request(run_input)
+            .success(201, "The new run", run_envelope.clone()),
+        Operation::new("get", "/runs", "listRuns", "List runs, newest first")
+            .params(&[Param::Limit, Param::Offset])
+            .success(200, "A page of runs and the total", run_list),
+        Operation::new(
+            "get",
+            "/runs/{run_id}",
+            "getRun",
+            "A run and its artifact list",
+        )
+        .params(&[Param::RunId])
+        .success(200, "The run", run_with_artifacts)
+        .errors(&[404]),
+        run_update(
+            "patch",
+            "/runs/{run_id}",
+            "patchRun",
+            "Update a run's status or step",
+            run_patch,
+            &[404],
+        ),
+        dispatch(
+            "/runs/{run_id}/dispatch",
+            "dispatchPlanner",
+            "Start the planner agent for a run",
+            &[Param::RunId],
+        ),
+        dispatch(
+            "/runs/{run_id}/dispatch/{workflow_name}",
+            "dispatchWorkflow",
+            "Start the named agent for a run",
+            &[Param::RunId, Param::WorkflowName],
+        ),
+        run_update(
+            "patch",
+            "/runs/{run_id}/execution",
+            "updateExecution",
+            "An agent reports its execution status",
+            execution_update,
+            &[404, 409],
+        ),
+        Operation::new(
+            "post",
+            "/runs/{run_id}/artifacts",
+            "uploadArtifact",
+            "Store (or replace) an artifact",
+        )
+        .params(&[Param::RunId])
+        .request(artifact_upload)
+        .success(201, "The artifact's metadata", artifact_envelope)
+        .errors(&[404]),
+        Operation::new(
+            "get",
+            "/runs/{run_id}/artifacts/{name}",
+            "getArtifact",
+            "An artifact with its payload, or the stored file with raw=true",
+        )
+        .params(&[Param::RunId, Param::ArtifactName, Param::Raw])
+        .success(200, "The artifact", artifact_with_payload)
+        .errors(&[404]),
+        run_update(
+            "patch",
+            "/runs/{run_id}/implementation-state",
+            "putImplementationState",
+            "The implementation agent records its issue sync",
+            implementation_state,
+            &[404],
+        ),
     ];
 
     let mut paths = Map::new();
     for op in operations {
-        let mut responses = Map::new();
-        let mut success_content = Map::new();
-        success_content.insert(
-            "application/json".to_owned(),
-            json!({"schema": op.success.2}),
-        );
-        if op.id == "getArtifact" {
-            for text in ["text/plain", "text/markdown"] {
-                success_content.insert(text.to_owned(), json!({"schema": {"type": "string"}}));
-            }
-        }
-        responses.insert(
-            op.success.0.to_string(),
-            json!({"description": op.success.1, "content": success_content}),
-        );
-        let mut statuses: Vec<u16> = vec![400, 404, 405, 500];
-        if !op.public {
-            statuses.push(401);
-        }
-        if op.request.is_some() {
-            statuses.extend([413, 415]);
-        }
-        statuses.extend(op.errors);
-        statuses.sort_unstable();
-        statuses.dedup();
-        for status in statuses {
-            responses.insert(
-                status.to_string(),
-                json!({
-                    "description": error_description(status),
-                    "content": {"application/json": {"schema": error.clone()}}
-                }),
-            );
-        }
-        let mut operation = json!({
-            "operationId": op.id,
-            "summary": op.summary,
-            "parameters": op.params.iter().map(|p| p.render()).collect::<Vec<_>>(),
-            "responses": responses,
-        });
-        if let Some(request) = op.request {
-            operation["requestBody"] = json!({
-                "required": true,
-                "content": {"application/json": {"schema": request}}
-            });
-        }
-        operation["security"] = if op.public {
-            json!([])
-        } else {
-            json!([{"bearerAuth": []}])
-        };
-        let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
-        entry[op.method] = operation;
+        let (path, method) = (op.path, op.method);
+        let entry = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
+        entry[method] = op.render(&error);
     }
 
     let schemas = generator.take_definitions(true);
