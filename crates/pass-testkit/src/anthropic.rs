@@ -210,6 +210,11 @@ fn error(status: u16, kind: &str, message: &str, retry_after: Option<u64>) -> Re
     response
 }
 
+/// A 400 `invalid_request_error`, the answer to every malformed request.
+fn invalid(message: &str) -> Box<Response> {
+    Box::new(error(400, "invalid_request_error", message, None))
+}
+
 fn tokens_of(text: &str) -> u64 {
     (text.len() as u64).div_ceil(4)
 }
@@ -284,53 +289,26 @@ fn check_request(headers: &HeaderMap, body: &Value, key: &str) -> Result<String,
         }
     }
     if headers.get("anthropic-version").is_none() {
-        return Err(Box::new(error(
-            400,
-            "invalid_request_error",
-            "anthropic-version: header is required",
-            None,
-        )));
+        return Err(invalid("anthropic-version: header is required"));
     }
     if !body.get("model").is_some_and(Value::is_string) {
-        return Err(Box::new(error(
-            400,
-            "invalid_request_error",
-            "model: Field required",
-            None,
-        )));
+        return Err(invalid("model: Field required"));
     }
     if !body.get("max_tokens").is_some_and(Value::is_u64) {
-        return Err(Box::new(error(
-            400,
-            "invalid_request_error",
-            "max_tokens: Field required",
-            None,
-        )));
+        return Err(invalid("max_tokens: Field required"));
     }
     if body
         .get("messages")
         .and_then(Value::as_array)
         .is_none_or(Vec::is_empty)
     {
-        return Err(Box::new(error(
-            400,
-            "invalid_request_error",
-            "messages: at least one message is required",
-            None,
-        )));
+        return Err(invalid("messages: at least one message is required"));
     }
     let tool = body
         .pointer("/tool_choice/name")
         .and_then(Value::as_str)
         .filter(|_| body.pointer("/tool_choice/type").and_then(Value::as_str) == Some("tool"))
-        .ok_or_else(|| {
-            Box::new(error(
-                400,
-                "invalid_request_error",
-                "tool_choice: expected {type: \"tool\", name}",
-                None,
-            ))
-        })?;
+        .ok_or_else(|| invalid("tool_choice: expected {type: \"tool\", name}"))?;
     let declared = body
         .get("tools")
         .and_then(Value::as_array)
@@ -341,11 +319,8 @@ fn check_request(headers: &HeaderMap, body: &Value, key: &str) -> Result<String,
             })
         });
     if !declared {
-        return Err(Box::new(error(
-            400,
-            "invalid_request_error",
-            &format!("tool_choice.name: tool `{tool}` is not in tools"),
-            None,
+        return Err(invalid(&format!(
+            "tool_choice.name: tool `{tool}` is not in tools"
         )));
     }
     Ok(tool.to_owned())

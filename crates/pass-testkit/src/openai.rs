@@ -137,6 +137,11 @@ fn error(
     response
 }
 
+/// A 400 `invalid_request_error`, the answer to every malformed request.
+fn invalid(message: &str) -> Box<Response> {
+    Box::new(error(400, "invalid_request_error", None, message, None))
+}
+
 fn check(
     headers: &HeaderMap,
     body: &Value,
@@ -162,13 +167,7 @@ fn check(
         .and_then(Value::as_array)
         .is_none_or(Vec::is_empty)
     {
-        return Err(Box::new(error(
-            400,
-            "invalid_request_error",
-            None,
-            "messages is required",
-            None,
-        )));
+        return Err(invalid("messages is required"));
     }
     let format = body.get("response_format");
     let name = format
@@ -182,13 +181,9 @@ fn check(
         .filter(|s| s.is_object());
     match (name, schema) {
         (Some(name), Some(schema)) => Ok((name.to_owned(), schema.clone())),
-        _ => Err(Box::new(error(
-            400,
-            "invalid_request_error",
-            None,
+        _ => Err(invalid(
             "response_format must be {type: json_schema, json_schema: {name, schema}}",
-            None,
-        ))),
+        )),
     }
 }
 
