@@ -21,6 +21,12 @@ async fn pack_of(text: &str, org: Option<&str>) -> ArchitecturePack {
         .pack
 }
 
+/// `name` is one of the pack's actors; a failure lists them all.
+#[track_caller]
+fn assert_actor(pack: &ArchitecturePack, name: &str) {
+    assert!(pack.actors.iter().any(|a| a == name), "{:?}", pack.actors);
+}
+
 fn requirement<'a>(pack: &'a ArchitecturePack, id: &str) -> &'a pass_contracts::pack::Requirement {
     pack.requirements
         .iter()
@@ -158,16 +164,8 @@ async fn requirement_ids_from_the_prd_are_kept_with_priorities_and_criteria() {
         pack.prd.title.as_deref(),
         Some("CareSlot – Clinic Appointment Booking")
     );
-    assert!(
-        pack.actors.iter().any(|a| a == "Patient"),
-        "{:?}",
-        pack.actors
-    );
-    assert!(
-        pack.actors.iter().any(|a| a == "Receptionist"),
-        "{:?}",
-        pack.actors
-    );
+    assert_actor(&pack, "Patient");
+    assert_actor(&pack, "Receptionist");
     assert!(pack.integrations.iter().any(|i| i.name == "Stripe"));
     assert!(
         pack.integrations
@@ -247,11 +245,7 @@ async fn kanban_checklists_keep_their_moscow_priorities() {
         .find(|r| r.text.starts_with("As a Developer"))
         .unwrap();
     assert!(story.acceptance_criteria[0].contains("starts the server and opens my browser"));
-    assert!(
-        pack.actors.iter().any(|a| a == "Remote Worker"),
-        "{:?}",
-        pack.actors
-    );
+    assert_actor(&pack, "Remote Worker");
     // The PRD's own stack (Express) wins over the default under `prefer`, and says so.
     assert!(
         pack.assumptions.iter().any(|a| a.contains("stack.api")),
@@ -645,16 +639,8 @@ async fn story_tables_p_levels_and_heading_requirements() {
         slack.acceptance_criteria[0].as_str(),
         "Given a finished retrospective, When the facilitator closes the board, Then the top five action items are posted to the team's Slack channel"
     );
-    assert!(
-        pack.actors.iter().any(|a| a == "Facilitator"),
-        "{:?}",
-        pack.actors
-    );
-    assert!(
-        pack.actors.iter().any(|a| a == "Team member"),
-        "{:?}",
-        pack.actors
-    );
+    assert_actor(&pack, "Facilitator");
+    assert_actor(&pack, "Team member");
     assert!(pack.integrations.iter().any(|i| i.name == "Slack"));
     assert_eq!(pack.prd.title.as_deref(), Some("RetroBoard"));
     assert!(

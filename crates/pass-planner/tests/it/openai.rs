@@ -1,7 +1,7 @@
 //! The OpenAI-compatible path against its own stand-in.
 
 use pass_contracts::OrgConstraints;
-use pass_planner::{PlannerConfig, plan};
+use pass_planner::{Planned, PlannerConfig, PlannerError, plan};
 use pass_testkit::openai::{Behaviour, OpenAiStandIn};
 use uuid::Uuid;
 
@@ -22,6 +22,22 @@ fn openai_config(server: &OpenAiStandIn, extra: &[(&str, &str)]) -> PlannerConfi
     ];
     pairs.extend_from_slice(extra);
     config(&pairs)
+}
+
+/// Plans `text` against `server` under [`openai_config`] plus `extra`.
+async fn plan_on(
+    server: &OpenAiStandIn,
+    text: &str,
+    extra: &[(&str, &str)],
+) -> Result<Planned, PlannerError> {
+    plan(
+        text,
+        None,
+        Uuid::new_v4(),
+        &openai_config(server, extra),
+        None,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -68,15 +84,9 @@ async fn structured_output_through_chat_completions() {
 async fn a_wrong_key_names_the_variable_and_a_local_server_needs_none() {
     let text = prd("todo-tiny.txt");
     let server = stand_in(&text, Some("right")).await;
-    let err = plan(
-        &text,
-        None,
-        Uuid::new_v4(),
-        &openai_config(&server, &[("OPENAI_API_KEY", "wrong")]),
-        None,
-    )
-    .await
-    .unwrap_err();
+    let err = plan_on(&server, &text, &[("OPENAI_API_KEY", "wrong")])
+        .await
+        .unwrap_err();
     assert!(
         err.to_string()
             .contains("rejected OPENAI_API_KEY (401): Incorrect API key provided"),
@@ -84,15 +94,7 @@ async fn a_wrong_key_names_the_variable_and_a_local_server_needs_none() {
     );
 
     let local = stand_in(&text, None).await;
-    let planned = plan(
-        &text,
-        None,
-        Uuid::new_v4(),
-        &openai_config(&local, &[]),
-        None,
-    )
-    .await
-    .unwrap();
+    let planned = plan_on(&local, &text, &[]).await.unwrap();
     assert!(
         local
             .requests()
@@ -110,15 +112,7 @@ async fn an_unreadable_answer_is_asked_again() {
         "emit_core",
         Behaviour::RawContent("Sure! Here is the core section: {".to_owned()),
     );
-    let planned = plan(
-        &text,
-        None,
-        Uuid::new_v4(),
-        &openai_config(&server, &[]),
-        None,
-    )
-    .await
-    .unwrap();
+    let planned = plan_on(&server, &text, &[]).await.unwrap();
     let core: Vec<_> = server
         .requests()
         .into_iter()
