@@ -8,33 +8,21 @@ use crate::support::{TOKEN, expect_error, spawn_app};
 #[tokio::test]
 async fn default_policy_protects_everything_but_probes() {
     let app = spawn_app(&[]).await;
-    let response = app.get_public("/runs").await;
-    let body = expect_error(response, 401, "unauthorized").await;
-    assert!(!body.to_string().contains(TOKEN));
-    let response = app
-        .http
-        .get(app.url("/runs"))
-        .bearer_auth("wrong-token")
-        .send()
-        .await
-        .unwrap();
-    expect_error(response, 401, "unauthorized").await;
-    let response = app
-        .http
-        .post(app.url("/runs"))
-        .json(&json!({"prd_text": "secret PRD"}))
-        .send()
-        .await
-        .unwrap();
-    expect_error(response, 401, "unauthorized").await;
-    let response = app
-        .http
-        .get(app.url("/runs"))
-        .header("authorization", format!("Basic {TOKEN}"))
-        .send()
-        .await
-        .unwrap();
-    expect_error(response, 401, "unauthorized").await;
+    // No token, a wrong one, a body without one, and the token in the wrong scheme.
+    let refused = [
+        app.http.get(app.url("/runs")),
+        app.http.get(app.url("/runs")).bearer_auth("wrong-token"),
+        app.http
+            .post(app.url("/runs"))
+            .json(&json!({"prd_text": "secret PRD"})),
+        app.http
+            .get(app.url("/runs"))
+            .header("authorization", format!("Basic {TOKEN}")),
+    ];
+    for request in refused {
+        let body = expect_error(request.send().await.unwrap(), 401, "unauthorized").await;
+        assert!(!body.to_string().contains(TOKEN), "{body}");
+    }
     assert_eq!(app.send(Method::GET, "/runs", None).await.status(), 200);
     for open in ["/healthz", "/openapi.json"] {
         assert_eq!(app.get_public(open).await.status(), 200, "{open}");

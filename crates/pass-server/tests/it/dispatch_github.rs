@@ -56,11 +56,7 @@ async fn dispatch_records_the_request_and_run_details_and_the_agent_reports_back
     assert_eq!(health["execution_backend"], "github_actions");
 
     let id = app.new_run().await;
-    let dispatched = app
-        .client
-        .dispatch(id, WorkflowName::Planner)
-        .await
-        .unwrap();
+    let dispatched = app.dispatch(id, WorkflowName::Planner).await;
     let execution = dispatched.execution;
     assert_eq!(execution.backend, ExecutionBackend::GithubActions);
     assert_eq!(execution.status, ExecutionStatus::Dispatched);
@@ -123,11 +119,7 @@ async fn dispatch_records_the_request_and_run_details_and_the_agent_reports_back
     expect_error(response, 400, "bad_transition").await;
 
     // The watchdog: the workflow ends without the agent reporting.
-    let second = app
-        .client
-        .dispatch(id, WorkflowName::Planner)
-        .await
-        .unwrap();
+    let second = app.dispatch(id, WorkflowName::Planner).await;
     let workflow_run = second.execution.github_run_id.unwrap().get();
     gh.start_run(workflow_run);
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -161,11 +153,7 @@ async fn servers_without_run_details_are_handled_and_the_public_url_is_sent() {
     )
     .await;
     let id = app.new_run().await;
-    let dispatched = app
-        .client
-        .dispatch(id, WorkflowName::Planner)
-        .await
-        .unwrap();
+    let dispatched = app.dispatch(id, WorkflowName::Planner).await;
     assert_eq!(dispatched.execution.status, ExecutionStatus::Dispatched);
     assert!(dispatched.execution.github_run_id.is_none());
     let requests = gh.dispatches();
@@ -193,11 +181,7 @@ async fn servers_without_run_details_are_handled_and_the_public_url_is_sent() {
         .await
         .unwrap();
     gh.set_mode(DispatchMode::NoContent);
-    let again = app
-        .client
-        .dispatch(id, WorkflowName::Planner)
-        .await
-        .unwrap();
+    let again = app.dispatch(id, WorkflowName::Planner).await;
     assert_eq!(again.execution.status, ExecutionStatus::Dispatched);
     assert!(again.execution.github_run_id.is_none());
     assert_eq!(gh.dispatches().len(), 3);
@@ -258,11 +242,7 @@ async fn a_restarted_server_resumes_watching_open_workflow_runs() {
     let vars = workflow_vars(&gh);
     let app = spawn_app_in(dir.path(), &vars).await;
     let id = app.new_run().await;
-    let dispatched = app
-        .client
-        .dispatch(id, WorkflowName::Planner)
-        .await
-        .unwrap();
+    let dispatched = app.dispatch(id, WorkflowName::Planner).await;
     let workflow_run = dispatched.execution.github_run_id.unwrap().get();
     app.stop().await;
 
@@ -338,11 +318,7 @@ async fn a_dispatch_answered_without_its_run_id_finds_and_watches_its_workflow_r
     let other_workflow = gh.add_run("acme", "flows", "phase2-implementation.yml", 0);
     let app = github_app(&gh, &[]).await;
     let id = app.new_run().await;
-    let dispatched = app
-        .client
-        .dispatch(id, WorkflowName::Planner)
-        .await
-        .unwrap();
+    let dispatched = app.dispatch(id, WorkflowName::Planner).await;
     assert!(dispatched.execution.github_run_id.is_none());
     let ours = *gh.run_ids().last().unwrap();
     assert!(ours != old && ours != other_workflow);
@@ -381,10 +357,7 @@ async fn a_dispatch_answered_without_its_run_id_finds_and_watches_its_workflow_r
     );
     // And the run takes a new dispatch instead of answering 409 forever.
     gh.set_mode(DispatchMode::ReturnRunDetails);
-    app.client
-        .dispatch(id, WorkflowName::Planner)
-        .await
-        .unwrap();
+    app.dispatch(id, WorkflowName::Planner).await;
     app.stop().await;
 }
 
@@ -398,18 +371,13 @@ async fn the_run_finder_never_takes_a_workflow_run_another_execution_claimed() {
     // cannot list runs yet.
     gh.set_list_runs_error(Some((503, "Service Unavailable".to_owned())));
     gh.set_mode(DispatchMode::NoContentWithoutRun);
-    app.client
-        .dispatch(second, WorkflowName::Planner)
-        .await
-        .unwrap();
+    app.dispatch(second, WorkflowName::Planner).await;
     let its_run = gh.add_run("acme", "flows", "phase1-planner.yml", 0);
     // Then the first run's dispatch creates a newer run and records its id.
     gh.set_mode(DispatchMode::ReturnRunDetails);
     let claimed = app
-        .client
         .dispatch(first, WorkflowName::Planner)
         .await
-        .unwrap()
         .execution
         .github_run_id
         .unwrap()
@@ -442,10 +410,7 @@ async fn a_dispatch_whose_workflow_run_never_appears_is_failed_after_the_bound()
     gh.add_run("acme", "flows", "phase1-planner.yml", 3600);
     let app = github_app(&gh, &[("PASS_DISPATCH_FIND_TIMEOUT_MS", "500")]).await;
     let id = app.new_run().await;
-    app.client
-        .dispatch(id, WorkflowName::Planner)
-        .await
-        .unwrap();
+    app.dispatch(id, WorkflowName::Planner).await;
     let execution = app
         .wait_for_execution(id, "the finder giving up", |e| {
             e.status == ExecutionStatus::Failed
@@ -459,10 +424,7 @@ async fn a_dispatch_whose_workflow_run_never_appears_is_failed_after_the_bound()
     assert!(execution.github_run_id.is_none());
     assert!(gh.run_listings().len() >= 2, "it looked more than once");
     gh.set_mode(DispatchMode::ReturnRunDetails);
-    app.client
-        .dispatch(id, WorkflowName::Planner)
-        .await
-        .unwrap();
+    app.dispatch(id, WorkflowName::Planner).await;
     app.stop().await;
 }
 
@@ -475,10 +437,7 @@ async fn a_restarted_server_finds_the_workflow_run_of_an_open_dispatch_without_o
     let id = app.new_run().await;
     gh.set_mode(DispatchMode::NoContent);
     gh.set_list_runs_error(Some((502, "Bad Gateway".to_owned())));
-    app.client
-        .dispatch(id, WorkflowName::Planner)
-        .await
-        .unwrap();
+    app.dispatch(id, WorkflowName::Planner).await;
     let workflow_run = *gh.run_ids().last().unwrap();
     app.stop().await;
     gh.set_list_runs_error(None);

@@ -102,11 +102,7 @@ async fn planner_runs_as_a_child_and_a_silent_exit_fails_the_execution() {
     assert!(!log.contains(crate::support::TOKEN));
 
     // Now the pack exists: the implementation agent dies without reporting.
-    let dispatched = app
-        .client
-        .dispatch(id, WorkflowName::Implementation)
-        .await
-        .unwrap();
+    let dispatched = app.dispatch(id, WorkflowName::Implementation).await;
     assert_eq!(
         dispatched.execution.workflow_name,
         WorkflowName::Implementation
@@ -130,16 +126,8 @@ async fn dispatches_beyond_the_concurrency_limit_queue_and_run_later() {
     .await;
     let first = app.new_run().await;
     let second = app.new_run().await;
-    let a = app
-        .client
-        .dispatch(first, WorkflowName::Planner)
-        .await
-        .unwrap();
-    let b = app
-        .client
-        .dispatch(second, WorkflowName::Planner)
-        .await
-        .unwrap();
+    let a = app.dispatch(first, WorkflowName::Planner).await;
+    let b = app.dispatch(second, WorkflowName::Planner).await;
     assert_eq!(a.execution.status, ExecutionStatus::Dispatched);
     assert_eq!(b.execution.status, ExecutionStatus::Queued);
     assert_eq!(b.execution.backend, ExecutionBackend::Local);
@@ -158,11 +146,7 @@ async fn dispatches_beyond_the_concurrency_limit_queue_and_run_later() {
         "queued agent started before a slot was free"
     );
     // A final execution allows a new dispatch.
-    let again = app
-        .client
-        .dispatch(first, WorkflowName::Planner)
-        .await
-        .unwrap();
+    let again = app.dispatch(first, WorkflowName::Planner).await;
     assert_eq!(again.execution.status, ExecutionStatus::Dispatched);
     wait_for(&app, first, ExecutionStatus::Succeeded).await;
     app.stop().await;

@@ -139,24 +139,25 @@ async fn org_constraints_are_validated_at_creation_naming_the_key() {
 #[tokio::test]
 async fn every_rejection_is_the_contract_error_shape() {
     let app = spawn_app(&[("PASS_MAX_RUN_BODY_BYTES", "2048")]).await;
-    // Malformed JSON.
-    let response = app
-        .authed(Method::POST, "/runs")
-        .header("content-type", "application/json")
-        .body("{\"prd_text\": ")
-        .send()
-        .await
-        .unwrap();
-    expect_error(response, 400, "bad_request").await;
-    // Wrong content type.
-    let response = app
-        .authed(Method::POST, "/runs")
-        .header("content-type", "text/plain")
-        .body("{\"prd_text\": \"x\"}")
-        .send()
-        .await
-        .unwrap();
-    expect_error(response, 415, "unsupported_media_type").await;
+    // Malformed JSON, and the wrong content type.
+    for (content_type, body, status, code) in [
+        ("application/json", "{\"prd_text\": ", 400, "bad_request"),
+        (
+            "text/plain",
+            "{\"prd_text\": \"x\"}",
+            415,
+            "unsupported_media_type",
+        ),
+    ] {
+        let response = app
+            .authed(Method::POST, "/runs")
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        expect_error(response, status, code).await;
+    }
     // Unknown field, named with its path.
     let response = app
         .send(

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use pass_contracts::api::RunPatch;
-use pass_contracts::{ExecutionStatus, RunDetail, RunStatus, RunStep, RunsIndex};
+use pass_contracts::{ExecutionStatus, RunDetail, RunRecord, RunStatus, RunStep, RunsIndex};
 use reqwest::Method;
 use serde_json::json;
 
@@ -156,17 +156,22 @@ async fn index_is_written_in_the_background_and_rebuilt_when_missing_corrupt_or_
     assert_eq!(index.runs[2].status, RunStatus::Clarified);
     app.stop().await;
 
-    // Missing.
-    std::fs::remove_file(dir.path().join("index.json")).unwrap();
-    let app = spawn_app_in(dir.path(), &[]).await;
-    assert_eq!(read_index(dir.path()).await.runs.len(), 3);
-    app.stop().await;
-
-    // Corrupt.
-    std::fs::write(dir.path().join("index.json"), "{ not json").unwrap();
-    let app = spawn_app_in(dir.path(), &[]).await;
-    assert_eq!(read_index(dir.path()).await.runs.len(), 3);
-    app.stop().await;
+    // Missing, then corrupt.
+    let index_path = dir.path().join("index.json");
+    for corrupt in [false, true] {
+        if corrupt {
+            std::fs::write(&index_path, "{ not json").unwrap();
+        } else {
+            std::fs::remove_file(&index_path).unwrap();
+        }
+        let app = spawn_app_in(dir.path(), &[]).await;
+        assert_eq!(
+            read_index(dir.path()).await.runs.len(),
+            3,
+            "corrupt: {corrupt}"
+        );
+        app.stop().await;
+    }
 
     // Stale: run.json wins.
     let run_path = dir.path().join(ids[1].to_string()).join("run.json");
@@ -174,26 +179,11 @@ async fn index_is_written_in_the_background_and_rebuilt_when_missing_corrupt_or_
     detail.status = RunStatus::Failed;
     std::fs::write(&run_path, serde_json::to_string_pretty(&detail).unwrap()).unwrap();
     let app = spawn_app_in(dir.path(), &[]).await;
+    let status_of = |runs: &[RunRecord]| runs.iter().find(|r| r.run_id == ids[1]).unwrap().status;
     let listed = app.client.list_runs(None, None).await.unwrap();
-    assert_eq!(
-        listed
-            .runs
-            .iter()
-            .find(|r| r.run_id == ids[1])
-            .unwrap()
-            .status,
-        RunStatus::Failed
-    );
+    assert_eq!(status_of(&listed.runs), RunStatus::Failed);
     let index = read_index(dir.path()).await;
-    assert_eq!(
-        index
-            .runs
-            .iter()
-            .find(|r| r.run_id == ids[1])
-            .unwrap()
-            .status,
-        RunStatus::Failed
-    );
+    assert_eq!(status_of(&index.runs), RunStatus::Failed);
     assert_eq!(index.runs, listed.runs);
     app.stop().await;
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pass_client::PassClient;
-use pass_contracts::{Execution, RunInput};
+use pass_contracts::api::DispatchResponse;
+use pass_contracts::{Execution, RunInput, WorkflowName};
 use pass_server::{RunningServer, ServerConfig};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
@@ -104,6 +105,11 @@ impl TestApp {
             .await
             .unwrap()
             .run_id
+    }
+
+    /// Dispatches `workflow` for run `id`, which must be accepted.
+    pub async fn dispatch(&self, id: Uuid, workflow: WorkflowName) -> DispatchResponse {
+        self.client.dispatch(id, workflow).await.unwrap()
     }
 
     /// The run's execution, which must exist.
