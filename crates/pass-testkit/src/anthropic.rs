@@ -229,34 +229,10 @@ fn prompt_tokens(body: &Value) -> (Option<(u64, u64)>, u64) {
             parts.push((tool.to_string(), tool.get("cache_control").is_some()));
         }
     }
-    match body.get("system") {
-        Some(Value::String(text)) => parts.push((text.clone(), false)),
-        Some(Value::Array(blocks)) => {
-            for block in blocks {
-                let text = block
-                    .get("text")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                parts.push((text.to_owned(), block.get("cache_control").is_some()));
-            }
-        }
-        _ => {}
-    }
+    push_text_parts(&mut parts, body.get("system"));
     if let Some(messages) = body.get("messages").and_then(Value::as_array) {
         for message in messages {
-            match message.get("content") {
-                Some(Value::String(text)) => parts.push((text.clone(), false)),
-                Some(Value::Array(blocks)) => {
-                    for block in blocks {
-                        let text = block
-                            .get("text")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default();
-                        parts.push((text.to_owned(), block.get("cache_control").is_some()));
-                    }
-                }
-                _ => {}
-            }
+            push_text_parts(&mut parts, message.get("content"));
         }
     }
     let breakpoint = parts.iter().rposition(|(_, marked)| *marked);
@@ -273,6 +249,24 @@ fn prompt_tokens(body: &Value) -> (Option<(u64, u64)>, u64) {
             (Some((prefix, hasher.finish())), total - prefix)
         }
         None => (None, total),
+    }
+}
+
+/// A system prompt or message content, either plain text or text blocks
+/// (a block may end a cacheable prefix), as `(text, marked)` parts.
+fn push_text_parts(parts: &mut Vec<(String, bool)>, content: Option<&Value>) {
+    match content {
+        Some(Value::String(text)) => parts.push((text.clone(), false)),
+        Some(Value::Array(blocks)) => {
+            for block in blocks {
+                let text = block
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                parts.push((text.to_owned(), block.get("cache_control").is_some()));
+            }
+        }
+        _ => {}
     }
 }
 
