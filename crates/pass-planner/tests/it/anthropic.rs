@@ -11,7 +11,7 @@ use pass_testkit::anthropic::{AnthropicStandIn, Behaviour};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{config, offline_answers, prd};
+use crate::support::{config, config_with, offline_answers, prd};
 
 /// A stand-in whose default answers are the offline reader's sections for
 /// `prd_text`: realistic, valid content, so tests can break one thing at a time.
@@ -24,14 +24,15 @@ pub async fn stand_in_for(prd_text: &str, org_yaml: Option<&str>) -> AnthropicSt
 
 pub fn anthropic_config(server: &AnthropicStandIn, extra: &[(&str, &str)]) -> PlannerConfig {
     let base = server.base_url();
-    let mut pairs = vec![
-        ("ANTHROPIC_API_KEY", server.api_key()),
-        ("ANTHROPIC_BASE_URL", base.as_str()),
-        ("PASS_LLM_RETRY_BASE_MS", "10"),
-        ("PASS_LLM_RETRY_MAX_MS", "50"),
-    ];
-    pairs.extend_from_slice(extra);
-    config(&pairs)
+    config_with(
+        &[
+            ("ANTHROPIC_API_KEY", server.api_key()),
+            ("ANTHROPIC_BASE_URL", base.as_str()),
+            ("PASS_LLM_RETRY_BASE_MS", "10"),
+            ("PASS_LLM_RETRY_MAX_MS", "50"),
+        ],
+        extra,
+    )
 }
 
 /// Plans `text` (with org constraints `org`) against `server` under

@@ -5,7 +5,7 @@ use pass_planner::{Planned, PlannerConfig, PlannerError, plan};
 use pass_testkit::openai::{Behaviour, OpenAiStandIn};
 use uuid::Uuid;
 
-use crate::support::{config, offline_answers, prd};
+use crate::support::{config_with, offline_answers, prd};
 
 async fn stand_in(prd_text: &str, key: Option<&str>) -> OpenAiStandIn {
     let server = OpenAiStandIn::start(key).await.unwrap();
@@ -16,12 +16,13 @@ async fn stand_in(prd_text: &str, key: Option<&str>) -> OpenAiStandIn {
 /// The OpenAI-compatible provider pointed at `server`, plus `extra`.
 fn openai_config(server: &OpenAiStandIn, extra: &[(&str, &str)]) -> PlannerConfig {
     let base = server.base_url();
-    let mut pairs = vec![
-        ("PASS_LLM_PROVIDER", "openai"),
-        ("OPENAI_BASE_URL", base.as_str()),
-    ];
-    pairs.extend_from_slice(extra);
-    config(&pairs)
+    config_with(
+        &[
+            ("PASS_LLM_PROVIDER", "openai"),
+            ("OPENAI_BASE_URL", base.as_str()),
+        ],
+        extra,
+    )
 }
 
 /// Plans `text` against `server` under [`openai_config`] plus `extra`.

@@ -60,6 +60,12 @@ pub fn config(pairs: &[(&str, &str)]) -> PlannerConfig {
     PlannerConfig::from_lookup(|k| map.get(k).cloned()).unwrap()
 }
 
+/// [`config`] of a provider's `base` pairs with a test's `extra` on top
+/// (a key in both takes `extra`'s value).
+pub fn config_with(base: &[(&str, &str)], extra: &[(&str, &str)]) -> PlannerConfig {
+    config(&[base, extra].concat())
+}
+
 /// Answers each section (named by its tool or schema name) with the offline
 /// reader's draft for `prd_text`: realistic, valid content, so tests can
 /// break one thing at a time. Both model stand-ins take it.
