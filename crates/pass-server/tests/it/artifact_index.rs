@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{expect_error, spawn_app};
+use crate::support::{assert_message_contains, expect_error, spawn_app};
 
 #[tokio::test]
 async fn an_artifact_named_index_is_refused_and_the_index_stays_intact() {
@@ -35,10 +35,7 @@ async fn an_artifact_named_index_is_refused_and_the_index_stays_intact() {
         };
         let response = app.upload(id, "index", content_type, payload).await;
         let body = expect_error(response, 400, "bad_request").await;
-        assert!(
-            body["message"].as_str().unwrap().contains("reserved"),
-            "{body}"
-        );
+        assert_message_contains(&body, "reserved");
     }
     assert_eq!(
         std::fs::read(&index_path).unwrap(),

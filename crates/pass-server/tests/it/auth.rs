@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{TOKEN, expect_error, spawn_app};
+use crate::support::{TOKEN, assert_message_contains, expect_error, spawn_app};
 
 #[tokio::test]
 async fn default_policy_protects_everything_but_probes() {
@@ -96,7 +96,7 @@ async fn without_a_token_protected_routes_fail_closed() {
     let app = spawn_app(&[("PASS_API_TOKEN", "")]).await;
     let response = app.send(Method::GET, "/runs", None).await;
     let body = expect_error(response, 500, "server_misconfigured").await;
-    assert!(body["message"].as_str().unwrap().contains("PASS_API_TOKEN"));
+    assert_message_contains(&body, "PASS_API_TOKEN");
     assert_eq!(app.get_public("/healthz").await.status(), 200);
     app.stop().await;
 }

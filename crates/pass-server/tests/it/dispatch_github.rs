@@ -9,7 +9,9 @@ use pass_testkit::github_actions::{DispatchMode, GithubActionsStandIn};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::{TempDir, TestApp, expect_error, spawn_app, spawn_app_in};
+use crate::support::{
+    TempDir, TestApp, assert_message_contains, expect_error, spawn_app, spawn_app_in,
+};
 
 const GH_TOKEN: &str = "gh-token-91c";
 
@@ -197,10 +199,7 @@ async fn github_errors_come_back_in_the_502_and_the_execution() {
     });
     let app = github_app(&gh, &[]).await;
     let id = app.new_run().await;
-    let response = app
-        .send(Method::POST, &format!("/runs/{id}/dispatch"), None)
-        .await;
-    let body = expect_error(response, 502, "dispatch_failed").await;
+    let body = app.dispatch_error(id, 502, "dispatch_failed").await;
     let message = body["message"].as_str().unwrap();
     assert!(message.contains("No ref found for: release"), "{message}");
     assert!(!message.contains(GH_TOKEN));
@@ -220,17 +219,8 @@ async fn github_errors_come_back_in_the_502_and_the_execution() {
     )
     .await;
     let id = app.new_run().await;
-    let response = app
-        .send(Method::POST, &format!("/runs/{id}/dispatch"), None)
-        .await;
-    let body = expect_error(response, 502, "dispatch_failed").await;
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("Bad credentials"),
-        "{body}"
-    );
+    let body = app.dispatch_error(id, 502, "dispatch_failed").await;
+    assert_message_contains(&body, "Bad credentials");
     assert!(!body.to_string().contains("wrong"));
     app.stop().await;
 }

@@ -9,7 +9,9 @@ use pass_contracts::{Execution, ExecutionBackend, ExecutionStatus, WorkflowName}
 use reqwest::Method;
 use uuid::Uuid;
 
-use crate::support::{TempDir, TestApp, expect_error, spawn_app, spawn_app_in};
+use crate::support::{
+    TempDir, TestApp, assert_message_contains, expect_error, spawn_app, spawn_app_in,
+};
 
 const CALLBACK: &str = r#"
 call() { curl -sS -f -X "$1" -H "Authorization: Bearer $PASS_API_TOKEN" -H 'Content-Type: application/json' -d "$3" "$PASS_API_BASE_URL/runs/$RUN_ID$2" > /dev/null || exit 9; }
@@ -69,12 +71,7 @@ async fn planner_runs_as_a_child_and_a_silent_exit_fails_the_execution() {
         )
         .await;
     let body = expect_error(response, 409, "run_conflict").await;
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("architecture_pack")
-    );
+    assert_message_contains(&body, "architecture_pack");
 
     let response = app
         .send(Method::POST, &format!("/runs/{id}/dispatch"), None)
@@ -132,10 +129,7 @@ async fn dispatches_beyond_the_concurrency_limit_queue_and_run_later() {
     assert_eq!(b.execution.status, ExecutionStatus::Queued);
     assert_eq!(b.execution.backend, ExecutionBackend::Local);
     // An open execution refuses another dispatch.
-    let response = app
-        .send(Method::POST, &format!("/runs/{second}/dispatch"), None)
-        .await;
-    expect_error(response, 409, "run_conflict").await;
+    app.dispatch_error(second, 409, "run_conflict").await;
 
     let done_first = wait_for(&app, first, ExecutionStatus::Succeeded).await;
     let done_second = wait_for(&app, second, ExecutionStatus::Succeeded).await;
@@ -156,14 +150,8 @@ async fn dispatches_beyond_the_concurrency_limit_queue_and_run_later() {
 async fn a_missing_agent_binary_is_a_502_and_a_failed_execution() {
     let app = spawn_app(&[]).await;
     let id = app.new_run().await;
-    let response = app
-        .send(Method::POST, &format!("/runs/{id}/dispatch"), None)
-        .await;
-    let body = expect_error(response, 502, "dispatch_failed").await;
-    assert!(
-        body["message"].as_str().unwrap().contains("planner"),
-        "{body}"
-    );
+    let body = app.dispatch_error(id, 502, "dispatch_failed").await;
+    assert_message_contains(&body, "planner");
     let execution = app.execution(id).await;
     assert_eq!(execution.status, ExecutionStatus::Failed);
     assert!(execution.error_message.is_some());
@@ -189,9 +177,6 @@ async fn a_run_without_input_cannot_be_dispatched() {
     )
     .unwrap();
     let app = spawn_app_in(dir.path(), &[]).await;
-    let response = app
-        .send(Method::POST, &format!("/runs/{id}/dispatch"), None)
-        .await;
-    expect_error(response, 409, "run_conflict").await;
+    app.dispatch_error(id, 409, "run_conflict").await;
     app.stop().await;
 }

@@ -5,7 +5,9 @@ use pass_contracts::{ContentType, RunStatus, RunStep};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{TOKEN, expect_error, read_json_file, run_input, spawn_app};
+use crate::support::{
+    TOKEN, assert_message_contains, expect_error, read_json_file, run_input, spawn_app,
+};
 
 #[tokio::test]
 async fn runs_are_created_read_listed_newest_first_and_paged() {
@@ -102,10 +104,7 @@ async fn org_constraints_are_validated_at_creation_naming_the_key() {
         )
         .await;
     let body = expect_error(response, 400, "bad_request").await;
-    assert!(
-        body["message"].as_str().unwrap().contains("stack.language"),
-        "{body}"
-    );
+    assert_message_contains(&body, "stack.language");
     assert_eq!(
         body["issues"][0]["path"],
         "org_constraints_yaml.stack.language"
@@ -119,10 +118,7 @@ async fn org_constraints_are_validated_at_creation_naming_the_key() {
         )
         .await;
     let body = expect_error(response, 400, "bad_request").await;
-    assert!(
-        body["message"].as_str().unwrap().contains("colour"),
-        "{body}"
-    );
+    assert_message_contains(&body, "colour");
 
     let ok = app
         .client
@@ -167,10 +163,7 @@ async fn every_rejection_is_the_contract_error_shape() {
         )
         .await;
     let body = expect_error(response, 400, "bad_request").await;
-    assert!(
-        body["message"].as_str().unwrap().contains("colour"),
-        "{body}"
-    );
+    assert_message_contains(&body, "colour");
     // Blank text.
     let response = app
         .send(Method::POST, "/runs", Some(json!({"prd_text": "   "})))
@@ -199,12 +192,7 @@ async fn every_rejection_is_the_contract_error_shape() {
         .send(Method::GET, &format!("/runs/{missing}"), None)
         .await;
     let body = expect_error(response, 404, "run_not_found").await;
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains(&missing.to_string())
-    );
+    assert_message_contains(&body, &missing.to_string());
     let response = app
         .send(
             Method::PATCH,
@@ -373,10 +361,7 @@ async fn implementation_state_is_stored_on_the_run() {
         )
         .await;
     let body = expect_error(response, 400, "bad_request").await;
-    assert!(
-        body["message"].as_str().unwrap().contains("synced_at"),
-        "{body}"
-    );
+    assert_message_contains(&body, "synced_at");
     app.stop().await;
 }
 

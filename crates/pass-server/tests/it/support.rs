@@ -107,6 +107,15 @@ impl TestApp {
             .run_id
     }
 
+    /// Dispatches the planner for run `id`, which must be refused with
+    /// `status` and `code`; answers the error body.
+    pub async fn dispatch_error(&self, id: Uuid, status: u16, code: &str) -> Value {
+        let response = self
+            .send(reqwest::Method::POST, &format!("/runs/{id}/dispatch"), None)
+            .await;
+        expect_error(response, status, code).await
+    }
+
     /// Dispatches `workflow` for run `id`, which must be accepted.
     pub async fn dispatch(&self, id: Uuid, workflow: WorkflowName) -> DispatchResponse {
         self.client.dispatch(id, workflow).await.unwrap()
@@ -217,6 +226,12 @@ pub fn run_input(yaml: Option<&str>) -> RunInput {
         "source": {"trigger": "api"}
     }))
     .unwrap()
+}
+
+/// Asserts an error body's message names `needle`.
+pub fn assert_message_contains(body: &Value, needle: &str) {
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains(needle), "{needle:?} not in {body}");
 }
 
 /// Asserts an error answer has the contract's shape and code.
