@@ -7,7 +7,7 @@
 //! only `tool_choice` and the user message change per section, and those sit
 //! after the cached prefix.
 
-use std::time::Instant;
+use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -15,7 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{Exchange, HttpApi, debug_client};
+use super::http::{HttpApi, debug_client};
 use super::retry::RetryPolicy;
 use super::{Model, ModelError, SYSTEM_INSTRUCTIONS, SectionReply, SectionRequest, TokenUsage};
 use crate::config::{AnthropicConfig, Provider};
@@ -103,36 +103,23 @@ impl AnthropicModel {
 
     async fn call(&self, request: &SectionRequest) -> Result<SectionReply, ModelError> {
         let body = self.request_body(request, request.max_tokens);
-        let mut calls = 0u32;
-        loop {
-            calls += 1;
-            let started = Instant::now();
-            let outcome = self
-                .http
+        let send = || {
+            self.http
                 .post(&self.endpoint)
                 .header("x-api-key", self.api_key.expose_secret())
                 .header("anthropic-version", &self.version)
                 .json(&body)
                 .send()
-                .await;
-            let judged = API.judge(calls, outcome, |bytes| {
-                tracing::debug!(section = %request.section, ms = started.elapsed().as_millis() as u64, "anthropic answered");
-                parse_message(bytes, request, calls)
-            });
-            let (retry_after, failure) = match judged.await {
-                Exchange::Finished(result) => return result,
-                Exchange::Retryable {
-                    retry_after,
-                    failure,
-                } => (retry_after, failure),
-            };
-            if calls > self.retry.max_retries {
-                return Err(failure);
-            }
-            let wait = self.retry.delay(calls, retry_after);
+        };
+        let parse = |bytes: &[u8], calls: u32, took: Duration| {
+            tracing::debug!(section = %request.section, ms = took.as_millis() as u64, "anthropic answered");
+            parse_message(bytes, request, calls)
+        };
+        let on_retry = |failure: &ModelError, wait: Duration| {
             tracing::warn!(section = %request.section, error = %failure, wait_ms = wait.as_millis() as u64, "retrying Anthropic call");
-            tokio::time::sleep(wait).await;
-        }
+        };
+        API.call_with_retries(&self.retry, send, parse, on_retry)
+            .await
     }
 }
 

@@ -1,11 +1,11 @@
 //! The HTTP plumbing the hosted-model clients (Anthropic, OpenAI-compatible)
 //! share, so a status code means the same thing to both and their errors
-//! read alike: client construction, how one exchange is judged, and the
-//! `Debug` form that leaves the key out.
+//! read alike: client construction, the retry loop, how one exchange is
+//! judged, and the `Debug` form that leaves the key out.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::retry::parse_retry_after;
+use super::retry::{RetryPolicy, parse_retry_after};
 use super::{ModelError, SectionReply};
 
 /// How one provider's HTTP API reports failure.
@@ -21,7 +21,7 @@ pub(super) struct HttpApi {
 }
 
 /// What one call came to.
-pub(super) enum Exchange {
+enum Exchange {
     /// A reply, or an error another call would not fix.
     Finished(Result<SectionReply, ModelError>),
     /// An error another call may fix, with the server's `retry-after`.
@@ -44,10 +44,48 @@ impl HttpApi {
             })
     }
 
+    /// Calls until one finishes or `retry` runs out: `send` makes one call,
+    /// `parse` reads a 2xx body (with the call number and how long the call
+    /// took), and `on_retry` hears each failure and the wait before the next
+    /// call, so a provider can log it.
+    pub(super) async fn call_with_retries<F>(
+        &self,
+        retry: &RetryPolicy,
+        send: impl Fn() -> F,
+        parse: impl Fn(&[u8], u32, Duration) -> Result<SectionReply, ModelError>,
+        on_retry: impl Fn(&ModelError, Duration),
+    ) -> Result<SectionReply, ModelError>
+    where
+        F: std::future::Future<Output = Result<reqwest::Response, reqwest::Error>>,
+    {
+        let mut calls = 0u32;
+        loop {
+            calls += 1;
+            let started = Instant::now();
+            let outcome = send().await;
+            let judged = self.judge(calls, outcome, |bytes| {
+                parse(bytes, calls, started.elapsed())
+            });
+            let (retry_after, failure) = match judged.await {
+                Exchange::Finished(result) => return result,
+                Exchange::Retryable {
+                    retry_after,
+                    failure,
+                } => (retry_after, failure),
+            };
+            if calls > retry.max_retries {
+                return Err(failure);
+            }
+            let wait = retry.delay(calls, retry_after);
+            on_retry(&failure, wait);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
     /// Judges call number `calls`: a 2xx body goes to `parse`; 401/403 is
     /// the key's fault; `retryable` statuses and unreachable servers may be
     /// retried; anything else is the request's fault.
-    pub(super) async fn judge(
+    async fn judge(
         &self,
         calls: u32,
         outcome: Result<reqwest::Response, reqwest::Error>,

@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::http::{Exchange, HttpApi, debug_client};
+use super::http::{HttpApi, debug_client};
 use super::retry::RetryPolicy;
 use super::{Model, ModelError, SYSTEM_INSTRUCTIONS, SectionReply, SectionRequest, TokenUsage};
 use crate::config::{OpenAiConfig, Provider};
@@ -71,28 +71,17 @@ impl OpenAiModel {
 
     async fn call(&self, request: &SectionRequest) -> Result<SectionReply, ModelError> {
         let body = self.request_body(request);
-        let mut calls = 0u32;
-        loop {
-            calls += 1;
-            let mut builder = self.http.post(&self.endpoint).json(&body);
-            if let Some(key) = &self.api_key {
-                builder = builder.bearer_auth(key.expose_secret());
+        let send = || {
+            let builder = self.http.post(&self.endpoint).json(&body);
+            match &self.api_key {
+                Some(key) => builder.bearer_auth(key.expose_secret()),
+                None => builder,
             }
-            let judged = API.judge(calls, builder.send().await, |bytes| {
-                parse_completion(bytes, request, calls)
-            });
-            let (retry_after, failure) = match judged.await {
-                Exchange::Finished(result) => return result,
-                Exchange::Retryable {
-                    retry_after,
-                    failure,
-                } => (retry_after, failure),
-            };
-            if calls > self.retry.max_retries {
-                return Err(failure);
-            }
-            tokio::time::sleep(self.retry.delay(calls, retry_after)).await;
-        }
+            .send()
+        };
+        let parse = |bytes: &[u8], calls: u32, _took| parse_completion(bytes, request, calls);
+        API.call_with_retries(&self.retry, send, parse, |_, _| {})
+            .await
     }
 }
 
