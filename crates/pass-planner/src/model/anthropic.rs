@@ -28,7 +28,7 @@ const API: HttpApi = HttpApi {
     provider: PROVIDER,
     key_name: "ANTHROPIC_API_KEY",
     retryable: &[429, 500, 502, 503, 529],
-    error_body,
+    kind_keys: &["type"],
 };
 
 /// A client for one Anthropic model.
@@ -208,22 +208,4 @@ fn parse_message(
             usage,
         }),
     }
-}
-
-/// `{"type":"error","error":{"type":...,"message":...}}` → (type, message).
-fn error_body(bytes: &[u8]) -> (String, String) {
-    let parsed: Option<Value> = serde_json::from_slice(bytes).ok();
-    let kind = parsed
-        .as_ref()
-        .and_then(|v| v.pointer("/error/type"))
-        .and_then(Value::as_str)
-        .unwrap_or("unknown_error")
-        .to_owned();
-    let message = parsed
-        .as_ref()
-        .and_then(|v| v.pointer("/error/message"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| String::from_utf8_lossy(bytes).chars().take(300).collect());
-    (kind, message)
 }

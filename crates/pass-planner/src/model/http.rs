@@ -5,6 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 use super::retry::{RetryPolicy, parse_retry_after};
 use super::{ModelError, SectionReply};
 
@@ -16,8 +18,9 @@ pub(super) struct HttpApi {
     pub(super) key_name: &'static str,
     /// Statuses worth another call (rate limits, overload, gateway trouble).
     pub(super) retryable: &'static [u16],
-    /// An error body → (error kind, message).
-    pub(super) error_body: fn(&[u8]) -> (String, String),
+    /// Where in the body's `error` object the error kind is, first found
+    /// wins (both APIs answer `{"error": {..., "message"}}`).
+    pub(super) kind_keys: &'static [&'static str],
 }
 
 /// What one call came to.
@@ -120,7 +123,7 @@ impl HttpApi {
         if (200..300).contains(&status) {
             return Exchange::Finished(parse(&bytes));
         }
-        let (kind, message) = (self.error_body)(&bytes);
+        let (kind, message) = self.error_body(&bytes);
         if matches!(status, 401 | 403) {
             return Exchange::Finished(Err(ModelError::Unauthorized {
                 provider,
@@ -147,6 +150,26 @@ impl HttpApi {
             kind,
             message,
         }))
+    }
+}
+
+impl HttpApi {
+    /// `{"error": {<kind key>, "message"}}` → (kind, message); a body of
+    /// another shape becomes the message, cut to 300 characters.
+    fn error_body(&self, bytes: &[u8]) -> (String, String) {
+        let parsed: Option<Value> = serde_json::from_slice(bytes).ok();
+        let error = parsed.as_ref().and_then(|v| v.get("error"));
+        let kind = error
+            .and_then(|e| self.kind_keys.iter().find_map(|key| e.get(key)))
+            .and_then(Value::as_str)
+            .unwrap_or("unknown_error")
+            .to_owned();
+        let message = error
+            .and_then(|e| e.get("message"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| String::from_utf8_lossy(bytes).chars().take(300).collect());
+        (kind, message)
     }
 }
 

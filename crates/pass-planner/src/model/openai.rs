@@ -19,7 +19,7 @@ const API: HttpApi = HttpApi {
     provider: PROVIDER,
     key_name: "OPENAI_API_KEY",
     retryable: &[429, 500, 502, 503, 504],
-    error_body,
+    kind_keys: &["type", "code"],
 };
 
 pub struct OpenAiModel {
@@ -168,21 +168,4 @@ fn parse_completion(
         usage,
         calls,
     })
-}
-
-/// `{"error":{"message","type","code"}}` → (type or code, message).
-fn error_body(bytes: &[u8]) -> (String, String) {
-    let parsed: Option<Value> = serde_json::from_slice(bytes).ok();
-    let error = parsed.as_ref().and_then(|v| v.get("error"));
-    let kind = error
-        .and_then(|e| e.get("type").or_else(|| e.get("code")))
-        .and_then(Value::as_str)
-        .unwrap_or("unknown_error")
-        .to_owned();
-    let message = error
-        .and_then(|e| e.get("message"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| String::from_utf8_lossy(bytes).chars().take(300).collect());
-    (kind, message)
 }
