@@ -30,7 +30,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Map, Value, json};
 
-use crate::scripted::{Loopback, Script, header_map, set_retry_after};
+use crate::scripted::{Loopback, Script, header_map, script_methods, set_retry_after};
 
 /// The smallest prefix the real API caches (Sonnet-class models).
 pub const MIN_CACHEABLE_TOKENS: u64 = 1024;
@@ -170,27 +170,9 @@ impl AnthropicStandIn {
     pub fn api_key(&self) -> &str {
         &self.shared.options.api_key
     }
-
-    /// Queues a behaviour for the next request, whatever its tool.
-    pub fn push(&self, behaviour: Behaviour) {
-        self.shared.script.push(behaviour);
-    }
-
-    /// Queues a behaviour for the next request that forces `tool`
-    /// (per-tool queues are served before the global one).
-    pub fn push_for(&self, tool: &str, behaviour: Behaviour) {
-        self.shared.script.push_for(tool, behaviour);
-    }
-
-    /// Replaces the responder used when no behaviour is queued.
-    pub fn set_responder(&self, responder: Responder) {
-        self.shared.script.set_responder(responder);
-    }
-
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.script.requests()
-    }
 }
+
+script_methods!(AnthropicStandIn, Behaviour, RecordedRequest);
 
 async fn not_found() -> Response {
     error(404, "not_found_error", "Not found", None)

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-use crate::scripted::{Loopback, Script, header_map, set_retry_after};
+use crate::scripted::{Loopback, Script, header_map, script_methods, set_retry_after};
 
 /// Builds the answer from `(schema name, schema, whole request body)`.
 pub type Responder = crate::scripted::Responder;
@@ -100,23 +100,9 @@ impl OpenAiStandIn {
     pub fn base_url(&self) -> String {
         self.server.base_url()
     }
-
-    pub fn push(&self, behaviour: Behaviour) {
-        self.shared.script.push(behaviour);
-    }
-
-    pub fn push_for(&self, schema_name: &str, behaviour: Behaviour) {
-        self.shared.script.push_for(schema_name, behaviour);
-    }
-
-    pub fn set_responder(&self, responder: Responder) {
-        self.shared.script.set_responder(responder);
-    }
-
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.script.requests()
-    }
 }
+
+script_methods!(OpenAiStandIn, Behaviour, RecordedRequest);
 
 fn error(
     status: u16,

@@ -127,6 +127,37 @@ impl<B, R: Clone> Script<B, R> {
     }
 }
 
+/// The scripting methods of a model stand-in whose `shared.script` is a
+/// [`Script`], written once so both stand-ins offer the same ones.
+macro_rules! script_methods {
+    ($stand_in:ty, $behaviour:ty, $request:ty) => {
+        impl $stand_in {
+            /// Queues a behaviour for the next request, whatever it names.
+            pub fn push(&self, behaviour: $behaviour) {
+                self.shared.script.push(behaviour);
+            }
+
+            /// Queues a behaviour for the next request naming `name` (the
+            /// forced tool, or the response schema); these queues are served
+            /// before the global one.
+            pub fn push_for(&self, name: &str, behaviour: $behaviour) {
+                self.shared.script.push_for(name, behaviour);
+            }
+
+            /// Replaces the responder used when no behaviour is queued.
+            pub fn set_responder(&self, responder: $crate::scripted::Responder) {
+                self.shared.script.set_responder(responder);
+            }
+
+            /// Every request so far, in the order received.
+            pub fn requests(&self) -> Vec<$request> {
+                self.shared.script.requests()
+            }
+        }
+    };
+}
+pub(crate) use script_methods;
+
 /// Header names in lower case, values as text (empty when not UTF-8).
 pub(crate) fn header_map(headers: &HeaderMap) -> BTreeMap<String, String> {
     headers
