@@ -30,7 +30,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Map, Value, json};
 
-use crate::scripted::{Loopback, Script, header_map, script_methods, set_retry_after};
+use crate::scripted::{Loopback, Script, header_map, model_stand_in, set_retry_after};
 
 /// The smallest prefix the real API caches (Sonnet-class models).
 pub const MIN_CACHEABLE_TOKENS: u64 = 1024;
@@ -135,14 +135,6 @@ pub struct AnthropicStandIn {
     shared: Shared,
 }
 
-impl std::fmt::Debug for AnthropicStandIn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnthropicStandIn")
-            .field("addr", &self.server.addr)
-            .finish_non_exhaustive()
-    }
-}
-
 impl AnthropicStandIn {
     pub async fn start() -> anyhow::Result<Self> {
         Self::start_with(Options::default()).await
@@ -172,7 +164,7 @@ impl AnthropicStandIn {
     }
 }
 
-script_methods!(AnthropicStandIn, Behaviour, RecordedRequest);
+model_stand_in!(AnthropicStandIn, Behaviour, RecordedRequest);
 
 async fn not_found() -> Response {
     error(404, "not_found_error", "Not found", None)

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-use crate::scripted::{Loopback, Script, header_map, script_methods, set_retry_after};
+use crate::scripted::{Loopback, Script, header_map, model_stand_in, set_retry_after};
 
 /// Builds the answer from `(schema name, schema, whole request body)`.
 pub type Responder = crate::scripted::Responder;
@@ -74,14 +74,6 @@ pub struct OpenAiStandIn {
     shared: Shared,
 }
 
-impl std::fmt::Debug for OpenAiStandIn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenAiStandIn")
-            .field("addr", &self.server.addr)
-            .finish_non_exhaustive()
-    }
-}
-
 impl OpenAiStandIn {
     /// `api_key: None` behaves like a local server that takes any caller.
     pub async fn start(api_key: Option<&str>) -> anyhow::Result<Self> {
@@ -102,7 +94,7 @@ impl OpenAiStandIn {
     }
 }
 
-script_methods!(OpenAiStandIn, Behaviour, RecordedRequest);
+model_stand_in!(OpenAiStandIn, Behaviour, RecordedRequest);
 
 fn error(
     status: u16,

@@ -127,10 +127,19 @@ impl<B, R: Clone> Script<B, R> {
     }
 }
 
-/// The scripting methods of a model stand-in whose `shared.script` is a
-/// [`Script`], written once so both stand-ins offer the same ones.
-macro_rules! script_methods {
-    ($stand_in:ty, $behaviour:ty, $request:ty) => {
+/// The `Debug` form and scripting methods of a model stand-in with a
+/// `server: Loopback` and a `shared.script: Script`, written once so both
+/// stand-ins offer the same ones.
+macro_rules! model_stand_in {
+    ($stand_in:ident, $behaviour:ty, $request:ty) => {
+        impl std::fmt::Debug for $stand_in {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($stand_in))
+                    .field("addr", &self.server.addr)
+                    .finish_non_exhaustive()
+            }
+        }
+
         impl $stand_in {
             /// Queues a behaviour for the next request, whatever it names.
             pub fn push(&self, behaviour: $behaviour) {
@@ -156,7 +165,7 @@ macro_rules! script_methods {
         }
     };
 }
-pub(crate) use script_methods;
+pub(crate) use model_stand_in;
 
 /// Header names in lower case, values as text (empty when not UTF-8).
 pub(crate) fn header_map(headers: &HeaderMap) -> BTreeMap<String, String> {
