@@ -40,7 +40,7 @@ pub async fn create_run(
     if let Some(yaml) = &input.org_constraints_yaml {
         OrgConstraints::from_yaml(yaml).map_err(org_constraints_error)?;
     }
-    let detail = RunDetail::new(Uuid::new_v4(), input, crate::store::now());
+    let detail = RunDetail::new(Uuid::new_v4(), input, pass_contracts::Timestamp::now());
     let run = state.store.create_run(detail).await?;
     tracing::info!(run_id = %run.run_id, "run created");
     Ok((StatusCode::CREATED, Json(RunEnvelope { run })))
@@ -111,7 +111,7 @@ pub async fn patch_run(
     let (run, ()) = state
         .store
         .update_run(run_id, move |detail: &mut RunDetail| {
-            let now = crate::store::now();
+            let now = pass_contracts::Timestamp::now();
             if let Some(status) = patch.status {
                 detail.status = status;
             }
@@ -145,7 +145,7 @@ pub async fn patch_execution(
                 )
             })?;
             let next: ExecutionStatus = update.status.into();
-            let now = crate::store::now();
+            let now = pass_contracts::Timestamp::now();
             if execution.status != next {
                 if !execution.status.can_move_to(next) {
                     return Err(ApiError::new(
@@ -197,7 +197,7 @@ pub async fn put_implementation_state(
         .store
         .update_run(run_id, move |detail: &mut RunDetail| {
             detail.implementation_state = Some(implementation);
-            detail.last_updated_at = crate::store::now();
+            detail.last_updated_at = pass_contracts::Timestamp::now();
             Ok::<_, ApiError>(())
         })
         .await?;

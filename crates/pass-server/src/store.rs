@@ -29,12 +29,6 @@ const RUN_FILE: &str = "run.json";
 const INDEX_FILE: &str = "index.json";
 const ARTIFACTS_DIR: &str = "artifacts";
 
-/// The current time at the precision `run.json` keeps (milliseconds), so a
-/// timestamp compared after a round trip through the disk is still equal.
-pub fn now() -> Timestamp {
-    Timestamp::now()
-}
-
 /// What went wrong in the store; every variant names the run or file.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -574,7 +568,7 @@ impl RunGuard {
                     name,
                     content_type,
                     sha256: Some(hex::encode(Sha256::digest(&bytes))),
-                    created_at: crate::store::now(),
+                    created_at: pass_contracts::Timestamp::now(),
                 };
                 let replaced = match index.artifacts.iter_mut().find(|a| a.name == meta.name) {
                     Some(slot) => Some(std::mem::replace(slot, meta.clone())),

@@ -182,7 +182,7 @@ impl GithubActionsBackend {
             }
         };
         detail.execution = Some(execution.clone());
-        detail.last_updated_at = crate::store::now();
+        detail.last_updated_at = pass_contracts::Timestamp::now();
         guard.save(&detail).await?;
         drop(guard);
         if result.is_ok() {
@@ -461,7 +461,7 @@ impl GithubActionsBackend {
                 }
                 execution.github_run_id = Some(found);
                 execution.github_run_url = url;
-                detail.last_updated_at = crate::store::now();
+                detail.last_updated_at = pass_contracts::Timestamp::now();
                 Ok(Some(found))
             })
             .await;

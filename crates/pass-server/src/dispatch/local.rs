@@ -112,7 +112,7 @@ impl LocalBackend {
                 let execution =
                     new_execution(ExecutionBackend::Local, workflow, ExecutionStatus::Queued);
                 detail.execution = Some(execution.clone());
-                detail.last_updated_at = crate::store::now();
+                detail.last_updated_at = pass_contracts::Timestamp::now();
                 guard.save(&detail).await?;
                 drop(guard);
                 let backend = self.clone();
@@ -184,7 +184,7 @@ impl LocalBackend {
             execution.requested_at = requested_at;
         }
         detail.execution = Some(execution.clone());
-        detail.last_updated_at = crate::store::now();
+        detail.last_updated_at = pass_contracts::Timestamp::now();
         guard.save(detail).await?;
 
         let run_id = detail.run_id;
@@ -208,7 +208,7 @@ impl LocalBackend {
                 let message = format!("could not start local agent {}: {reason}", agent.display());
                 mark_failed(&mut execution, message.clone());
                 detail.execution = Some(execution);
-                detail.last_updated_at = crate::store::now();
+                detail.last_updated_at = pass_contracts::Timestamp::now();
                 guard.save(detail).await?;
                 Err(DispatchError::Failed(message))
             }

@@ -193,7 +193,7 @@ fn new_execution(
         status,
         github_run_id: None,
         github_run_url: None,
-        requested_at: crate::store::now(),
+        requested_at: pass_contracts::Timestamp::now(),
         started_at: None,
         completed_at: None,
         error_message: None,
@@ -203,7 +203,7 @@ fn new_execution(
 /// Marks `execution` failed with `message` (never empty).
 fn mark_failed(execution: &mut Execution, message: String) {
     execution.status = ExecutionStatus::Failed;
-    execution.completed_at = Some(crate::store::now());
+    execution.completed_at = Some(pass_contracts::Timestamp::now());
     execution.error_message = Text::new(message).ok().or_else(|| Text::new("failed").ok());
 }
 
@@ -233,7 +233,7 @@ pub(crate) async fn fail_if_open(
                     if execution.requested_at == requested_at && !execution.status.is_final() =>
                 {
                     mark_failed(execution, message);
-                    detail.last_updated_at = crate::store::now();
+                    detail.last_updated_at = pass_contracts::Timestamp::now();
                     Ok::<_, StoreError>(true)
                 }
                 _ => Ok(false),
