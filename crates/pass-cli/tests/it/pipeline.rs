@@ -14,7 +14,7 @@ use pass_server::{AgentCommand, AuthMode, ServerConfig};
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use crate::{pass_command, repo_file, stderr, stdout};
+use crate::{assert_success, pass_command, repo_file, stderr, stdout};
 
 fn only_run_dir(runs_dir: &Path) -> PathBuf {
     let dirs: Vec<PathBuf> = std::fs::read_dir(runs_dir)
@@ -65,13 +65,7 @@ async fn demo_plans_syncs_and_a_second_sync_changes_nothing() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(&output),
-        stderr(&output)
-    );
+    assert_success(&output);
     let out = stdout(&output);
 
     let run_dir = only_run_dir(&runs_dir);
@@ -243,13 +237,7 @@ async fn run_and_runs_drive_a_served_api() {
     .env("PASS_API_TOKEN", token)
     .output()
     .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(&output),
-        stderr(&output)
-    );
+    assert_success(&output);
     let out = stdout(&output);
     assert!(out.contains(": exported"), "{out}");
     assert!(out.contains("created)"), "{out}");
