@@ -115,6 +115,7 @@ async fn serve(runs_dir: PathBuf) -> anyhow::Result<()> {
 fn seed(runs_dir: &Path, count: usize) -> anyhow::Result<Vec<Uuid>> {
     let prd = include_str!("../../../samples/prds/tm-start.txt");
     let input = RunInput {
+        project_id: None,
         prd_text: Text::new(prd)?,
         org_constraints_yaml: None,
         requested_by: Some(Text::new("pass-bench")?),

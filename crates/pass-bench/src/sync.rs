@@ -1,12 +1,15 @@
-//! The issue sync of a large plan against the GitHub stand-in: requests and
-//! wall time of a first sync, an unchanged re-sync and a sync after a few
-//! items changed. The targets from the issue are printed next to the figures.
+//! The issue sync of a large plan against the GitHub stand-in, one project
+//! across plan revisions: requests and wall time of a first sync, an
+//! unchanged next revision, a revision with a few items changed, and a sync
+//! after people edited a few issues. The targets are printed next to the figures.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use pass_implementation::config::GithubSettings;
-use pass_implementation::{GithubTracker, RetryPolicy, SyncOptions, SyncReport, sync_pack};
+use pass_implementation::{
+    GithubTracker, RetryPolicy, SyncContext, SyncOptions, SyncReport, SyncScope, sync_pack,
+};
 use pass_testkit::github::GithubStandIn;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -43,7 +46,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             i % 2 == 0,
         );
     }
-    let run_id = Uuid::new_v4();
+    let project_id = Uuid::new_v4();
     let settings = GithubSettings {
         api_url: stand_in.base_url().parse()?,
         owner: OWNER.to_owned(),
@@ -69,29 +72,65 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.items, args.existing, args.write_interval_ms
     );
     println!(
-        "| sync | reads | writes | created | updated | unchanged | failed | wall time | paced at 1000 ms/write | target |"
+        "| sync | reads | writes | created | updated | unchanged | kept | failed | wall time | paced at 1000 ms/write | target |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let phases = [
-        ("first sync", &plan, "one create per item, no updates"),
         (
-            "unchanged re-sync",
+            "revision 1: first sync",
             &plan,
+            false,
+            "one create per item, no updates",
+        ),
+        (
+            "revision 2: same plan",
+            &plan,
+            false,
             "only the list pages, zero writes",
         ),
         (
-            "after changing items",
+            "revision 3: items changed",
             &changed_plan,
-            "one write per changed item, plus dependency updates that changed",
+            false,
+            "exactly one write per changed item",
+        ),
+        (
+            "people edited issues, same plan",
+            &changed_plan,
+            true,
+            "zero writes; the edited issues kept",
         ),
     ];
-    for (name, plan, target) in phases {
+    let mut project_runs = std::collections::HashSet::new();
+    for (revision, (name, plan, people_edit, target)) in phases.into_iter().enumerate() {
+        let run_id = Uuid::new_v4();
+        project_runs.insert(run_id);
+        if people_edit {
+            for issue in stand_in.issues().iter().step_by(step).take(args.changed) {
+                stand_in.edit_body(
+                    issue.number,
+                    &format!(
+                        "A person's note.\n\n{}",
+                        issue.body.as_deref().unwrap_or_default()
+                    ),
+                );
+            }
+        }
+        let context = SyncContext {
+            scope: SyncScope {
+                project_id,
+                run_id,
+                revision: revision as u32 + 1,
+                project_runs: project_runs.clone(),
+            },
+            earlier: Default::default(),
+        };
         let tracker = GithubTracker::new(&settings)?.with_retry_policy(retry.clone());
         let pack = pack(run_id, plan.clone())?;
         stand_in.clear_requests();
         let started = Instant::now();
         let report: SyncReport =
-            sync_pack(&pack, run_id, &tracker, &SyncOptions::default()).await?;
+            sync_pack(&pack, &context, &tracker, &SyncOptions::default()).await?;
         let elapsed = started.elapsed();
         let recorded = stand_in.requests();
         let recorded_writes = recorded.iter().filter(|r| r.is_write()).count() as u64;
@@ -102,12 +141,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
         let c = report.counts;
         println!(
-            "| {name} | {} | {} | {} | {} | {} | {} | {:.0} ms | ~{:.0} s | {target} |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {:.0} ms | ~{:.0} s | {target} |",
             report.requests.reads,
             report.requests.writes,
             c.created,
             c.updated,
             c.unchanged,
+            c.kept,
             c.failed,
             elapsed.as_secs_f64() * 1000.0,
             elapsed.as_secs_f64() + report.requests.writes.saturating_sub(1) as f64,

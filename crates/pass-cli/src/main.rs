@@ -28,6 +28,8 @@ enum Command {
     Run(commands::run::Args),
     /// List runs on a PASS server, or show one.
     Runs(commands::runs::Args),
+    /// List projects (one backlog each) on a PASS server, or show one.
+    Projects(commands::projects::Args),
     /// Plan a PRD without a server, writing the artifacts into a folder.
     Plan(commands::plan::Args),
     /// Sync a run's issue plan into issues (what phase2-implementation does).
@@ -56,6 +58,7 @@ fn main() -> ExitCode {
         Command::Sync(args) => block_on(commands::sync::run(args)),
         Command::Agent(args) => block_on(commands::agent::run(args)),
         Command::Runs(args) => block_on(commands::runs::run(args)),
+        Command::Projects(args) => block_on(commands::projects::run(args)),
     }
 }
 

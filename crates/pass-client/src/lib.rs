@@ -7,11 +7,13 @@
 use std::time::Duration;
 
 use pass_contracts::api::{
-    ArtifactEnvelope, ArtifactUpload, ArtifactWithPayload, DispatchResponse, ExecutionUpdate,
-    RunEnvelope, RunList, RunPatch, RunWithArtifacts,
+    ArtifactEnvelope, ArtifactUpload, ArtifactWithPayload, DispatchOptions, DispatchResponse,
+    ExecutionUpdate, RunEnvelope, RunList, RunPatch, RunWithArtifacts,
 };
+use pass_contracts::projects::{ProjectEnvelope, ProjectList, SyncLeaseEnvelope, SyncLeaseRequest};
 use pass_contracts::{
-    ArtifactMetadata, ErrorBody, ImplementationState, RunDetail, RunInput, WorkflowName,
+    ArtifactMetadata, ErrorBody, ImplementationState, Project, ProjectDetail, ProjectInput,
+    RunDetail, RunInput, SyncLease, WorkflowName,
 };
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -184,6 +186,21 @@ impl PassClient {
         self.send::<(), _>(Method::POST, &path, None, false).await
     }
 
+    /// [`Self::dispatch`] with options (`dry_run`, `force`) for
+    /// `phase2-implementation`; default options send no body, as the seed did.
+    pub async fn dispatch_with(
+        &self,
+        run_id: Uuid,
+        workflow: WorkflowName,
+        options: &DispatchOptions,
+    ) -> Result<DispatchResponse, ClientError> {
+        if options.is_default() {
+            return self.dispatch(run_id, workflow).await;
+        }
+        let path = format!("runs/{run_id}/dispatch/{}", workflow.as_str());
+        self.send(Method::POST, &path, Some(options), false).await
+    }
+
     /// `PATCH /runs/{runId}/execution`: an agent reporting its own status.
     pub async fn update_execution(
         &self,
@@ -226,6 +243,78 @@ impl PassClient {
         let path = format!("runs/{run_id}/implementation-state");
         let envelope: RunEnvelope = self.send(Method::PATCH, &path, Some(state), true).await?;
         Ok(envelope.run)
+    }
+
+    /// `POST /projects`. Not retried: a second attempt would answer 409.
+    pub async fn create_project(&self, input: &ProjectInput) -> Result<Project, ClientError> {
+        let envelope: ProjectEnvelope = self
+            .send(Method::POST, "projects", Some(input), false)
+            .await?;
+        Ok(envelope.project)
+    }
+
+    /// `GET /projects`, optionally only the one called `name`.
+    pub async fn list_projects(&self, name: Option<&str>) -> Result<ProjectList, ClientError> {
+        let path = match name {
+            Some(name) => {
+                let mut url =
+                    Url::parse("http://x/projects").map_err(|e| ClientError::BadBaseUrl {
+                        url: "projects".to_owned(),
+                        reason: e.to_string(),
+                    })?;
+                url.query_pairs_mut().append_pair("name", name);
+                format!("projects?{}", url.query().unwrap_or_default())
+            }
+            None => "projects".to_owned(),
+        };
+        self.send::<(), _>(Method::GET, &path, None, true).await
+    }
+
+    /// The project called `name` (compared without regard to case), if any.
+    pub async fn find_project(&self, name: &str) -> Result<Option<Project>, ClientError> {
+        let list = self.list_projects(Some(name)).await?;
+        Ok(list.projects.into_iter().next().map(|row| row.project))
+    }
+
+    /// `GET /projects/{projectId}`.
+    pub async fn get_project(&self, project_id: Uuid) -> Result<ProjectDetail, ClientError> {
+        self.send::<(), _>(Method::GET, &format!("projects/{project_id}"), None, true)
+            .await
+    }
+
+    /// `POST /projects/{projectId}/sync-leases`. Not retried: a lost answer
+    /// would leave a lease nobody knows it holds, refusing the retry with 409.
+    pub async fn acquire_sync_lease(
+        &self,
+        project_id: Uuid,
+        request: &SyncLeaseRequest,
+    ) -> Result<SyncLease, ClientError> {
+        let path = format!("projects/{project_id}/sync-leases");
+        let envelope: SyncLeaseEnvelope =
+            self.send(Method::POST, &path, Some(request), false).await?;
+        Ok(envelope.lease)
+    }
+
+    /// `PUT /projects/{projectId}/sync-leases/{leaseId}`.
+    pub async fn renew_sync_lease(
+        &self,
+        project_id: Uuid,
+        lease_id: Uuid,
+    ) -> Result<SyncLease, ClientError> {
+        let path = format!("projects/{project_id}/sync-leases/{lease_id}");
+        let envelope: SyncLeaseEnvelope =
+            self.send::<(), _>(Method::PUT, &path, None, true).await?;
+        Ok(envelope.lease)
+    }
+
+    /// `DELETE /projects/{projectId}/sync-leases/{leaseId}`.
+    pub async fn release_sync_lease(
+        &self,
+        project_id: Uuid,
+        lease_id: Uuid,
+    ) -> Result<(), ClientError> {
+        let path = format!("projects/{project_id}/sync-leases/{lease_id}");
+        self.send::<(), ()>(Method::DELETE, &path, None, true).await
     }
 
     /// `GET /healthz`.
@@ -303,7 +392,9 @@ async fn decode<T: DeserializeOwned>(
         reason: error_chain(&e),
     })?;
     if status.is_success() {
-        return serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+        // 204 has no body: read as JSON null, which `()` accepts.
+        let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+        return serde_json::from_slice(bytes).map_err(|e| ClientError::Decode {
             method: method.to_string(),
             path: path.to_owned(),
             status: status.as_u16(),

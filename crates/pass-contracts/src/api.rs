@@ -45,6 +45,26 @@ pub struct RunPatch {
     pub current_step: Option<RunStep>,
 }
 
+/// The optional body of `POST /runs/{runId}/dispatch/phase2-implementation`
+/// (PASS's addition; no body means both false).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchOptions {
+    /// Decide and report, write no issue: the agent uploads its decisions as
+    /// the `implementation_sync_report` artifact.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    /// Overwrite what people changed in issues since PASS last wrote them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
+}
+
+impl DispatchOptions {
+    pub fn is_default(&self) -> bool {
+        !self.dry_run && !self.force
+    }
+}
+
 /// `POST /runs/{runId}/dispatch[/{workflowName}]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -76,6 +96,10 @@ impl From<ReportedExecutionStatus> for ExecutionStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExecutionUpdate {
+    /// The execution the agent belongs to (PASS's addition): an update naming
+    /// an execution that is no longer the run's current one is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_id: Option<Uuid>,
     pub status: ReportedExecutionStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub github_run_id: Option<NonZeroU64>,
@@ -122,6 +146,16 @@ pub enum ErrorCode {
     /// Not in the seed's list; used for wrong HTTP methods.
     MethodNotAllowed,
     RunConflict,
+    /// Not in the seed's list; a project id that names no project.
+    ProjectNotFound,
+    /// Not in the seed's list; a project name already taken.
+    ProjectConflict,
+    /// Not in the seed's list; another sync holds the project's lease.
+    SyncInProgress,
+    /// Not in the seed's list; a sync lease that expired and was taken, or was released.
+    SyncLeaseLost,
+    /// Not in the seed's list; an agent reporting on an execution that is no longer the run's.
+    ExecutionSuperseded,
     BadTransition,
     /// Not in the seed's list; a request body over the configured limit.
     PayloadTooLarge,
@@ -138,9 +172,16 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest | ErrorCode::BadTransition => 400,
             ErrorCode::Unauthorized => 401,
-            ErrorCode::RunNotFound | ErrorCode::ArtifactNotFound | ErrorCode::NotFound => 404,
+            ErrorCode::RunNotFound
+            | ErrorCode::ArtifactNotFound
+            | ErrorCode::ProjectNotFound
+            | ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::RunConflict => 409,
+            ErrorCode::RunConflict
+            | ErrorCode::ProjectConflict
+            | ErrorCode::SyncInProgress
+            | ErrorCode::SyncLeaseLost
+            | ErrorCode::ExecutionSuperseded => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::DispatchFailed => 502,
@@ -157,6 +198,11 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::RunConflict => "run_conflict",
+            ErrorCode::ProjectNotFound => "project_not_found",
+            ErrorCode::ProjectConflict => "project_conflict",
+            ErrorCode::SyncInProgress => "sync_in_progress",
+            ErrorCode::SyncLeaseLost => "sync_lease_lost",
+            ErrorCode::ExecutionSuperseded => "execution_superseded",
             ErrorCode::BadTransition => "bad_transition",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",

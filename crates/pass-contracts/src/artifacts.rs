@@ -41,6 +41,10 @@ pub mod names {
     pub const ARCHITECTURE_PACK_SUMMARY: &str = "architecture_pack_summary";
     pub const ARCHITECTURE_PACK_DIAGRAM: &str = "architecture_pack_diagram";
     pub const PLANNER_USAGE: &str = "planner_usage";
+    /// What a revision changed against the previous one (revisions after the first).
+    pub const PLAN_DIFF: &str = "plan_diff";
+    /// Every decision of a dispatched sync (a dry run's included), as JSON.
+    pub const IMPLEMENTATION_SYNC_REPORT: &str = "implementation_sync_report";
     pub const IMPLEMENTATION_ISSUE_STATE: &str = "implementation_issue_state";
     pub const IMPLEMENTATION_ISSUE_STATE_SUMMARY: &str = "implementation_issue_state_summary";
 }

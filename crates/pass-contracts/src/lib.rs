@@ -11,6 +11,8 @@ pub mod artifacts;
 pub mod org;
 pub mod pack;
 pub mod paths;
+pub mod plan_diff;
+pub mod projects;
 pub mod runs;
 pub mod schema;
 pub mod semantic;
@@ -21,9 +23,11 @@ pub use api::{ErrorBody, ErrorCode, Problem};
 pub use artifacts::{ArtifactIndex, ArtifactMetadata, ContentType, check_artifact_name};
 pub use org::{OrgConstraints, OrgConstraintsError};
 pub use pack::ArchitecturePack;
+pub use plan_diff::PlanDiff;
+pub use projects::{Project, ProjectDetail, ProjectInput, ProjectRevision, SyncLease};
 pub use runs::{
-    Execution, ExecutionBackend, ExecutionStatus, ImplementationState, IssueState, RunDetail,
-    RunInput, RunRecord, RunStatus, RunStep, RunsIndex, WorkflowName,
+    Execution, ExecutionBackend, ExecutionStatus, ImplementationState, IssueOutcome, IssueState,
+    RunDetail, RunInput, RunRecord, RunStatus, RunStep, RunsIndex, WorkflowName,
 };
 pub use semantic::check_pack;
 pub use text::{NonEmpty, Text, Timestamp};

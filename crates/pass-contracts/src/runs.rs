@@ -1,7 +1,7 @@
 //! Runs: what a user asks for, and what the server records about it.
 
 use std::collections::BTreeMap;
-use std::num::NonZeroU64;
+use std::num::{NonZeroU32, NonZeroU64};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -90,6 +90,10 @@ pub struct RunInput {
     pub requested_by: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<RunSource>,
+    /// The project this run is a revision of (PASS's addition); without one
+    /// the run gets a project of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<Uuid>,
 }
 
 /// A row of `GET /runs` and of `runs/index.json`.
@@ -189,6 +193,11 @@ impl ExecutionStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Execution {
+    /// Names this dispatch (PASS's addition), so an agent's report can say
+    /// which execution it belongs to and a superseded agent is refused.
+    /// Absent on executions written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_id: Option<Uuid>,
     pub backend: ExecutionBackend,
     pub workflow_name: WorkflowName,
     pub status: ExecutionStatus,
@@ -221,6 +230,54 @@ pub enum SyncStatus {
     Failed,
 }
 
+/// What a sync did with one issue, in more detail than [`SyncStatus`]
+/// (PASS's addition; `sync_status` keeps the contract's four values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueOutcome {
+    Created,
+    Updated,
+    Unchanged,
+    /// A person changed the issue and the plan did not: left as they made it.
+    Kept,
+    /// A person and the plan both changed it: left alone, a comment says what the plan wants.
+    Conflict,
+    /// Closed as not planned (its item left the plan, or a duplicate).
+    Closed,
+    /// Its item left the plan but a person worked on it: commented, left open.
+    Commented,
+    Failed,
+}
+
+impl IssueOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueOutcome::Created => "created",
+            IssueOutcome::Updated => "updated",
+            IssueOutcome::Unchanged => "unchanged",
+            IssueOutcome::Kept => "kept",
+            IssueOutcome::Conflict => "conflict",
+            IssueOutcome::Closed => "closed",
+            IssueOutcome::Commented => "commented",
+            IssueOutcome::Failed => "failed",
+        }
+    }
+
+    /// The contract's coarser status for this outcome.
+    pub fn sync_status(self) -> SyncStatus {
+        match self {
+            IssueOutcome::Created => SyncStatus::Created,
+            IssueOutcome::Updated | IssueOutcome::Closed | IssueOutcome::Commented => {
+                SyncStatus::Updated
+            }
+            IssueOutcome::Unchanged | IssueOutcome::Kept | IssueOutcome::Conflict => {
+                SyncStatus::Unchanged
+            }
+            IssueOutcome::Failed => SyncStatus::Failed,
+        }
+    }
+}
+
 impl SyncStatus {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -250,6 +307,9 @@ pub struct IssueState {
     pub last_synced_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<Text>,
+    /// What the sync did, in PASS's finer terms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<IssueOutcome>,
 }
 
 /// The body of `PATCH /runs/{runId}/implementation-state`, also kept in `run.json`.
@@ -277,12 +337,21 @@ pub struct RunDetail {
     pub execution: Option<Execution>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub implementation_state: Option<ImplementationState>,
+    /// The project this run is a revision of (PASS's addition). Runs written
+    /// without one are revision 1 of a project whose id is their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<NonZeroU32>,
 }
 
 impl RunDetail {
-    /// A fresh run at `created`, holding `input`.
+    /// A fresh run at `created`, holding `input`, as revision 1 of a project
+    /// of its own until the store places it.
     pub fn new(run_id: Uuid, input: RunInput, now: Timestamp) -> Self {
         Self {
+            project_id: Some(input.project_id.unwrap_or(run_id)),
+            revision: Some(NonZeroU32::MIN),
             run_id,
             created_at: now,
             status: RunStatus::Created,
@@ -293,6 +362,24 @@ impl RunDetail {
             execution: None,
             implementation_state: None,
         }
+    }
+
+    /// The project this run belongs to: its own id for runs written without one.
+    pub fn project(&self) -> Uuid {
+        self.project_id.unwrap_or(self.run_id)
+    }
+
+    /// Its revision number within the project: 1 for runs written without one.
+    pub fn revision_number(&self) -> NonZeroU32 {
+        self.revision.unwrap_or(NonZeroU32::MIN)
+    }
+
+    /// Fills in the project and revision of a run written without them, so
+    /// every answer names them.
+    pub fn with_project_defaults(mut self) -> Self {
+        self.project_id = Some(self.project());
+        self.revision = Some(self.revision_number());
+        self
     }
 
     /// The row this run contributes to `GET /runs` and `runs/index.json`.

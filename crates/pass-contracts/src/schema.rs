@@ -8,6 +8,8 @@ use crate::api::{ArtifactUpload, ErrorBody, ExecutionUpdate, RunPatch};
 use crate::artifacts::{ArtifactIndex, ArtifactMetadata};
 use crate::org::OrgConstraints;
 use crate::pack::ArchitecturePack;
+use crate::plan_diff::PlanDiff;
+use crate::projects::{Project, ProjectInput, SyncLease, SyncLeaseRequest};
 use crate::runs::{Execution, ImplementationState, RunDetail, RunInput, RunsIndex};
 
 /// The schemas PASS publishes, by name (the file is `<name>.schema.json`).
@@ -25,6 +27,11 @@ pub const SCHEMA_NAMES: &[&str] = &[
     "artifact_index",
     "artifact_upload",
     "error",
+    "plan_diff",
+    "project",
+    "project_input",
+    "sync_lease",
+    "sync_lease_request",
 ];
 
 /// The JSON Schema (draft 2020-12) called `name`, or `None` for an unknown name.
@@ -43,6 +50,11 @@ pub fn schema_json(name: &str) -> Option<Value> {
         "artifact_index" => root::<ArtifactIndex>(),
         "artifact_upload" => root::<ArtifactUpload>(),
         "error" => root::<ErrorBody>(),
+        "plan_diff" => root::<PlanDiff>(),
+        "project" => root::<Project>(),
+        "project_input" => root::<ProjectInput>(),
+        "sync_lease" => root::<SyncLease>(),
+        "sync_lease_request" => root::<SyncLeaseRequest>(),
         _ => return None,
     };
     Some(schema)

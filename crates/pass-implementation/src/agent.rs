@@ -1,30 +1,36 @@
 //! `implementation --run-id`: the agent's conversation with the PASS API
-//! around a sync — claim the execution, fetch and check the pack, sync, then
-//! record the state and the summary and say how it ended.
+//! around a sync — claim the execution, fetch and check the pack, find the
+//! project's backlog, take the project's sync lease, sync, then record the
+//! state and the summary and say how it ended.
+
+use std::collections::BTreeSet;
 
 use pass_client::{ClientError, PassClient};
 use pass_contracts::api::{ArtifactUpload, ExecutionUpdate, ReportedExecutionStatus};
 use pass_contracts::artifacts::names;
 use pass_contracts::runs::WorkflowName;
 use pass_contracts::{
-    ArchitecturePack, ContentType, ExecutionStatus, Text, Timestamp, validate_pack_value,
+    ArchitecturePack, ContentType, ExecutionStatus, RunDetail, Text, Timestamp, validate_pack_value,
 };
 use uuid::Uuid;
 
 use crate::config::{ImplementationConfig, TargetConfig};
+use crate::decide::{EarlierPlans, SyncScope};
 use crate::error::{ConfigError, ImplementationError};
+use crate::lease::{LeaseError, LeaseKeeper, LeasedTracker, holder_description, lease_request};
+use crate::marker::parse_body;
 use crate::report::SyncReport;
-use crate::sync::{SyncOptions, sync_pack};
-use crate::tracker::{GithubTracker, LocalTracker};
+use crate::sync::{SyncContext, SyncOptions, sync_listed};
+use crate::tracker::{GithubTracker, IssueTracker, LocalTracker, RetryPolicy};
 
 /// The agent's command-line switches.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AgentOptions {
-    /// Print the plan; write nothing to the tracker or the PASS API.
+    /// Print the decisions; write nothing to the tracker or the PASS API.
     pub dry_run: bool,
     /// The caller wants JSON output (the library only carries the wish).
     pub json: bool,
-    /// Overwrite issues people edited since PASS last wrote them.
+    /// Overwrite what people changed since PASS last wrote an issue.
     pub force: bool,
 }
 
@@ -45,6 +51,56 @@ pub async fn run_agent(
     run_agent_with_client(&client, run_id, options, config).await
 }
 
+/// How the agent reports on its execution.
+struct Reporter<'a> {
+    client: &'a PassClient,
+    run_id: Uuid,
+    config: &'a ImplementationConfig,
+    /// The execution this agent belongs to; the server refuses updates for
+    /// any other, so a left-over agent cannot end a newer execution.
+    execution_id: Option<Uuid>,
+}
+
+impl Reporter<'_> {
+    fn update(
+        &self,
+        status: ReportedExecutionStatus,
+        error_message: Option<String>,
+    ) -> ExecutionUpdate {
+        ExecutionUpdate {
+            execution_id: self.execution_id,
+            status,
+            github_run_id: self
+                .config
+                .github_run_id
+                .and_then(std::num::NonZeroU64::new),
+            github_run_url: self.config.github_run_url.clone(),
+            error_message: error_message.and_then(|m| Text::new(m).ok()),
+        }
+    }
+
+    async fn send(
+        &self,
+        update: &ExecutionUpdate,
+        action: &'static str,
+    ) -> Result<(), ImplementationError> {
+        self.client
+            .update_execution(self.run_id, update)
+            .await
+            .map(|_| ())
+            .map_err(api(action, self.run_id))
+    }
+
+    /// Reports the execution failed with `message`. A failure to do so is
+    /// only logged: the caller returns the original error, which says more.
+    async fn failed(&self, message: String) {
+        let update = self.update(ReportedExecutionStatus::Failed, Some(message));
+        if let Err(error) = self.client.update_execution(self.run_id, &update).await {
+            tracing::error!(run_id = %self.run_id, %error, "could not report the execution failed");
+        }
+    }
+}
+
 /// [`run_agent`] with a client the caller made (the `pass` command has one).
 ///
 /// Once the agent has claimed the run's execution (moved it to running),
@@ -59,94 +115,143 @@ pub async fn run_agent_with_client(
     let run = client
         .get_run(run_id)
         .await
-        .map_err(api("reading the run", run_id))?;
+        .map_err(api("reading the run", run_id))?
+        .run;
     let mut notices = Vec::new();
     let mut reporting = false;
-    if !options.dry_run {
-        match run.run.execution.as_ref() {
-            Some(execution) if execution.workflow_name != WorkflowName::Implementation => {
-                let notice = format!(
-                    "the run's execution belongs to workflow {}, not {}; synced without reporting on it",
-                    execution.workflow_name.as_str(),
-                    WorkflowName::Implementation.as_str()
-                );
-                tracing::info!(%run_id, "{notice}");
-                notices.push(notice);
-            }
-            Some(execution) if execution.status == ExecutionStatus::Running => reporting = true,
-            Some(execution) if execution.status.can_move_to(ExecutionStatus::Running) => {
-                client
-                    .update_execution(
-                        run_id,
-                        &execution_update(ReportedExecutionStatus::Running, None, config),
-                    )
-                    .await
-                    .map_err(api("reporting the execution running", run_id))?;
-                reporting = true;
-            }
-            _ => tracing::info!(
-                %run_id,
-                "the run has no execution this agent could move to running; syncing without reporting one"
-            ),
+    let mut reporter = Reporter {
+        client,
+        run_id,
+        config,
+        execution_id: config.execution_id,
+    };
+    match run.execution.as_ref() {
+        Some(execution) if execution.status.is_final() => {}
+        Some(execution)
+            if execution.workflow_name != WorkflowName::Implementation && !options.dry_run =>
+        {
+            let notice = format!(
+                "the run's execution belongs to workflow {}, not {}; synced without reporting on it",
+                execution.workflow_name.as_str(),
+                WorkflowName::Implementation.as_str()
+            );
+            tracing::info!(%run_id, "{notice}");
+            notices.push(notice);
         }
+        Some(execution) if execution.workflow_name != WorkflowName::Implementation => {}
+        // A dry run reports only on the execution it was dispatched for, so
+        // one started by hand never ends a real sync's execution.
+        Some(execution)
+            if !options.dry_run
+                || (config.execution_id.is_some()
+                    && config.execution_id == execution.execution_id) =>
+        {
+            reporter.execution_id = reporter.execution_id.or(execution.execution_id);
+            if execution.status != ExecutionStatus::Running {
+                reporter
+                    .send(
+                        &reporter.update(ReportedExecutionStatus::Running, None),
+                        "reporting the execution running",
+                    )
+                    .await?;
+            }
+            reporting = true;
+        }
+        _ => {}
+    }
+    if !reporting && !options.dry_run {
+        tracing::info!(%run_id, "the run has no open execution this agent could report on; syncing without reporting one");
     }
 
-    let outcome = sync_and_record(client, run_id, options, config, notices).await;
-    if options.dry_run {
-        return outcome;
-    }
+    let outcome = sync_and_record(client, &run, options, config, &reporter, notices).await;
     let report = match outcome {
         Ok(report) => report,
         Err(error) => {
             if reporting {
-                report_failed(client, run_id, error.to_string(), config).await;
+                reporter.failed(error.to_string()).await;
             }
             return Err(error);
         }
     };
     if reporting {
+        let uploaded = match serde_json::to_value(&report) {
+            Ok(json) => {
+                upload(
+                    client,
+                    run_id,
+                    names::IMPLEMENTATION_SYNC_REPORT,
+                    ContentType::Json,
+                    json,
+                )
+                .await
+            }
+            Err(e) => Err(ImplementationError::Encode {
+                what: "the sync report",
+                reason: e.to_string(),
+            }),
+        };
+        if let Err(error) = uploaded {
+            reporter.failed(error.to_string()).await;
+            return Err(error);
+        }
         let update = if report.has_failures() {
-            let mut message = format!("{} plan item(s) failed to sync", report.counts.failed);
-            if let Some(first) = report.items.iter().find_map(|i| i.error.as_ref()) {
+            let mut message = format!("{} issue(s) failed to sync", report.counts.failed);
+            if let Some(stopped) = &report.stopped {
+                message = format!("the sync stopped: {stopped}");
+            } else if let Some(first) = report.items.iter().find_map(|i| i.error.as_ref()) {
                 message.push_str(&format!("; first error: {first}"));
             }
-            execution_update(ReportedExecutionStatus::Failed, Some(message), config)
+            reporter.update(ReportedExecutionStatus::Failed, Some(message))
         } else {
-            execution_update(ReportedExecutionStatus::Succeeded, None, config)
+            reporter.update(ReportedExecutionStatus::Succeeded, None)
         };
-        if let Err(source) = client.update_execution(run_id, &update).await {
-            let error = api("reporting the execution's end", run_id)(source);
-            report_failed(client, run_id, error.to_string(), config).await;
+        if let Err(error) = reporter
+            .send(&update, "reporting the execution's end")
+            .await
+        {
+            reporter.failed(error.to_string()).await;
             return Err(error);
         }
     }
     Ok(report)
 }
 
-/// Reports the claimed execution failed with `message`. A failure to do so
-/// is only logged: the caller returns the original error, which says more.
-async fn report_failed(
-    client: &PassClient,
-    run_id: Uuid,
-    message: String,
-    config: &ImplementationConfig,
-) {
-    let update = execution_update(ReportedExecutionStatus::Failed, Some(message), config);
-    if let Err(report_error) = client.update_execution(run_id, &update).await {
-        tracing::error!(%run_id, error = %report_error, "could not report the execution failed");
-    }
-}
-
 /// The sync, then (unless a dry run) the implementation state and the two
 /// artifacts that record it.
 async fn sync_and_record(
     client: &PassClient,
-    run_id: Uuid,
+    run: &RunDetail,
     options: AgentOptions,
     config: &ImplementationConfig,
+    reporter: &Reporter<'_>,
     notices: Vec<String>,
 ) -> Result<SyncReport, ImplementationError> {
-    let mut report = fetch_and_sync(client, run_id, options, config).await?;
+    let run_id = run.run_id;
+    let pack = fetch_pack(client, run_id).await?;
+    let scope = project_scope(client, run).await?;
+    let sync_options = SyncOptions {
+        dry_run: options.dry_run,
+        force: options.force,
+    };
+    let session = SyncSession {
+        client,
+        scope,
+        config,
+        execution_id: reporter.execution_id,
+    };
+    let mut report = match &config.target {
+        TargetConfig::Github(settings) => {
+            let tracker = GithubTracker::new(settings)?.with_retry_policy(RetryPolicy {
+                time_budget: config.time_budget,
+                ..RetryPolicy::default()
+            });
+            session.sync(&pack, &tracker, &sync_options).await?
+        }
+        TargetConfig::Local(settings) => {
+            let tracker = LocalTracker::new(settings.dir()?)?;
+            session.sync(&pack, &tracker, &sync_options).await?
+        }
+    };
     report.notices.extend(notices);
     if options.dry_run {
         return Ok(report);
@@ -179,12 +284,11 @@ async fn sync_and_record(
     Ok(report)
 }
 
-async fn fetch_and_sync(
+/// Reads and checks the run's architecture pack.
+pub async fn fetch_pack(
     client: &PassClient,
     run_id: Uuid,
-    options: AgentOptions,
-    config: &ImplementationConfig,
-) -> Result<SyncReport, ImplementationError> {
+) -> Result<ArchitecturePack, ImplementationError> {
     let artifact = match client.get_artifact(run_id, names::ARCHITECTURE_PACK).await {
         Ok(artifact) => artifact,
         Err(error) if error.code() == Some("artifact_not_found") => {
@@ -205,32 +309,152 @@ async fn fetch_and_sync(
     if pack.run_id != run_id {
         tracing::warn!(%run_id, pack_run_id = %pack.run_id, "the pack names another run; issues are marked with the run being synced");
     }
-    let sync_options = SyncOptions {
-        dry_run: options.dry_run,
-        force: options.force,
-    };
-    sync_to_target(&pack, run_id, &config.target, &sync_options).await
+    Ok(pack)
 }
 
-/// Syncs `pack` into the configured target, building the tracker for it:
-/// what `pass sync` and the agent share once they hold a validated pack.
-pub async fn sync_to_target(
-    pack: &ArchitecturePack,
-    run_id: Uuid,
-    target: &TargetConfig,
-    options: &SyncOptions,
-) -> Result<SyncReport, ImplementationError> {
-    let report = match target {
-        TargetConfig::Github(settings) => {
-            let tracker = GithubTracker::new(settings)?;
-            sync_pack(pack, run_id, &tracker, options).await?
-        }
-        TargetConfig::Local(settings) => {
-            let tracker = LocalTracker::new(settings.dir_for(run_id))?;
-            sync_pack(pack, run_id, &tracker, options).await?
-        }
+/// The backlog the run belongs to: its project and every revision of it.
+async fn project_scope(
+    client: &PassClient,
+    run: &RunDetail,
+) -> Result<SyncScope, ImplementationError> {
+    let project_id = run.project();
+    let project = match client.get_project(project_id).await {
+        Ok(project) => Some(project),
+        // A server from before projects: the run is its own backlog.
+        Err(error) if error.status() == Some(404) && project_id == run.run_id => None,
+        Err(error) => return Err(api("reading the run's project", run.run_id)(error)),
     };
-    Ok(report)
+    let mut project_runs: std::collections::HashSet<Uuid> = project
+        .map(|p| p.revisions.iter().map(|r| r.run_id).collect())
+        .unwrap_or_default();
+    project_runs.insert(run.run_id);
+    Ok(SyncScope {
+        project_id,
+        run_id: run.run_id,
+        revision: run.revision_number().get(),
+        project_runs,
+    })
+}
+
+/// One sync of one run, with what it needs from the API around it.
+struct SyncSession<'a> {
+    client: &'a PassClient,
+    scope: SyncScope,
+    config: &'a ImplementationConfig,
+    execution_id: Option<Uuid>,
+}
+
+impl SyncSession<'_> {
+    /// Takes the lease (unless a dry run), lists the backlog, fetches the
+    /// plans of revisions that wrote older issues, then syncs.
+    async fn sync<T: IssueTracker>(
+        &self,
+        pack: &ArchitecturePack,
+        tracker: &T,
+        options: &SyncOptions,
+    ) -> Result<SyncReport, ImplementationError> {
+        let run_id = self.scope.run_id;
+        let lease = if options.dry_run {
+            None
+        } else {
+            let request = lease_request(
+                &tracker.describe(),
+                holder_description(&format!("implementation agent for run {run_id}")),
+                run_id,
+                self.execution_id,
+                self.config.lease_ttl_seconds,
+            )
+            .ok_or_else(|| ImplementationError::Encode {
+                what: "the sync lease request",
+                reason: "the issue target has no name".to_owned(),
+            })?;
+            match LeaseKeeper::acquire(self.client, self.scope.project_id, &request).await {
+                Ok(lease) => Some(lease),
+                Err(LeaseError::Unsupported) => {
+                    tracing::warn!(
+                        "the PASS API grants no sync leases (it predates projects); syncing without one"
+                    );
+                    None
+                }
+                Err(LeaseError::Busy(message)) => {
+                    return Err(ImplementationError::SyncBusy(message));
+                }
+                Err(LeaseError::Api(source)) => {
+                    return Err(api("taking the project's sync lease", run_id)(source));
+                }
+            }
+        };
+        let result = match &lease {
+            Some(lease) => {
+                let leased = LeasedTracker::new(tracker, lease);
+                self.sync_with(pack, &leased, options).await
+            }
+            None => self.sync_with(pack, tracker, options).await,
+        };
+        if let Some(lease) = lease {
+            lease.release().await;
+        }
+        result
+    }
+
+    async fn sync_with<T: IssueTracker>(
+        &self,
+        pack: &ArchitecturePack,
+        tracker: &T,
+        options: &SyncOptions,
+    ) -> Result<SyncReport, ImplementationError> {
+        let before_listing = tracker.requests();
+        let issues =
+            tracker
+                .list_issues()
+                .await
+                .map_err(|source| crate::error::SyncError::List {
+                    target: tracker.describe(),
+                    source,
+                })?;
+        let context = SyncContext {
+            earlier: self.earlier_plans(&issues).await,
+            scope: self.scope.clone(),
+        };
+        Ok(sync_listed(
+            &pack.implementation.github_issue_plan,
+            &context,
+            tracker,
+            issues,
+            before_listing,
+            options,
+        )
+        .await?)
+    }
+
+    /// The plans of the revisions named by this backlog's issues whose block
+    /// lacks PASS's record of what it wrote (the seed's, older PASS's). A
+    /// revision whose pack cannot be read is left out: its issues then count
+    /// as changed by people, which only ever keeps more.
+    async fn earlier_plans(&self, issues: &[crate::tracker::TrackedIssue]) -> EarlierPlans {
+        let runs: BTreeSet<Uuid> = issues
+            .iter()
+            .filter_map(|issue| parse_body(&issue.body))
+            .filter(|marked| self.scope.owns(&marked.marker))
+            .filter(|marked| {
+                let m = &marked.marker;
+                m.title_sha256.is_none() || m.body_sha256.is_none() || m.labels.is_none()
+            })
+            .filter_map(|marked| marked.marker.run_uuid())
+            .collect();
+        let mut plans = EarlierPlans::new();
+        for run_id in runs {
+            match fetch_pack(self.client, run_id).await {
+                Ok(pack) => {
+                    plans.insert(run_id, pack.implementation.github_issue_plan);
+                }
+                Err(error) => {
+                    tracing::warn!(%run_id, %error, "the plan that wrote some issues cannot be read; they are treated as edited by people");
+                }
+            }
+        }
+        plans
+    }
 }
 
 async fn upload(
@@ -261,20 +485,8 @@ fn upload_action(name: &str) -> &'static str {
         names::IMPLEMENTATION_ISSUE_STATE_SUMMARY => {
             "uploading the implementation_issue_state_summary artifact"
         }
+        names::IMPLEMENTATION_SYNC_REPORT => "uploading the implementation_sync_report artifact",
         _ => "uploading an artifact",
-    }
-}
-
-fn execution_update(
-    status: ReportedExecutionStatus,
-    error_message: Option<String>,
-    config: &ImplementationConfig,
-) -> ExecutionUpdate {
-    ExecutionUpdate {
-        status,
-        github_run_id: config.github_run_id.and_then(std::num::NonZeroU64::new),
-        github_run_url: config.github_run_url.clone(),
-        error_message: error_message.and_then(|m| Text::new(m).ok()),
     }
 }
 

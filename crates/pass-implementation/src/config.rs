@@ -29,22 +29,20 @@ pub struct GithubSettings {
     pub write_interval: Duration,
 }
 
-/// Markdown issue files, for runs that have no GitHub repository.
+/// Markdown issue files, for projects that have no GitHub repository.
 #[derive(Debug, Clone)]
 pub struct LocalSettings {
-    /// `PASS_LOCAL_ISSUES_DIR`; when unset each run gets `<RUNS_DIR>/<runId>/issues/`.
+    /// `PASS_LOCAL_ISSUES_DIR`. The server sets it for the agents it starts
+    /// (each project's folder in its runs folder); a sync started by hand
+    /// without it is refused rather than writing a second set of issue files
+    /// into whatever folder it was started in.
     pub dir: Option<PathBuf>,
-    /// `RUNS_DIR` (default `runs`).
-    pub runs_dir: PathBuf,
 }
 
 impl LocalSettings {
-    /// The folder holding the issue files of `run_id`.
-    pub fn dir_for(&self, run_id: Uuid) -> PathBuf {
-        match &self.dir {
-            Some(dir) => dir.clone(),
-            None => self.runs_dir.join(run_id.to_string()).join("issues"),
-        }
+    /// The folder holding the issue files.
+    pub fn dir(&self) -> Result<&std::path::Path, ConfigError> {
+        self.dir.as_deref().ok_or(ConfigError::LocalIssuesDirUnset)
     }
 }
 
@@ -62,10 +60,21 @@ pub struct ImplementationConfig {
     pub github_run_id: Option<u64>,
     /// `GITHUB_RUN_URL`, reported with the execution.
     pub github_run_url: Option<Url>,
+    /// `PASS_EXECUTION_ID`: the execution this agent was started for (the
+    /// local backend sets it); otherwise read from the run when the agent starts.
+    pub execution_id: Option<Uuid>,
+    /// `PASS_SYNC_LEASE_TTL_SECONDS` (default 120): how long the project's sync
+    /// lease lasts unless renewed; a crashed sync blocks others this long.
+    pub lease_ttl_seconds: u32,
+    /// `PASS_SYNC_TIME_BUDGET_MS` (default 30 minutes): how long the sync may
+    /// wait out GitHub's rate limits in all before it gives up.
+    pub time_budget: Duration,
 }
 
 const DEFAULT_API_URL: &str = "https://api.github.com";
 const DEFAULT_WRITE_INTERVAL_MS: u64 = 1000;
+const DEFAULT_LEASE_TTL_SECONDS: u32 = 120;
+const DEFAULT_TIME_BUDGET: Duration = Duration::from_secs(30 * 60);
 
 impl ImplementationConfig {
     /// Reads the configuration through `lookup` (the process environment in
@@ -108,9 +117,6 @@ impl ImplementationConfig {
         };
         let local = LocalSettings {
             dir: get("PASS_LOCAL_ISSUES_DIR").map(PathBuf::from),
-            runs_dir: get("RUNS_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("runs")),
         };
 
         let (target, target_reason) = match get("PASS_ISSUE_TARGET").as_deref() {
@@ -175,6 +181,37 @@ impl ImplementationConfig {
             None => None,
         };
 
+        let execution_id = match get("PASS_EXECUTION_ID") {
+            Some(value) => Some(Uuid::parse_str(&value).map_err(|_| ConfigError::BadValue {
+                name: "PASS_EXECUTION_ID",
+                value: value.clone(),
+                reason: "expected a UUID".to_owned(),
+            })?),
+            None => None,
+        };
+        let lease_ttl_seconds = match get("PASS_SYNC_LEASE_TTL_SECONDS") {
+            Some(value) => value
+                .parse::<u32>()
+                .ok()
+                .filter(|v| (10..=3600).contains(v))
+                .ok_or_else(|| ConfigError::BadValue {
+                    name: "PASS_SYNC_LEASE_TTL_SECONDS",
+                    value: value.clone(),
+                    reason: "expected a whole number of seconds from 10 to 3600".to_owned(),
+                })?,
+            None => DEFAULT_LEASE_TTL_SECONDS,
+        };
+        let time_budget = match get("PASS_SYNC_TIME_BUDGET_MS") {
+            Some(value) => {
+                Duration::from_millis(value.parse::<u64>().map_err(|_| ConfigError::BadValue {
+                    name: "PASS_SYNC_TIME_BUDGET_MS",
+                    value: value.clone(),
+                    reason: "expected a whole number of milliseconds".to_owned(),
+                })?)
+            }
+            None => DEFAULT_TIME_BUDGET,
+        };
+
         Ok(Self {
             api_base_url: get("PASS_API_BASE_URL"),
             api_token: get("PASS_API_TOKEN").map(SecretString::from),
@@ -182,6 +219,9 @@ impl ImplementationConfig {
             target_reason,
             github_run_id,
             github_run_url,
+            execution_id,
+            lease_ttl_seconds,
+            time_budget,
         })
     }
 
@@ -191,17 +231,23 @@ impl ImplementationConfig {
     }
 
     /// One line saying which target was chosen and why, for the agent to print.
-    pub fn describe_target(&self, run_id: Uuid) -> String {
+    pub fn describe_target(&self) -> String {
         match &self.target {
             TargetConfig::Github(github) => format!(
                 "issue target: github, repository {}/{} at {} ({})",
                 github.owner, github.repo, github.api_url, self.target_reason
             ),
-            TargetConfig::Local(local) => format!(
-                "issue target: local, Markdown files in {} ({})",
-                local.dir_for(run_id).display(),
-                self.target_reason
-            ),
+            TargetConfig::Local(local) => match &local.dir {
+                Some(dir) => format!(
+                    "issue target: local, Markdown files in {} ({})",
+                    dir.display(),
+                    self.target_reason
+                ),
+                None => format!(
+                    "issue target: local, the project's folder on the PASS server ({})",
+                    self.target_reason
+                ),
+            },
         }
     }
 }
@@ -351,9 +397,11 @@ mod tests {
             "{}",
             c.target_reason
         );
-        let run = Uuid::nil();
-        let line = c.describe_target(run);
-        assert!(line.contains(&format!("runs/{run}/issues")), "{line}");
+        let line = c.describe_target();
+        assert!(
+            line.contains("the project's folder on the PASS server"),
+            "{line}"
+        );
 
         let c = config(&[
             ("GITHUB_OWNER", "o"),
@@ -362,7 +410,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(github(&c).owner, "o");
-        let line = c.describe_target(run);
+        let line = c.describe_target();
         assert!(line.contains("github, repository o/r"), "{line}");
         assert!(!line.contains("sekrit-123") && !format!("{c:?}").contains("sekrit-123"));
     }
@@ -396,18 +444,33 @@ mod tests {
         ])
         .unwrap();
         match &c.target {
-            TargetConfig::Local(local) => assert_eq!(
-                local.dir_for(Uuid::nil()),
-                PathBuf::from(format!("/data/runs/{}/issues", Uuid::nil()))
-            ),
-            TargetConfig::Github(_) => panic!("expected local"),
-        }
-        let c = config(&[("PASS_LOCAL_ISSUES_DIR", "/tmp/x")]).unwrap();
-        match &c.target {
             TargetConfig::Local(local) => {
-                assert_eq!(local.dir_for(Uuid::nil()), PathBuf::from("/tmp/x"))
+                let refused = local.dir().unwrap_err().to_string();
+                assert!(refused.contains("PASS_LOCAL_ISSUES_DIR"), "{refused}");
             }
             TargetConfig::Github(_) => panic!("expected local"),
+        }
+        let c = config(&[
+            ("PASS_LOCAL_ISSUES_DIR", "/tmp/x"),
+            ("PASS_EXECUTION_ID", "6f1c2c8e-6a4e-4a57-9d57-3f3b8f2f4a10"),
+            ("PASS_SYNC_LEASE_TTL_SECONDS", "30"),
+        ])
+        .unwrap();
+        match &c.target {
+            TargetConfig::Local(local) => {
+                assert_eq!(local.dir().unwrap(), std::path::Path::new("/tmp/x"))
+            }
+            TargetConfig::Github(_) => panic!("expected local"),
+        }
+        assert!(c.execution_id.is_some());
+        assert_eq!(c.lease_ttl_seconds, 30);
+        for (name, value) in [
+            ("PASS_EXECUTION_ID", "nope"),
+            ("PASS_SYNC_LEASE_TTL_SECONDS", "5"),
+            ("PASS_SYNC_TIME_BUDGET_MS", "a while"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
         }
 
         let err = config(&[("PASS_GITHUB_WRITE_INTERVAL_MS", "soon")]).unwrap_err();

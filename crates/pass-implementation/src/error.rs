@@ -28,6 +28,10 @@ pub enum ConfigError {
         "PASS_API_BASE_URL is not set; the implementation agent needs it to reach the PASS API"
     )]
     MissingApiBaseUrl,
+    #[error(
+        "the local issue target keeps a project's issue files on the PASS server: dispatch phase2-implementation there (`pass sync` does), or set PASS_LOCAL_ISSUES_DIR to the folder to write"
+    )]
+    LocalIssuesDirUnset,
 }
 
 /// A failed conversation with the issue tracker. Never contains the token.
@@ -41,12 +45,16 @@ pub enum TrackerError {
         status: u16,
         message: String,
     },
-    /// Rate limited for longer than the agent is willing to wait, or on every attempt.
-    #[error("{method} {path} is still rate limited after {attempts} attempt(s): {message}")]
+    /// Rate limited for longer than the sync's time budget leaves.
+    #[error(
+        "{method} {path} is rate limited after {attempts} attempt(s) and GitHub asks to wait {wait_seconds} s, more than the {budget_left_seconds} s left of the sync's time budget (PASS_SYNC_TIME_BUDGET_MS): {message}"
+    )]
     RateLimited {
         method: String,
         path: String,
         attempts: u32,
+        wait_seconds: u64,
+        budget_left_seconds: u64,
         message: String,
     },
     #[error("{method} {path} could not be completed: {reason}")]
@@ -66,6 +74,10 @@ pub enum TrackerError {
     Local { path: String, reason: String },
     #[error("could not set up the GitHub client for {url}: {reason}")]
     Setup { url: String, reason: String },
+    /// The sync no longer holds the project's lease: another sync may be
+    /// writing, so this one must not.
+    #[error("the sync lease was lost: {0}")]
+    LeaseLost(String),
 }
 
 impl TrackerError {
@@ -78,6 +90,12 @@ impl TrackerError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, TrackerError::Api { status: 404, .. })
     }
+
+    /// 422: GitHub's answer to a request it understood but will not carry
+    /// out, such as a relation that exists already.
+    pub fn is_unprocessable(&self) -> bool {
+        matches!(self, TrackerError::Api { status: 422, .. })
+    }
 }
 
 /// The sync could not even start (listing failed) or could not be planned.
@@ -86,6 +104,13 @@ pub enum SyncError {
     #[error("could not list the existing issues of {target}: {source}")]
     List {
         target: String,
+        #[source]
+        source: TrackerError,
+    },
+    #[error("could not read the comments of issue #{number} on {target}: {source}")]
+    Comments {
+        target: String,
+        number: u64,
         #[source]
         source: TrackerError,
     },
@@ -103,6 +128,9 @@ pub enum ImplementationError {
         #[source]
         source: pass_client::ClientError,
     },
+    /// Another sync of the project is running; the message names it.
+    #[error("{0}; try again when it has finished (or its lease has expired)")]
+    SyncBusy(String),
     #[error("run {0} has no architecture_pack artifact; run the planner first")]
     MissingPack(Uuid),
     #[error("the architecture_pack artifact of run {run_id} is invalid: {problems}")]

@@ -8,21 +8,26 @@
 //! and crashes, and reports exactly what it did.
 
 pub mod agent;
+pub mod apply;
 pub mod config;
+pub mod decide;
 pub mod error;
+pub mod lease;
 pub mod marker;
-pub mod plan;
+pub mod render;
 pub mod report;
 pub mod sync;
 pub mod tracker;
 
-pub use agent::{AgentOptions, run_agent, run_agent_with_client, sync_to_target};
+pub use agent::{AgentOptions, fetch_pack, run_agent, run_agent_with_client};
 pub use config::{GithubSettings, ImplementationConfig, LocalSettings, TargetConfig};
+pub use decide::{Action, Decision, EarlierPlans, Field, SyncScope};
 pub use error::{ConfigError, ImplementationError, SyncError, TrackerError};
 pub use report::{ItemReport, SyncCounts, SyncReport};
-pub use sync::{SyncOptions, sync_items, sync_pack};
+pub use sync::{SyncContext, SyncOptions, sync_items, sync_listed, sync_pack};
 pub use tracker::{
-    GithubTracker, IssueTracker, LocalTracker, RequestCounts, RetryPolicy, TrackedIssue,
+    GithubTracker, IssueTracker, LocalTracker, RequestCounts, RetryPolicy, TrackedComment,
+    TrackedIssue,
 };
 
 /// The name the lead asked for: the one configuration struct, under its sync name.

@@ -48,7 +48,7 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = ImplementationConfig::from_env()?;
-    eprintln!("{}", config.describe_target(args.run_id));
+    eprintln!("{}", config.describe_target());
     let options = AgentOptions {
         dry_run: args.dry_run,
         json: args.json,

@@ -30,9 +30,10 @@ pub async fn run_agent(run_id: Uuid, config: &PlannerConfig) -> Result<(), Plann
         .as_deref()
         .ok_or(PlannerError::MissingSetting("PASS_API_BASE_URL"))?;
     let client = PassClient::new(base, config.api_token.clone()).map_err(api("connecting"))?;
-    let result = drive(&client, run_id, config).await;
+    let mut execution_id = config.execution_id;
+    let result = drive(&client, run_id, config, &mut execution_id).await;
     if let Err(error) = &result {
-        report_failure(&client, run_id, &error.to_string()).await;
+        report_failure(&client, run_id, execution_id, &error.to_string()).await;
     }
     result
 }
@@ -41,12 +42,23 @@ async fn drive(
     client: &PassClient,
     run_id: Uuid,
     config: &PlannerConfig,
+    execution_id: &mut Option<Uuid>,
 ) -> Result<(), PlannerError> {
     let run = client
         .get_run(run_id)
         .await
         .map_err(api("reading the run"))?
         .run;
+    // The execution this agent belongs to: updates name it, so the server
+    // refuses them if a newer dispatch replaced it.
+    if execution_id.is_none() {
+        *execution_id = run
+            .execution
+            .as_ref()
+            .filter(|e| !e.status.is_final())
+            .and_then(|e| e.execution_id);
+    }
+    let execution_id = *execution_id;
     let input = run.input.ok_or(PlannerError::NoInput { run_id })?;
     let prd_text = input.prd_text.as_str();
     let org_yaml = input.org_constraints_yaml.as_ref().map(Text::as_str);
@@ -66,6 +78,7 @@ async fn drive(
         .update_execution(
             run_id,
             &ExecutionUpdate {
+                execution_id,
                 status: ReportedExecutionStatus::Running,
                 github_run_id: config.github_run_id.and_then(NonZeroU64::new),
                 github_run_url,
@@ -136,6 +149,7 @@ async fn drive(
         .update_execution(
             run_id,
             &ExecutionUpdate {
+                execution_id,
                 status: ReportedExecutionStatus::Succeeded,
                 github_run_id: None,
                 github_run_url: None,
@@ -205,11 +219,16 @@ pub async fn report_startup_failure(
         .as_deref()
         .ok_or(PlannerError::MissingSetting("PASS_API_BASE_URL"))?;
     let client = PassClient::new(base, endpoint.token.clone()).map_err(api("connecting"))?;
-    report_failure(&client, run_id, &error.to_string()).await;
+    report_failure(&client, run_id, None, &error.to_string()).await;
     Ok(())
 }
 
-async fn report_failure(client: &PassClient, run_id: Uuid, message: &str) {
+async fn report_failure(
+    client: &PassClient,
+    run_id: Uuid,
+    execution_id: Option<Uuid>,
+    message: &str,
+) {
     let mut message = message.to_owned();
     if message.len() > MAX_ERROR_MESSAGE {
         let mut cut = MAX_ERROR_MESSAGE;
@@ -227,6 +246,7 @@ async fn report_failure(client: &PassClient, run_id: Uuid, message: &str) {
         tracing::error!(error = %report, "could not mark the run failed");
     }
     let update = ExecutionUpdate {
+        execution_id,
         status: ReportedExecutionStatus::Failed,
         github_run_id: None,
         github_run_url: None,

@@ -113,6 +113,9 @@ pub struct PlannerConfig {
     pub github_run_id: Option<u64>,
     /// `GITHUB_RUN_URL`, or one built from `GITHUB_SERVER_URL`/`GITHUB_REPOSITORY`/`GITHUB_RUN_ID`.
     pub github_run_url: Option<String>,
+    /// `PASS_EXECUTION_ID`: the execution this agent was started for (the
+    /// local backend sets it); otherwise read from the run at start.
+    pub execution_id: Option<uuid::Uuid>,
 }
 
 /// Upper limit on a PRD: larger ones are refused rather than half-read.
@@ -245,6 +248,13 @@ impl PlannerConfig {
             runs_dir: PathBuf::from(get("RUNS_DIR").unwrap_or_else(|| "runs".to_owned())),
             github_run_id,
             github_run_url,
+            execution_id: match get("PASS_EXECUTION_ID") {
+                None => None,
+                Some(v) => Some(uuid::Uuid::parse_str(v.trim()).map_err(|_| ConfigError {
+                    name: "PASS_EXECUTION_ID".to_owned(),
+                    message: format!("expected a UUID, found {v:?}"),
+                })?),
+            },
         };
         config.check_provider_key()?;
         Ok(config)

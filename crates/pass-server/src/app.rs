@@ -7,7 +7,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header;
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use url::Url;
@@ -17,6 +17,7 @@ use crate::auth::{Auth, require_token};
 use crate::config::ServerConfig;
 use crate::dispatch::Dispatcher;
 use crate::error::{method_not_allowed, not_found};
+use crate::projects;
 use crate::runs;
 use crate::store::Store;
 use crate::telemetry;
@@ -59,6 +60,19 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
             "/runs/{run_id}/implementation-state",
             patch(runs::put_implementation_state),
         )
+        .route(
+            "/projects",
+            get(projects::list_projects).post(projects::create_project),
+        )
+        .route("/projects/{project_id}", get(projects::get_project))
+        .route(
+            "/projects/{project_id}/sync-leases",
+            post(projects::acquire_sync_lease),
+        )
+        .route(
+            "/projects/{project_id}/sync-leases/{lease_id}",
+            put(projects::renew_sync_lease).delete(projects::release_sync_lease),
+        )
         .route_layer(from_fn_with_state(auth, require_token))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
@@ -76,6 +90,7 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
         "store": {
             "status": if !store_ok { "unavailable" } else if corrupt > 0 { "degraded" } else { "ok" },
             "runs": state.store.run_count(),
+            "projects": state.store.project_count(),
             "corrupt_runs": corrupt,
         },
         "execution_backend": state.dispatcher.backend().as_str(),

@@ -24,6 +24,12 @@ const AGENT_ROUTES: &[(Method, &str)] = &[
     (Method::PATCH, "/runs/{run_id}/execution"),
     (Method::POST, "/runs/{run_id}/artifacts"),
     (Method::PATCH, "/runs/{run_id}/implementation-state"),
+    (Method::POST, "/projects/{project_id}/sync-leases"),
+    (Method::PUT, "/projects/{project_id}/sync-leases/{lease_id}"),
+    (
+        Method::DELETE,
+        "/projects/{project_id}/sync-leases/{lease_id}",
+    ),
 ];
 
 /// The token policy in force.

@@ -59,6 +59,29 @@ where
     }
 }
 
+/// A JSON body that may be absent: no body (or an empty one) is `T::default()`.
+#[derive(Debug)]
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + BodyName + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJsonBody(T::default()));
+        }
+        let request = Request::from_parts(parts, axum::body::Body::from(bytes));
+        let JsonBody(value) = JsonBody::<T>::from_request(request, state).await?;
+        Ok(OptionalJsonBody(value))
+    }
+}
+
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
         ApiError::bad_request(format!("invalid path: {}", rejection.body_text()))
@@ -77,4 +100,7 @@ body_names! {
     pass_contracts::api::ExecutionUpdate => "execution update",
     pass_contracts::api::ArtifactUpload => "artifact upload",
     pass_contracts::ImplementationState => "implementation state",
+    pass_contracts::ProjectInput => "project input",
+    pass_contracts::projects::SyncLeaseRequest => "sync lease request",
+    pass_contracts::api::DispatchOptions => "dispatch options",
 }

@@ -103,6 +103,9 @@ pub struct ServerConfig {
     pub agent_env: Vec<(String, String)>,
     /// `PASS_LOCAL_MAX_CONCURRENCY` (default 2): local agents running at once.
     pub local_max_concurrency: usize,
+    /// `PASS_LOCAL_ISSUES_DIR`: one folder for the local issue files of every
+    /// project; unset, each project keeps them in `runs/projects/<id>/issues/`.
+    pub local_issues_dir: Option<PathBuf>,
     /// `PASS_MAX_RUN_BODY_BYTES`.
     pub run_body_limit: usize,
     /// `PASS_MAX_ARTIFACT_BODY_BYTES`.
@@ -216,6 +219,7 @@ impl ServerConfig {
             agent_command: None,
             agent_env: Vec::new(),
             local_max_concurrency,
+            local_issues_dir: get("PASS_LOCAL_ISSUES_DIR").map(PathBuf::from),
             run_body_limit: parse_number(&get, "PASS_MAX_RUN_BODY_BYTES", DEFAULT_RUN_BODY_LIMIT)?,
             artifact_body_limit: parse_number(
                 &get,

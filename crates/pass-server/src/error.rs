@@ -67,6 +67,10 @@ impl From<StoreError> for ApiError {
         let code = match &error {
             StoreError::RunNotFound(_) => ErrorCode::RunNotFound,
             StoreError::ArtifactNotFound { .. } => ErrorCode::ArtifactNotFound,
+            StoreError::ProjectNotFound(_) => ErrorCode::ProjectNotFound,
+            StoreError::ProjectNameTaken { .. } => ErrorCode::ProjectConflict,
+            StoreError::SyncInProgress(_) => ErrorCode::SyncInProgress,
+            StoreError::SyncLeaseLost { .. } => ErrorCode::SyncLeaseLost,
             StoreError::CorruptRun { .. }
             | StoreError::CorruptFile { .. }
             | StoreError::Io { .. }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod dispatch;
 pub mod error;
 pub mod openapi;
+pub mod projects;
 pub mod runs;
 pub mod store;
 pub mod telemetry;
@@ -110,6 +111,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         runs = report.runs,
         corrupt = report.corrupt.len(),
         temp_files_removed = report.temp_files_removed,
+        projects = report.projects,
+        corrupt_projects = report.corrupt_projects.len(),
         "runs folder opened"
     );
     let (stop, stop_rx) = watch::channel(false);

@@ -6,7 +6,8 @@ use pass_contracts::api::{
     ArtifactEnvelope, ArtifactUpload, ArtifactWithPayload, DispatchResponse, ExecutionUpdate,
     RunEnvelope, RunList, RunPatch, RunWithArtifacts,
 };
-use pass_contracts::{ErrorBody, ImplementationState, RunInput};
+use pass_contracts::projects::{ProjectEnvelope, ProjectList, SyncLeaseEnvelope, SyncLeaseRequest};
+use pass_contracts::{ErrorBody, ImplementationState, ProjectDetail, ProjectInput, RunInput};
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
@@ -88,10 +89,12 @@ impl Operation {
                 success_content.insert(text.to_owned(), json!({"schema": {"type": "string"}}));
             }
         }
-        responses.insert(
-            self.success.0.to_string(),
-            json!({"description": self.success.1, "content": success_content}),
-        );
+        let success = if self.success.2.is_null() {
+            json!({"description": self.success.1})
+        } else {
+            json!({"description": self.success.1, "content": success_content})
+        };
+        responses.insert(self.success.0.to_string(), success);
         let mut statuses: Vec<u16> = vec![400, 404, 405, 500];
         if !self.public {
             statuses.push(401);
@@ -140,6 +143,9 @@ enum Param {
     Limit,
     Offset,
     Raw,
+    ProjectId,
+    LeaseId,
+    ProjectName,
 }
 
 impl Param {
@@ -159,6 +165,13 @@ impl Param {
             Param::Raw => json!({"name": "raw", "in": "query", "required": false,
                 "description": "true answers the stored file itself with its content type.",
                 "schema": {"type": "boolean", "default": false}}),
+            Param::ProjectId => json!({"name": "project_id", "in": "path", "required": true,
+                "schema": {"type": "string", "format": "uuid"}}),
+            Param::LeaseId => json!({"name": "lease_id", "in": "path", "required": true,
+                "schema": {"type": "string", "format": "uuid"}}),
+            Param::ProjectName => json!({"name": "name", "in": "query", "required": false,
+                "description": "Only the project with this name, compared without regard to case.",
+                "schema": {"type": "string"}}),
         }
     }
 }
@@ -197,6 +210,12 @@ pub fn document() -> Value {
     let artifact_envelope = schema::<ArtifactEnvelope>(&mut generator);
     let artifact_with_payload = schema::<ArtifactWithPayload>(&mut generator);
     let implementation_state = schema::<ImplementationState>(&mut generator);
+    let project_input = schema::<ProjectInput>(&mut generator);
+    let project_envelope = schema::<ProjectEnvelope>(&mut generator);
+    let project_list = schema::<ProjectList>(&mut generator);
+    let project_detail = schema::<ProjectDetail>(&mut generator);
+    let lease_request = schema::<SyncLeaseRequest>(&mut generator);
+    let lease_envelope = schema::<SyncLeaseEnvelope>(&mut generator);
 
     // Both dispatch routes answer the new execution and fail alike.
     let dispatch = |path, id, summary, params| {
@@ -295,6 +314,60 @@ pub fn document() -> Value {
             implementation_state,
             &[404],
         ),
+        Operation::new(
+            "post",
+            "/projects",
+            "createProject",
+            "Create a project (one product, one backlog)",
+        )
+        .request(project_input)
+        .success(201, "The new project", project_envelope)
+        .errors(&[409]),
+        Operation::new(
+            "get",
+            "/projects",
+            "listProjects",
+            "List projects, most recently active first",
+        )
+        .params(&[Param::Limit, Param::Offset, Param::ProjectName])
+        .success(200, "A page of projects and the total", project_list),
+        Operation::new(
+            "get",
+            "/projects/{project_id}",
+            "getProject",
+            "A project, its revisions in order, and what its latest sync left",
+        )
+        .params(&[Param::ProjectId])
+        .success(200, "The project", project_detail)
+        .errors(&[404]),
+        Operation::new(
+            "post",
+            "/projects/{project_id}/sync-leases",
+            "acquireSyncLease",
+            "Become the only sync writing the project's issues on a target",
+        )
+        .params(&[Param::ProjectId])
+        .request(lease_request)
+        .success(201, "The granted lease", lease_envelope.clone())
+        .errors(&[404, 409]),
+        Operation::new(
+            "put",
+            "/projects/{project_id}/sync-leases/{lease_id}",
+            "renewSyncLease",
+            "Move a held lease's expiry on",
+        )
+        .params(&[Param::ProjectId, Param::LeaseId])
+        .success(200, "The renewed lease", lease_envelope)
+        .errors(&[404, 409]),
+        Operation::new(
+            "delete",
+            "/projects/{project_id}/sync-leases/{lease_id}",
+            "releaseSyncLease",
+            "End a lease",
+        )
+        .params(&[Param::ProjectId, Param::LeaseId])
+        .success(204, "Released", Value::Null)
+        .errors(&[404]),
     ];
 
     let mut paths = Map::new();
@@ -325,9 +398,11 @@ fn error_description(status: u16) -> &'static str {
     match status {
         400 => "bad_request or bad_transition",
         401 => "unauthorized",
-        404 => "run_not_found, artifact_not_found or not_found",
+        404 => "run_not_found, artifact_not_found, project_not_found or not_found",
         405 => "method_not_allowed",
-        409 => "run_conflict",
+        409 => {
+            "run_conflict, project_conflict, sync_in_progress, sync_lease_lost or execution_superseded"
+        }
         413 => "payload_too_large",
         415 => "unsupported_media_type",
         502 => "dispatch_failed",

@@ -6,7 +6,8 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use pass_contracts::api::{
-    DispatchResponse, ExecutionUpdate, RunEnvelope, RunList, RunPatch, RunWithArtifacts,
+    DispatchOptions, DispatchResponse, ExecutionUpdate, RunEnvelope, RunList, RunPatch,
+    RunWithArtifacts,
 };
 use pass_contracts::{
     ErrorCode, ExecutionStatus, ImplementationState, OrgConstraints, OrgConstraintsError, Problem,
@@ -17,7 +18,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::body::JsonBody;
+use crate::body::{JsonBody, OptionalJsonBody};
 use crate::dispatch::DispatchError;
 use crate::error::ApiError;
 
@@ -41,8 +42,17 @@ pub async fn create_run(
         OrgConstraints::from_yaml(yaml).map_err(org_constraints_error)?;
     }
     let detail = RunDetail::new(Uuid::new_v4(), input, pass_contracts::Timestamp::now());
-    let run = state.store.create_run(detail).await?;
-    tracing::info!(run_id = %run.run_id, "run created");
+    let run = state.store.create_run(detail).await.map_err(|error| {
+        let mut error = ApiError::from(error);
+        if error.code == ErrorCode::ProjectNotFound {
+            error.issues.push(Problem {
+                path: "project_id".to_owned(),
+                message: error.message.clone(),
+            });
+        }
+        error
+    })?;
+    tracing::info!(run_id = %run.run_id, project_id = %run.project(), revision = run.revision_number(), "run created");
     Ok((StatusCode::CREATED, Json(RunEnvelope { run })))
 }
 
@@ -127,7 +137,9 @@ pub async fn patch_run(
 
 /// `PATCH /runs/{runId}/execution`: an agent reporting on itself. Repeating
 /// the current status is accepted (clients retry), any other move must be one
-/// the contract allows.
+/// the contract allows. An update naming an execution that is not the run's
+/// current one (an agent left over from an earlier dispatch) is refused, so
+/// it can never decide how a newer execution ends.
 pub async fn patch_execution(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -144,6 +156,18 @@ pub async fn patch_execution(
                     format!("run {run_id} has no execution to update; dispatch it first"),
                 )
             })?;
+            if let (Some(claimed), Some(current)) = (update.execution_id, execution.execution_id) {
+                if claimed != current {
+                    return Err(ApiError::new(
+                        ErrorCode::ExecutionSuperseded,
+                        format!(
+                            "execution {claimed} of run {run_id} has been superseded by execution {current} ({} of {}); this update is not applied",
+                            execution.status.as_str(),
+                            execution.workflow_name.as_str()
+                        ),
+                    ));
+                }
+            }
             let next: ExecutionStatus = update.status.into();
             let now = pass_contracts::Timestamp::now();
             if execution.status != next {
@@ -211,7 +235,14 @@ pub async fn dispatch_planner(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<DispatchResponse>, ApiError> {
     let Path(raw) = path?;
-    dispatch(state, &headers, &raw, WorkflowName::Planner).await
+    dispatch(
+        state,
+        &headers,
+        &raw,
+        WorkflowName::Planner,
+        DispatchOptions::default(),
+    )
+    .await
 }
 
 /// `POST /runs/{runId}/dispatch/{workflowName}`.
@@ -219,6 +250,7 @@ pub async fn dispatch_workflow(
     State(state): State<AppState>,
     headers: HeaderMap,
     path: Result<Path<(String, String)>, PathRejection>,
+    OptionalJsonBody(options): OptionalJsonBody<DispatchOptions>,
 ) -> Result<Json<DispatchResponse>, ApiError> {
     let Path((raw, workflow)) = path?;
     let workflow = WorkflowName::parse(&workflow).ok_or_else(|| {
@@ -226,7 +258,16 @@ pub async fn dispatch_workflow(
             "unknown workflow {workflow:?}: expected phase1-planner or phase2-implementation"
         ))
     })?;
-    dispatch(state, &headers, &raw, workflow).await
+    if workflow != WorkflowName::Implementation && !options.is_default() {
+        return Err(ApiError::invalid_body(
+            "dispatch options",
+            Problem {
+                path: String::new(),
+                message: "dry_run and force apply to phase2-implementation only".to_owned(),
+            },
+        ));
+    }
+    dispatch(state, &headers, &raw, workflow, options).await
 }
 
 async fn dispatch(
@@ -234,12 +275,13 @@ async fn dispatch(
     headers: &HeaderMap,
     raw: &str,
     workflow: WorkflowName,
+    options: DispatchOptions,
 ) -> Result<Json<DispatchResponse>, ApiError> {
     let run_id = parse_run_id(raw)?;
     let base = request_base(headers).unwrap_or_else(|| state.server_base.clone());
     let execution = state
         .dispatcher
-        .dispatch(&state.store, run_id, workflow, base)
+        .dispatch(&state.store, run_id, workflow, base, options)
         .await
         .map_err(|error| match error {
             DispatchError::Conflict(message) => ApiError::new(ErrorCode::RunConflict, message),

@@ -105,10 +105,23 @@ pub struct StoredIssue {
     pub state_reason: Option<String>,
     pub labels: Vec<String>,
     pub is_pull_request: bool,
-    pub comments: Vec<String>,
+    pub comments: Vec<StoredComment>,
+    /// Logins of the people assigned.
+    pub assignees: Vec<String>,
     /// Ids of the issues blocking this one.
     pub blocked_by: Vec<u64>,
 }
+
+/// A comment on an issue, with its author's login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredComment {
+    pub id: u64,
+    pub author: String,
+    pub body: String,
+}
+
+/// The login the stand-in gives the token's owner (the writer of PASS's comments).
+pub const TOKEN_OWNER: &str = "pass-bot";
 
 #[derive(Debug)]
 struct Repo {
@@ -123,6 +136,9 @@ struct Repo {
     log: Vec<RecordedRequest>,
     rate_remaining: u64,
     rate_reset: u64,
+    next_comment_id: u64,
+    /// Added to every write's answer, so a test can catch a sync in the middle.
+    write_delay: Duration,
 }
 
 type Shared = Arc<Mutex<Repo>>;
@@ -162,6 +178,8 @@ impl GithubStandIn {
             log: Vec::new(),
             rate_remaining: RATE_LIMIT,
             rate_reset: epoch_now() + 3600,
+            next_comment_id: 0,
+            write_delay: Duration::ZERO,
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -236,9 +254,33 @@ impl GithubStandIn {
 
     /// Changes an issue's body as a person would in the web editor.
     pub fn edit_body(&self, number: u64, body: &str) {
+        self.edit(number, |issue| issue.body = Some(body.to_owned()));
+    }
+
+    /// Changes an issue as a person would in the web interface.
+    pub fn edit(&self, number: u64, change: impl FnOnce(&mut StoredIssue)) {
         if let Some(issue) = lock(&self.shared).issues.get_mut(&number) {
-            issue.body = Some(body.to_owned());
+            change(issue);
         }
+    }
+
+    /// Comments on an issue as the person `author`.
+    pub fn comment_as(&self, number: u64, author: &str, body: &str) {
+        let mut repo = lock(&self.shared);
+        repo.next_comment_id += 1;
+        let id = repo.next_comment_id;
+        if let Some(issue) = repo.issues.get_mut(&number) {
+            issue.comments.push(StoredComment {
+                id,
+                author: author.to_owned(),
+                body: body.to_owned(),
+            });
+        }
+    }
+
+    /// Every write is answered `delay` late (the write itself happens at once).
+    pub fn set_write_delay(&self, delay: Duration) {
+        lock(&self.shared).write_delay = delay;
     }
 
     /// Labels of the repository with their colours.
@@ -281,6 +323,7 @@ impl Repo {
                 labels,
                 is_pull_request: pr,
                 comments: Vec::new(),
+                assignees: Vec::new(),
                 blocked_by: Vec::new(),
             },
         );
@@ -328,6 +371,7 @@ impl Repo {
                 "default": false,
             })).collect::<Vec<_>>(),
             "comments": issue.comments.len(),
+            "assignees": issue.assignees.iter().map(|login| user_json(login)).collect::<Vec<_>>(),
             "issue_dependencies_summary": {
                 "blocked_by": open_blockers,
                 "blocking": blocking.iter().filter(|i| i.state == "open").count(),
@@ -345,6 +389,14 @@ impl Repo {
 }
 
 /// Ids differ from numbers on purpose, so a client mixing them up fails.
+fn comment_json(comment: &StoredComment) -> Value {
+    json!({ "id": comment.id, "body": comment.body, "user": user_json(&comment.author) })
+}
+
+fn user_json(login: &str) -> Value {
+    json!({ "login": login, "id": label_id(login), "type": "User" })
+}
+
 fn issue_id(number: u64) -> u64 {
     4_000_000_000 + number * 17
 }
@@ -503,6 +555,10 @@ async fn handle(
     if fault == Some(FaultKind::ApplyThenHang) {
         tokio::time::sleep(Duration::from_secs(3600)).await;
     }
+    let delay = lock(&shared).write_delay;
+    if method != Method::GET && !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let mut response = if status == StatusCode::NO_CONTENT {
         status.into_response()
     } else {
@@ -634,6 +690,9 @@ fn route(
                         .or_insert_with(|| "ededed".to_owned());
                 }
             }
+            if body.get("assignees").is_some() {
+                issue.assignees = string_list(body.get("assignees"));
+            }
             if let Some(state) = body.get("state").and_then(Value::as_str) {
                 if state != "open" && state != "closed" {
                     let (s, v) = github_error(
@@ -663,14 +722,23 @@ fn route(
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_owned();
-            issue.comments.push(text.clone());
-            let id = issue.comments.len() as u64;
+            repo.next_comment_id += 1;
+            let comment = StoredComment {
+                id: repo.next_comment_id,
+                author: TOKEN_OWNER.to_owned(),
+                body: text,
+            };
+            let value = comment_json(&comment);
+            issue.comments.push(comment);
             repo.issues.insert(issue.number, issue);
-            (
-                StatusCode::CREATED,
-                json!({ "id": id, "body": text }),
-                Vec::new(),
-            )
+            (StatusCode::CREATED, value, Vec::new())
+        }
+        ("GET", ["issues", number, "comments"]) => {
+            let Some(issue) = find(repo, number) else {
+                return not_found();
+            };
+            let values: Vec<Value> = issue.comments.iter().map(comment_json).collect();
+            page(values, &params, host, path)
         }
         (_, ["issues", _, "dependencies", ..]) if !repo.dependencies_enabled => not_found(),
         ("GET", ["issues", number, "dependencies", "blocked_by"]) => {

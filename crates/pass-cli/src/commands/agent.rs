@@ -55,7 +55,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             force,
         } => {
             let config = pass_implementation::ImplementationConfig::from_lookup(lookup)?;
-            eprintln!("{}", config.describe_target(run_id));
+            eprintln!("{}", config.describe_target());
             let options = pass_implementation::AgentOptions {
                 dry_run,
                 json,

@@ -47,8 +47,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             org_constraints_yaml: super::run::read_org(args.org.as_deref())?,
             requested_by: None,
             source: None,
+            project_id: None,
         },
     };
+    let fallback = args.prd.as_ref().and_then(|p| p.file_stem()).map_or_else(
+        || "PASS demo".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    );
 
     let runs_dir = std::path::absolute(&args.runs_dir)
         .with_context(|| format!("cannot resolve the runs folder {}", args.runs_dir.display()))?;
@@ -60,12 +65,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.auth_mode = AuthMode::All;
     config.backend = ExecutionBackend::Local;
     config.agent_command = Some(super::serve::built_in_agents()?);
+    let shared_issues_dir = config.local_issues_dir.clone();
     let server = pass_server::start(config)
         .await
         .context("could not start the in-process API")?;
     let client = PassClient::new(server.base_url.as_str(), Some(SecretString::from(token)))?;
 
-    let outcome = drive(&client, &input, &runs_dir).await;
+    let store = server.store().clone();
+    let issues_dir = move |project_id| {
+        shared_issues_dir
+            .clone()
+            .unwrap_or_else(|| store.local_issues_dir(project_id))
+    };
+    let outcome = drive(&client, input, &fallback, &runs_dir, issues_dir).await;
     let shutdown = server.shutdown().await;
     outcome?;
     shutdown.context("the in-process API did not shut down cleanly")?;
@@ -73,14 +85,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates the run, runs both phases and prints the summary with file paths.
-async fn drive(client: &PassClient, input: &RunInput, runs_dir: &Path) -> anyhow::Result<()> {
-    let run = client
-        .create_run(input)
-        .await
-        .context("could not create the run")?;
+/// Creates the run in the PRD's project (so a second demo of one PRD updates
+/// the same backlog), runs both phases and prints the summary with file paths.
+async fn drive(
+    client: &PassClient,
+    mut input: RunInput,
+    fallback_name: &str,
+    runs_dir: &Path,
+    issues_dir: impl Fn(Uuid) -> PathBuf,
+) -> anyhow::Result<()> {
+    let run = super::run::create_revision(client, &mut input, None, fallback_name).await?;
     let run_id = run.run_id;
-    eprintln!("run {run_id}");
     for workflow in [WorkflowName::Planner, WorkflowName::Implementation] {
         if let Err(error) = follow::run_phase(client, run_id, workflow).await {
             let log = latest_log(&runs_dir.join(run_id.to_string()).join("logs"));
@@ -103,7 +118,7 @@ async fn drive(client: &PassClient, input: &RunInput, runs_dir: &Path) -> anyhow
                 .display()
         );
     }
-    let issues_dir = run_dir.join("issues");
+    let issues_dir = issues_dir(run.project());
     if issues_dir.is_dir() {
         println!("  {}/ (one Markdown file per issue)", issues_dir.display());
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use pass_client::PassClient;
-use pass_contracts::api::RunWithArtifacts;
+use pass_contracts::api::{DispatchOptions, RunWithArtifacts};
 use pass_contracts::artifacts::names;
 use pass_contracts::pack::{ArchitecturePack, CoverageStatus};
 use pass_contracts::{ExecutionStatus, RunDetail, WorkflowName, from_value};
@@ -23,6 +23,16 @@ pub async fn run_phase(
     run_id: Uuid,
     workflow: WorkflowName,
 ) -> anyhow::Result<RunDetail> {
+    run_phase_with(client, run_id, workflow, &DispatchOptions::default()).await
+}
+
+/// [`run_phase`] with dispatch options (`phase2-implementation` only).
+pub async fn run_phase_with(
+    client: &PassClient,
+    run_id: Uuid,
+    workflow: WorkflowName,
+    options: &DispatchOptions,
+) -> anyhow::Result<RunDetail> {
     let label = match workflow {
         WorkflowName::Planner => "planning",
         WorkflowName::Implementation => "syncing issues",
@@ -36,7 +46,7 @@ pub async fn run_phase(
     spinner.set_message(format!("{label}: dispatching {}", workflow.as_str()));
 
     client
-        .dispatch(run_id, workflow)
+        .dispatch_with(run_id, workflow, options)
         .await
         .with_context(|| format!("could not dispatch {} for run {run_id}", workflow.as_str()))?;
     let started = Instant::now();
@@ -128,10 +138,12 @@ impl RunSummary {
         let run = &self.detail.run;
         let mut out = String::new();
         out.push_str(&format!(
-            "run {}: {} (step {})\n",
+            "run {}: {} (step {}), revision {} of project {}\n",
             run.run_id,
             run.status.as_str(),
-            run.current_step.as_str()
+            run.current_step.as_str(),
+            run.revision_number(),
+            run.project()
         ));
         if let Some(pack) = &self.pack {
             let count = |status: CoverageStatus| {
@@ -157,7 +169,10 @@ impl RunSummary {
         if let Some(state) = &run.implementation_state {
             let mut counts = std::collections::BTreeMap::new();
             for issue in &state.issues {
-                *counts.entry(issue.sync_status.as_str()).or_insert(0) += 1;
+                let outcome = issue
+                    .outcome
+                    .map_or(issue.sync_status.as_str(), |o| o.as_str());
+                *counts.entry(outcome).or_insert(0) += 1;
             }
             let counts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
             out.push_str(&format!(

@@ -1,9 +1,11 @@
 //! One module per subcommand.
 
 pub mod agent;
+pub mod api;
 pub mod demo;
 pub mod follow;
 pub mod plan;
+pub mod projects;
 pub mod run;
 pub mod runs;
 pub mod schema;

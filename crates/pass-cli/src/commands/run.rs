@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use pass_client::PassClient;
-use pass_contracts::{OrgConstraints, RunInput, Text, WorkflowName};
-use secrecy::SecretString;
+use pass_contracts::{OrgConstraints, RunDetail, RunInput, Text, WorkflowName};
 
-use super::follow;
+use super::api::ApiArgs;
+use super::{follow, projects};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -16,16 +16,12 @@ pub struct Args {
     /// Org constraints YAML for this run.
     #[arg(long, value_name = "FILE", env = "PASS_ORG_FILE")]
     pub org: Option<PathBuf>,
-    /// Base URL of the PASS API.
-    #[arg(
-        long = "api",
-        env = "PASS_API_BASE_URL",
-        default_value = "http://127.0.0.1:3001"
-    )]
-    pub api: String,
-    /// Bearer token for the API.
-    #[arg(long, env = "PASS_API_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// The project (one product, one backlog) this run is a revision of,
+    /// created on first use; by default the project named after the PRD's title.
+    #[arg(long, value_name = "NAME", env = "PASS_PROJECT")]
+    pub project: Option<String>,
     /// After planning, also sync the issue plan (phase2-implementation).
     #[arg(long, env = "PASS_SYNC_ISSUES")]
     pub sync_issues: bool,
@@ -46,6 +42,7 @@ pub fn read_input(
         org_constraints_yaml,
         requested_by: None,
         source: None,
+        project_id: None,
     })
 }
 
@@ -58,13 +55,14 @@ pub fn read_org(org: Option<&std::path::Path>) -> anyhow::Result<Option<Text>> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let input = read_input(&args.prd, args.org.as_deref())?;
-    let client = PassClient::new(&args.api, args.token.map(SecretString::from))?;
-    let run = client
-        .create_run(&input)
-        .await
-        .context("could not create the run")?;
-    eprintln!("created run {}", run.run_id);
+    let mut input = read_input(&args.prd, args.org.as_deref())?;
+    let client = args.api.client()?;
+    let fallback = args
+        .prd
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "PRD".to_owned());
+    let run = create_revision(&client, &mut input, args.project.as_deref(), &fallback).await?;
     follow::run_phase(&client, run.run_id, WorkflowName::Planner).await?;
     if args.sync_issues {
         follow::run_phase(&client, run.run_id, WorkflowName::Implementation).await?;
@@ -72,4 +70,29 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let summary = follow::summarize(&client, run.run_id).await?;
     print!("{}", summary.render());
     Ok(())
+}
+
+/// Creates the run as the next revision of its project (see
+/// [`projects::project_for_run`]) and says which.
+pub async fn create_revision(
+    client: &PassClient,
+    input: &mut RunInput,
+    project: Option<&str>,
+    fallback_name: &str,
+) -> anyhow::Result<RunDetail> {
+    let (project, created) =
+        projects::project_for_run(client, project, &input.prd_text, fallback_name).await?;
+    input.project_id = Some(project.project_id);
+    let run = client
+        .create_run(input)
+        .await
+        .context("could not create the run")?;
+    eprintln!(
+        "run {}: revision {} of project {:?}{}",
+        run.run_id,
+        run.revision_number(),
+        project.name.as_str(),
+        if created { " (new project)" } else { "" }
+    );
+    Ok(run)
 }

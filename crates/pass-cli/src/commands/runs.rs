@@ -1,24 +1,15 @@
 //! `pass runs list` and `pass runs show RUN_ID`: reading runs on a server.
 
-use pass_client::PassClient;
-use secrecy::SecretString;
 use uuid::Uuid;
+
+use super::api::ApiArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
     pub command: RunsCommand,
-    /// Base URL of the PASS API.
-    #[arg(
-        long = "api",
-        global = true,
-        env = "PASS_API_BASE_URL",
-        default_value = "http://127.0.0.1:3001"
-    )]
-    pub api: String,
-    /// Bearer token for the API.
-    #[arg(long, global = true, env = "PASS_API_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -40,7 +31,7 @@ pub enum RunsCommand {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let client = PassClient::new(&args.api, args.token.map(SecretString::from))?;
+    let client = args.api.client()?;
     match args.command {
         RunsCommand::List { limit, offset } => {
             let list = client.list_runs(Some(limit), Some(offset)).await?;
@@ -67,6 +58,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             let detail = client.get_run(run_id).await?;
             let run = &detail.run;
             println!("run        {}", run.run_id);
+            println!(
+                "project    {} (revision {})",
+                run.project(),
+                run.revision_number()
+            );
             println!(
                 "status     {} (step {})",
                 run.status.as_str(),
@@ -116,7 +112,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                         vec![
                             i.plan_item_id.to_string(),
                             i.issue_number.map_or("-".to_owned(), |n| format!("#{n}")),
-                            i.sync_status.as_str().to_owned(),
+                            i.outcome
+                                .map_or(i.sync_status.as_str(), |o| o.as_str())
+                                .to_owned(),
                             i.title.to_string(),
                         ]
                     })
@@ -129,7 +127,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// Left-aligned columns separated by two spaces.
-fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {

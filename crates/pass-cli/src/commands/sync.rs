@@ -1,51 +1,100 @@
-//! `pass sync --run-id ID`: the implementation agent's sync, run by a user
-//! against a server (no dispatch needed).
+//! `pass sync --run-id ID`: the implementation agent's sync, started by a
+//! user. With GitHub (or an explicit `PASS_LOCAL_ISSUES_DIR`) it runs here,
+//! under the project's sync lease; the local issue target lives in the
+//! server's storage, so for it the sync is dispatched to the server and its
+//! report read back.
 
 use anyhow::Context;
 use pass_client::PassClient;
-use pass_implementation::{AgentOptions, ImplementationConfig, SyncReport};
-use secrecy::SecretString;
+use pass_contracts::WorkflowName;
+use pass_contracts::api::DispatchOptions;
+use pass_contracts::artifacts::names;
+use pass_implementation::{AgentOptions, ImplementationConfig, SyncReport, TargetConfig};
 use uuid::Uuid;
+
+use super::api::ApiArgs;
+use super::follow;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The run whose issue plan to sync.
     #[arg(long = "run-id", env = "PASS_RUN_ID")]
     pub run_id: Uuid,
-    /// Print the create / update / unchanged / close plan and write nothing.
+    /// Print every decision (create, update, kept, conflict, close, comment) and write nothing.
     #[arg(long, env = "PASS_DRY_RUN")]
     pub dry_run: bool,
-    /// Print the report (or the dry-run diff) as JSON.
+    /// Print the report (or the dry run's decisions) as JSON.
     #[arg(long, env = "PASS_JSON")]
     pub json: bool,
-    /// Overwrite issues people edited since the last sync.
-    #[arg(long, env = "PASS_FORCE")]
+    /// Overwrite what people changed in issues since PASS last wrote them.
+    /// A flag only, so a forgotten shell variable can never overwrite people's work.
+    #[arg(long)]
     pub force: bool,
-    /// Base URL of the PASS API.
-    #[arg(
-        long = "api",
-        env = "PASS_API_BASE_URL",
-        default_value = "http://127.0.0.1:3001"
-    )]
-    pub api: String,
-    /// Bearer token for the API.
-    #[arg(long, env = "PASS_API_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    #[command(flatten)]
+    pub api: ApiArgs,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let config = ImplementationConfig::from_lookup(|name| std::env::var(name).ok())?;
-    eprintln!("{}", config.describe_target(args.run_id));
-    let client = PassClient::new(&args.api, args.token.map(SecretString::from))?;
+    let client = args.api.client()?;
     let options = AgentOptions {
         dry_run: args.dry_run,
         json: args.json,
         force: args.force,
     };
-    let report = pass_implementation::run_agent_with_client(&client, args.run_id, options, &config)
-        .await
-        .with_context(|| format!("syncing issues of run {} failed", args.run_id))?;
+    let report = match &config.target {
+        TargetConfig::Local(local) if local.dir.is_none() => {
+            eprintln!(
+                "issue target: local, the project's folder on the PASS server; dispatching phase2-implementation there"
+            );
+            sync_on_server(&client, args.run_id, options).await?
+        }
+        _ => {
+            eprintln!("{}", config.describe_target());
+            pass_implementation::run_agent_with_client(&client, args.run_id, options, &config)
+                .await
+                .with_context(|| format!("syncing issues of run {} failed", args.run_id))?
+        }
+    };
     print_report(&report, options)
+}
+
+/// Dispatches the sync to the server and reads its report back.
+async fn sync_on_server(
+    client: &PassClient,
+    run_id: Uuid,
+    options: AgentOptions,
+) -> anyhow::Result<SyncReport> {
+    let dispatch = DispatchOptions {
+        dry_run: options.dry_run,
+        force: options.force,
+    };
+    let outcome =
+        follow::run_phase_with(client, run_id, WorkflowName::Implementation, &dispatch).await;
+    // A sync that failed on some issues still reported them.
+    let requested_at = client
+        .get_run(run_id)
+        .await?
+        .run
+        .execution
+        .map(|e| e.requested_at);
+    let report = match client
+        .get_artifact(run_id, names::IMPLEMENTATION_SYNC_REPORT)
+        .await
+    {
+        Ok(artifact) if requested_at.is_some_and(|at| artifact.artifact.created_at >= at) => Some(
+            serde_json::from_value::<SyncReport>(artifact.payload)
+                .context("the server's implementation_sync_report artifact is not a sync report")?,
+        ),
+        _ => None,
+    };
+    match (outcome, report) {
+        (_, Some(report)) => Ok(report),
+        (Err(error), None) => Err(error),
+        (Ok(_), None) => anyhow::bail!(
+            "the sync on the server ended without an implementation_sync_report artifact (is its implementation agent older than this pass?)"
+        ),
+    }
 }
 
 /// Prints the report as text or JSON; an item that failed makes the command fail.

@@ -10,20 +10,23 @@ use pass_client::PassClient;
 use pass_contracts::artifacts::names;
 use pass_contracts::runs::SyncStatus;
 use pass_contracts::{ExecutionStatus, RunDetail, RunStatus, WorkflowName, parse_pack};
-use pass_server::{AgentCommand, AuthMode, ServerConfig};
-use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::{assert_success, pass_command, repo_file, stderr, stdout};
 
-fn only_run_dir(runs_dir: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(runs_dir)
+/// The run folders of a runs folder (its `projects/` folder is not one).
+fn run_dirs(runs_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(runs_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
+        .filter(|p| p.is_dir() && p.join("run.json").is_file())
         .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs.into_iter().next().unwrap()
+    dirs.sort();
+    dirs
+}
+
+fn read_run(dir: &Path) -> RunDetail {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap()
 }
 
 fn issue_files(dir: &Path) -> BTreeMap<String, String> {
@@ -40,44 +43,34 @@ fn issue_files(dir: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-async fn wait_final(client: &PassClient, run_id: Uuid, workflow: WorkflowName) -> RunDetail {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let run = client.get_run(run_id).await.unwrap().run;
-        if let Some(execution) = &run.execution {
-            if execution.workflow_name == workflow && execution.status.is_final() {
-                return run;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{workflow:?} did not finish: {run:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_plans_syncs_and_a_second_sync_changes_nothing() {
+#[test]
+fn demo_plans_syncs_and_a_second_demo_updates_the_same_backlog_writing_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let runs_dir = dir.path().join("runs");
-    let output = pass_command(&["demo", "--runs-dir", runs_dir.to_str().unwrap()])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_success(&output);
+    let demo = || {
+        let output = pass_command(&["demo", "--runs-dir", runs_dir.to_str().unwrap()])
+            .current_dir(dir.path())
+            .env("PASS_ISSUE_TARGET", "local")
+            .env_remove("PASS_LOCAL_ISSUES_DIR")
+            .output()
+            .unwrap();
+        assert_success(&output);
+        output
+    };
+    let output = demo();
     let out = stdout(&output);
 
-    let run_dir = only_run_dir(&runs_dir);
-    let run: RunDetail =
-        serde_json::from_str(&std::fs::read_to_string(run_dir.join("run.json")).unwrap()).unwrap();
+    let dirs = run_dirs(&runs_dir);
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let run = read_run(&dirs[0]);
     assert!(out.contains(&run.run_id.to_string()), "{out}");
     assert_eq!(run.status, RunStatus::Exported);
+    assert_eq!(run.revision_number().get(), 1);
     let execution = run.execution.as_ref().unwrap();
     assert_eq!(execution.workflow_name, WorkflowName::Implementation);
     assert_eq!(execution.status, ExecutionStatus::Succeeded);
 
-    let artifacts = run_dir.join("artifacts");
+    let artifacts = dirs[0].join("artifacts");
     let pack =
         parse_pack(&std::fs::read_to_string(artifacts.join("architecture_pack.json")).unwrap())
             .unwrap();
@@ -97,10 +90,15 @@ async fn demo_plans_syncs_and_a_second_sync_changes_nothing() {
             .is_file()
     );
 
-    // One issue file per plan item, each carrying its marker.
+    // One issue file per plan item, each carrying its marker, in the
+    // project's folder of the runs folder.
     let plan = &pack.implementation.github_issue_plan;
     assert!(!plan.is_empty());
-    let issues_dir = run_dir.join("issues");
+    let project = run.project_id.unwrap();
+    let issues_dir = runs_dir
+        .join("projects")
+        .join(project.to_string())
+        .join("issues");
     let files = issue_files(&issues_dir);
     assert_eq!(files.len(), plan.len(), "{:?}", files.keys());
     for item in plan {
@@ -123,34 +121,38 @@ async fn demo_plans_syncs_and_a_second_sync_changes_nothing() {
         "{out}"
     );
     assert!(out.contains("architecture_pack_summary.md"), "{out}");
+    assert!(out.contains(&issues_dir.display().to_string()), "{out}");
+    assert!(
+        !dir.path()
+            .join("runs")
+            .join(run.run_id.to_string())
+            .join("issues")
+            .exists(),
+        "no issue files outside the project's folder"
+    );
 
-    // A second implementation run against the same folder changes nothing.
-    let token = "second-run-token";
-    let mut config = ServerConfig::from_lookup(|_| None).unwrap();
-    config.bind = ([127, 0, 0, 1], 0).into();
-    config.runs_dir = runs_dir.clone();
-    config.api_token = Some(SecretString::from(token));
-    config.auth_mode = AuthMode::All;
-    // The agents run offline against local issues whatever this machine's environment says.
-    config.agent_env = vec![
-        ("PASS_LLM_PROVIDER".into(), "offline".into()),
-        ("PASS_ISSUE_TARGET".into(), "local".into()),
-    ];
-    config.agent_command = Some(AgentCommand {
-        program: env!("CARGO_BIN_EXE_pass").into(),
-        args: vec!["agent".into()],
-    });
-    let server = pass_server::start(config).await.unwrap();
-    let client =
-        PassClient::new(server.base_url.as_str(), Some(SecretString::from(token))).unwrap();
-    client
-        .dispatch(run.run_id, WorkflowName::Implementation)
-        .await
+    // The same PRD again: revision 2 of the same project, and its sync
+    // writes nothing.
+    let output = demo();
+    assert!(
+        stderr(&output).contains("revision 2 of project"),
+        "{}",
+        stderr(&output)
+    );
+    let dirs = run_dirs(&runs_dir);
+    assert_eq!(dirs.len(), 2, "{dirs:?}");
+    let second = dirs
+        .iter()
+        .map(|d| read_run(d))
+        .find(|r| r.run_id != run.run_id)
         .unwrap();
-    let again = wait_final(&client, run.run_id, WorkflowName::Implementation).await;
-    server.shutdown().await.unwrap();
-    assert_eq!(again.execution.unwrap().status, ExecutionStatus::Succeeded);
-    let state = again.implementation_state.unwrap();
+    assert_eq!(second.project_id, Some(project));
+    assert_eq!(second.revision_number().get(), 2);
+    assert_eq!(
+        second.execution.as_ref().unwrap().status,
+        ExecutionStatus::Succeeded
+    );
+    let state = second.implementation_state.unwrap();
     assert_eq!(state.issues.len(), plan.len());
     assert!(
         state
@@ -162,7 +164,7 @@ async fn demo_plans_syncs_and_a_second_sync_changes_nothing() {
     assert_eq!(
         issue_files(&issues_dir),
         files,
-        "issue files changed on an unchanged re-sync"
+        "issue files changed on an unchanged second revision"
     );
 }
 

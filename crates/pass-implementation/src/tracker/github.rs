@@ -20,21 +20,23 @@ use crate::config::GithubSettings;
 use crate::error::TrackerError;
 use crate::marker::{Marker, parse_body};
 use crate::tracker::{
-    IssueEdit, IssueTracker, NewIssue, RequestCounts, TrackedIssue, label_colour,
+    IssueEdit, IssueTracker, NewIssue, RequestCounts, TrackedComment, TrackedIssue, label_colour,
 };
 
 /// How hard to try before giving up on a request. Defaults follow GitHub's
 /// guidance: a minute's pause on a secondary limit that names no wait.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
-    /// Attempts per request, the first included.
+    /// Attempts per request after a 5xx or a transport error, the first included.
     pub max_attempts: u32,
     /// First backoff after a 5xx or a transport error; doubles each time.
     pub base_delay: Duration,
     /// First wait after a secondary rate limit without `retry-after`; doubles each time.
     pub secondary_wait: Duration,
-    /// Longest single wait the agent accepts; a longer one fails the request.
-    pub max_wait: Duration,
+    /// How long the whole sync may spend waiting out rate limits. Within it
+    /// the agent waits as long and as often as GitHub asks; a wait that would
+    /// end past it fails the request instead.
+    pub time_budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -43,7 +45,7 @@ impl Default for RetryPolicy {
             max_attempts: 5,
             base_delay: Duration::from_secs(1),
             secondary_wait: Duration::from_secs(60),
-            max_wait: Duration::from_secs(15 * 60),
+            time_budget: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -62,6 +64,8 @@ pub struct GithubTracker {
     api_url: Url,
     write_interval: Duration,
     retry: RetryPolicy,
+    /// When the tracker was made: the time budget counts from here.
+    started: Instant,
     pacing: Mutex<Pacing>,
     reads: AtomicU64,
     writes: AtomicU64,
@@ -105,6 +109,7 @@ impl GithubTracker {
             api_url: settings.api_url.clone(),
             write_interval: settings.write_interval,
             retry: RetryPolicy::default(),
+            started: Instant::now(),
             pacing: Mutex::new(Pacing::default()),
             reads: AtomicU64::new(0),
             writes: AtomicU64::new(0),
@@ -117,6 +122,11 @@ impl GithubTracker {
         self
     }
 
+    /// How much of the time budget is left.
+    fn budget_left(&self) -> Duration {
+        (self.started + self.retry.time_budget).saturating_duration_since(Instant::now())
+    }
+
     fn repo_path(&self) -> String {
         format!("/repos/{}/{}", self.owner, self.repo)
     }
@@ -127,7 +137,7 @@ impl GithubTracker {
         if let Some(until) = pacing.blocked_until.take() {
             let now = Instant::now();
             if until > now {
-                let wait = (until - now).min(self.retry.max_wait);
+                let wait = (until - now).min(self.budget_left());
                 tracing::warn!(
                     wait_ms = wait.as_millis() as u64,
                     "GitHub rate limit exhausted; waiting for x-ratelimit-reset"
@@ -259,11 +269,14 @@ impl GithubTracker {
             }
             let message = github_message(&text);
             if let Some(wait) = self.rate_limit_wait(status, &headers, &message, attempt) {
-                if attempt >= max_attempts || wait > self.retry.max_wait {
+                let left = self.budget_left();
+                if wait > left {
                     return Err(TrackerError::RateLimited {
                         method: method.to_string(),
                         path: shown,
                         attempts: attempt,
+                        wait_seconds: wait.as_secs(),
+                        budget_left_seconds: left.as_secs(),
                         message,
                     });
                 }
@@ -350,7 +363,7 @@ impl GithubTracker {
 
     fn backoff(&self, attempt: u32) -> Duration {
         (self.retry.base_delay * 2u32.saturating_pow(attempt.saturating_sub(1)))
-            .min(self.retry.max_wait)
+            .min(self.retry.secondary_wait.max(self.retry.base_delay))
     }
 
     /// Every page of a list, following `Link: <…>; rel="next"`.
@@ -529,6 +542,21 @@ struct GhIssue {
     pull_request: Option<Value>,
     #[serde(default)]
     issue_dependencies_summary: Option<GhDependencySummary>,
+    #[serde(default)]
+    assignees: Vec<GhUser>,
+    #[serde(default)]
+    comments: u64,
+}
+
+#[derive(Deserialize)]
+struct GhUser {
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct GhComment {
+    #[serde(default)]
+    body: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -579,6 +607,8 @@ impl From<GhIssue> for TrackedIssue {
             blocked_by_count: issue
                 .issue_dependencies_summary
                 .and_then(|s| s.total_blocked_by.or(s.blocked_by)),
+            assignees: issue.assignees.into_iter().map(|u| u.login).collect(),
+            comments: issue.comments,
         }
     }
 }
@@ -673,14 +703,31 @@ impl IssueTracker for GithubTracker {
         Ok(updated.into())
     }
 
-    async fn close_issue(&self, number: u64, comment: &str) -> Result<TrackedIssue, TrackerError> {
-        let path = format!("{}/issues/{number}", self.repo_path());
+    async fn list_comments(&self, number: u64) -> Result<Vec<TrackedComment>, TrackerError> {
+        let comments: Vec<GhComment> = self
+            .get_all(&format!("{}/issues/{number}/comments", self.repo_path()))
+            .await?;
+        Ok(comments
+            .into_iter()
+            .map(|c| TrackedComment {
+                body: c.body.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    async fn add_comment(&self, number: u64, body: &str) -> Result<(), TrackerError> {
         self.send(
             Method::POST,
-            &format!("{path}/comments"),
-            Some(&json!({ "body": comment })),
+            &format!("{}/issues/{number}/comments", self.repo_path()),
+            Some(&json!({ "body": body })),
         )
-        .await?;
+        .await
+        .map(|_| ())
+    }
+
+    async fn close_issue(&self, number: u64, comment: &str) -> Result<TrackedIssue, TrackerError> {
+        let path = format!("{}/issues/{number}", self.repo_path());
+        self.add_comment(number, comment).await?;
         let reply = self
             .send(
                 Method::PATCH,

@@ -13,7 +13,9 @@ use url::Url;
 
 use crate::error::TrackerError;
 use crate::marker::parse_body;
-use crate::tracker::{IssueEdit, IssueTracker, NewIssue, RequestCounts, TrackedIssue};
+use crate::tracker::{
+    IssueEdit, IssueTracker, NewIssue, RequestCounts, TrackedComment, TrackedIssue,
+};
 
 /// Makes every temporary file name of this process unique.
 static TEMPORARY_FILES: AtomicU64 = AtomicU64::new(0);
@@ -54,6 +56,8 @@ struct FrontMatter {
     plan_item: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     run: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    assignees: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     comments: Vec<String>,
 }
@@ -224,6 +228,8 @@ impl LocalTracker {
             },
             url,
             blocked_by_count: Some(file.front.depends_on.len() as u64),
+            assignees: file.front.assignees.clone(),
+            comments: file.front.comments.len() as u64,
         })
     }
 }
@@ -352,6 +358,7 @@ impl IssueTracker for LocalTracker {
                 depends_on: depends_on(&issue.body),
                 plan_item,
                 run,
+                assignees: Vec::new(),
                 comments: Vec::new(),
             },
             body: issue.body.clone(),
@@ -385,6 +392,24 @@ impl IssueTracker for LocalTracker {
             file.front.labels = labels.clone();
         }
         self.write(&file).await
+    }
+
+    async fn list_comments(&self, number: u64) -> Result<Vec<TrackedComment>, TrackerError> {
+        let _guard = self.lock.lock().await;
+        let file = self.read_one(number).await?;
+        Ok(file
+            .front
+            .comments
+            .into_iter()
+            .map(|body| TrackedComment { body })
+            .collect())
+    }
+
+    async fn add_comment(&self, number: u64, body: &str) -> Result<(), TrackerError> {
+        let _guard = self.lock.lock().await;
+        let mut file = self.read_one(number).await?;
+        file.front.comments.push(body.to_owned());
+        self.write(&file).await.map(|_| ())
     }
 
     async fn close_issue(&self, number: u64, comment: &str) -> Result<TrackedIssue, TrackerError> {

@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use pass_contracts::runs::GithubState;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::TrackerError;
@@ -31,6 +31,16 @@ pub struct TrackedIssue {
     /// How many issues block this one, when the listing says so; lets an
     /// unchanged re-sync skip reading every issue's relations.
     pub blocked_by_count: Option<u64>,
+    /// Logins of the people assigned.
+    pub assignees: Vec<String>,
+    /// How many comments the issue has (PASS's own included).
+    pub comments: u64,
+}
+
+/// One comment on an issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedComment {
+    pub body: String,
 }
 
 /// A new issue to create.
@@ -54,7 +64,7 @@ pub struct IssueEdit {
 
 /// Requests (or file operations) made so far, reads and writes apart, so a
 /// report can show that an unchanged re-sync wrote nothing.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestCounts {
     pub reads: u64,
     pub writes: u64,
@@ -100,6 +110,18 @@ pub trait IssueTracker: Sync {
         number: u64,
         edit: &IssueEdit,
     ) -> impl Future<Output = Result<TrackedIssue, TrackerError>> + Send;
+
+    /// Every comment of an issue, oldest first.
+    fn list_comments(
+        &self,
+        number: u64,
+    ) -> impl Future<Output = Result<Vec<TrackedComment>, TrackerError>> + Send;
+
+    fn add_comment(
+        &self,
+        number: u64,
+        body: &str,
+    ) -> impl Future<Output = Result<(), TrackerError>> + Send;
 
     /// Comments `comment`, then closes the issue as not planned. Never deletes.
     fn close_issue(

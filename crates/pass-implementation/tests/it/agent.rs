@@ -50,10 +50,12 @@ impl FakeApi {
                 org_constraints_yaml: None,
                 requested_by: None,
                 source: None,
+                project_id: None,
             },
             Timestamp::now(),
         );
         run.execution = Some(Execution {
+            execution_id: None,
             backend: ExecutionBackend::Local,
             workflow_name: WorkflowName::Implementation,
             status: ExecutionStatus::Dispatched,
@@ -232,7 +234,7 @@ async fn the_agent_syncs_records_the_state_and_reports_success() {
     );
     assert!(
         config
-            .describe_target(run_id())
+            .describe_target()
             .contains(&dir.display().to_string())
     );
 
@@ -266,7 +268,7 @@ async fn the_agent_syncs_records_the_state_and_reports_success() {
     let (_, summary) = &fake.artifacts["implementation_issue_state_summary"];
     let summary = summary.as_str().unwrap();
     assert!(
-        summary.contains("| Plan item | Title | Status | Issue | State | Error |"),
+        summary.contains("| Plan item | Title | Outcome | Issue | State | Note |"),
         "{summary}"
     );
     assert!(
@@ -299,7 +301,7 @@ async fn the_agent_reports_failure_when_an_item_fails_and_still_saves_the_state(
     );
     assert!(
         config
-            .describe_target(run_id())
+            .describe_target()
             .contains("github, repository acme/shop")
     );
 
@@ -315,7 +317,7 @@ async fn the_agent_reports_failure_when_an_item_fails_and_still_saves_the_state(
         vec![ExecutionStatus::Running, ExecutionStatus::Failed]
     );
     assert!(
-        fake.error_messages[0].contains("1 plan item(s) failed"),
+        fake.error_messages[0].contains("1 issue(s) failed"),
         "{:?}",
         fake.error_messages
     );

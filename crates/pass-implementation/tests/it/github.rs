@@ -4,20 +4,20 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use axum::http::Method;
-use pass_contracts::runs::{GithubState, SyncStatus};
-use pass_implementation::marker::{parse_body, render_body};
-use pass_implementation::plan::Action;
+use pass_contracts::runs::{GithubState, IssueOutcome};
+use pass_implementation::marker::{MarkerFields, parse_body, render_body, title_sha256};
+use pass_implementation::render::render_seed_content;
 use pass_implementation::tracker::label_colour;
-use pass_implementation::{SyncOptions, SyncReport, sync_pack};
+use pass_implementation::{Action, EarlierPlans, SyncOptions, SyncReport, sync_pack};
 use pass_testkit::github::{Fault, FaultKind, GithubStandIn, StoredIssue};
 use serde_json::Value;
 
-use crate::support::{item, items, pack, run_id, stand_in, tracker};
+use crate::support::{context, item, items, pack, run_id, stand_in, tracker};
 
 async fn sync(stand_in: &GithubStandIn, plan: Vec<Value>) -> SyncReport {
     sync_pack(
         &pack(plan),
-        run_id(),
+        &context(),
         &tracker(stand_in),
         &SyncOptions::default(),
     )
@@ -69,40 +69,65 @@ async fn the_first_sync_reads_every_page_skips_pull_requests_and_adopts_marked_i
             );
         }
     }
-    // An issue written earlier by the seed's tool, with the marker but no hash,
-    // and one written by PASS for another run.
+    // An issue written earlier by the seed's tool exactly as it wrote item-2
+    // (its marker, no hash), and one written by PASS for another project.
+    let plan = items(4);
+    let seed_pack = pack(plan.clone());
+    let seed_item = &seed_pack.implementation.github_issue_plan[1];
     let adopted = stand_in.seed_issue(
-        "Old title of item-2",
+        "Build item-2",
         &format!(
-            "Old body\n---\nPASS-Run-Id: {}\nPASS-Plan-Item-Id: item-2",
+            "{}\n\n---\nPASS-Run-Id: {}\nPASS-Plan-Item-Id: item-2",
+            render_seed_content(seed_item),
             run_id()
         ),
-        &[],
+        &["pass", "area-0"],
         false,
     );
-    let other_run = stand_in.seed_issue(
-        "Build item-1",
-        &render_body("x", uuid::Uuid::from_u128(99), "item-1"),
-        &[],
-        false,
+    let elsewhere = uuid::Uuid::from_u128(99);
+    let other_body = render_body(
+        "x",
+        MarkerFields {
+            run_id: elsewhere,
+            project_id: elsewhere,
+            plan_item_id: "item-1",
+            title_sha256: &title_sha256("Build item-1"),
+            labels: &[],
+        },
     );
+    let other_run = stand_in.seed_issue("Build item-1", &other_body, &[], false);
     stand_in.clear_requests();
 
-    let report = sync(&stand_in, items(4)).await;
+    let mut with_seed_plan = context();
+    with_seed_plan.earlier =
+        EarlierPlans::from([(run_id(), seed_pack.implementation.github_issue_plan.clone())]);
+    let report = sync_pack(
+        &pack(plan),
+        &with_seed_plan,
+        &tracker(&stand_in),
+        &SyncOptions::default(),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(list_pages(&stand_in), 2, "152 issues are two pages of 100");
     let found = ours(&stand_in);
     assert_eq!(found.len(), 4);
     assert_eq!(found["item-2"].number, adopted, "adopted, not duplicated");
     assert_eq!(found["item-2"].title, "Build item-2");
+    let rewritten = parse_body(found["item-2"].body.as_deref().unwrap()).unwrap();
+    assert!(
+        rewritten.marker.body_sha256.is_some(),
+        "an unedited seed issue is rewritten in PASS's form"
+    );
     assert_eq!(
         stand_in.issue(other_run).unwrap().body.unwrap(),
-        render_body("x", uuid::Uuid::from_u128(99), "item-1"),
-        "another run's issue is left alone"
+        other_body,
+        "another project's issue is left alone"
     );
     assert_ne!(
         found["item-1"].number, other_run,
-        "another run's issue is not adopted"
+        "another project's issue is not adopted"
     );
     assert_eq!(report.counts.created, 3);
     assert_eq!(report.counts.updated, 1);
@@ -153,7 +178,7 @@ async fn an_unchanged_resync_makes_zero_writes_and_reads_only_the_list() {
         again
             .items
             .iter()
-            .all(|i| i.status == Some(SyncStatus::Unchanged))
+            .all(|i| i.outcome == Some(IssueOutcome::Unchanged))
     );
 }
 
@@ -190,17 +215,20 @@ async fn a_changed_plan_updates_only_the_changed_issues() {
         .iter()
         .find(|w| w.path.ends_with(&format!("/{}", before["item-2"].number)))
         .unwrap();
+    let sent = title_patch.body.as_ref().unwrap().as_object().unwrap();
+    let mut fields: Vec<&String> = sent.keys().collect();
+    fields.sort();
     assert_eq!(
-        title_patch
-            .body
-            .as_ref()
-            .unwrap()
-            .as_object()
-            .unwrap()
-            .keys()
-            .collect::<Vec<_>>(),
-        vec!["title"],
-        "only the changed field is sent"
+        fields,
+        vec!["body", "title"],
+        "the title, and the body so its block records the new title"
+    );
+    let old = parse_body(before["item-2"].body.as_deref().unwrap()).unwrap();
+    let new = parse_body(sent["body"].as_str().unwrap()).unwrap();
+    assert_eq!(new.content, old.content, "the body's text is unchanged");
+    assert_eq!(
+        new.marker.title_sha256.as_deref(),
+        Some(title_sha256("Build item-2, renamed").as_str())
     );
     assert_eq!(report.counts.updated, 2);
     assert_eq!(report.counts.unchanged, 4);
@@ -335,7 +363,7 @@ async fn a_422_fails_that_item_and_the_sync_goes_on() {
     let failed = report
         .items
         .iter()
-        .find(|i| i.status == Some(SyncStatus::Failed))
+        .find(|i| i.outcome == Some(IssueOutcome::Failed))
         .unwrap();
     assert_eq!(failed.plan_item_id, "item-2");
     let error = failed.error.as_deref().unwrap();
@@ -528,7 +556,7 @@ async fn a_crash_between_two_creates_then_a_rerun_leaves_no_duplicate() {
         Duration::from_secs(3),
         sync_pack(
             &pack(items(5)),
-            run_id(),
+            &context(),
             &tracker(&stand_in),
             &SyncOptions::default(),
         ),
@@ -553,14 +581,18 @@ async fn duplicates_left_by_an_earlier_crash_are_closed() {
     let stand_in = stand_in().await;
     sync(&stand_in, items(2)).await;
     let keep = ours(&stand_in)["item-1"].clone();
-    let duplicate =
-        stand_in.seed_issue(&keep.title, keep.body.as_deref().unwrap(), &["pass"], false);
+    let labels: Vec<&str> = keep.labels.iter().map(String::as_str).collect();
+    let duplicate = stand_in.seed_issue(&keep.title, keep.body.as_deref().unwrap(), &labels, false);
     let report = sync(&stand_in, items(2)).await;
     assert_eq!(report.counts.closed, 1);
     let closed = stand_in.issue(duplicate).unwrap();
     assert_eq!(closed.state, "closed");
     assert_eq!(closed.state_reason.as_deref(), Some("not_planned"));
-    assert!(closed.comments[0].contains(&format!("duplicates #{}", keep.number)));
+    assert!(
+        closed.comments[0]
+            .body
+            .contains(&format!("duplicates #{}", keep.number))
+    );
     assert_eq!(stand_in.issue(keep.number).unwrap().state, "open");
     let state = report.implementation_state(pass_contracts::Timestamp::now());
     assert_eq!(
@@ -571,7 +603,7 @@ async fn duplicates_left_by_an_earlier_crash_are_closed() {
 }
 
 #[tokio::test]
-async fn a_person_s_edit_is_kept_unless_forced() {
+async fn a_body_both_a_person_and_the_plan_changed_is_a_conflict_commented_once_unless_forced() {
     let stand_in = stand_in().await;
     sync(&stand_in, items(2)).await;
     let issue = ours(&stand_in)["item-1"].clone();
@@ -586,25 +618,37 @@ async fn a_person_s_edit_is_kept_unless_forced() {
     let mut plan = items(2);
     plan[0]["body"] = "A new plan text.".into();
     let report = sync(&stand_in, plan.clone()).await;
+    let writes = stand_in.writes();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(
+        (writes[0].method.as_str(), writes[0].path.clone()),
+        (
+            "POST",
+            format!("/repos/acme/shop/issues/{}/comments", issue.number)
+        ),
+        "only a comment: the edited issue is not overwritten"
+    );
+    let item = &report.items[0];
+    assert_eq!(item.action, Action::Conflict);
+    assert_eq!(item.outcome, Some(IssueOutcome::Conflict));
+    assert!(!report.has_failures(), "a conflict is not a failure");
+    let comment = &stand_in.issue(issue.number).unwrap().comments[0].body;
+    assert!(comment.contains("A new plan text."), "{comment}");
+    assert!(comment.contains("--force"), "{comment}");
+    assert_eq!(stand_in.issue(issue.number).unwrap().body.unwrap(), edited);
+
+    stand_in.clear_requests();
+    let again = sync(&stand_in, plan.clone()).await;
     assert_eq!(
         stand_in.writes(),
         vec![],
-        "the edited issue is not overwritten"
+        "the same plan change is commented once"
     );
-    let item = &report.items[0];
-    assert_eq!(item.status, Some(SyncStatus::Failed));
-    assert_eq!(item.action, Action::Skip);
-    assert!(
-        item.error
-            .as_deref()
-            .unwrap()
-            .contains("edited since last sync")
-    );
-    assert_eq!(stand_in.issue(issue.number).unwrap().body.unwrap(), edited);
+    assert_eq!(again.items[0].action, Action::Conflict);
 
     let forced = sync_pack(
         &pack(plan),
-        run_id(),
+        &context(),
         &tracker(&stand_in),
         &SyncOptions {
             dry_run: false,
@@ -625,7 +669,7 @@ async fn a_person_s_edit_is_kept_unless_forced() {
 }
 
 #[tokio::test]
-async fn a_line_appended_below_the_marker_is_an_edit_not_a_new_issue() {
+async fn a_line_appended_below_the_marker_is_kept_not_a_new_issue() {
     let stand_in = stand_in().await;
     sync(&stand_in, items(2)).await;
     let issue = ours(&stand_in)["item-1"].clone();
@@ -641,18 +685,13 @@ async fn a_line_appended_below_the_marker_is_an_edit_not_a_new_issue() {
     assert_eq!(stand_in.issues().len(), 2);
     let item = &report.items[0];
     assert_eq!(item.issue_number, Some(issue.number));
-    assert_eq!(item.status, Some(SyncStatus::Failed));
-    assert_eq!(item.action, Action::Skip);
-    assert!(
-        item.error
-            .as_deref()
-            .unwrap()
-            .contains("edited since last sync")
-    );
+    assert_eq!(item.outcome, Some(IssueOutcome::Kept));
+    assert_eq!(item.action, Action::Kept);
+    assert!(!report.has_failures());
 
     let forced = sync_pack(
         &pack(items(2)),
-        run_id(),
+        &context(),
         &tracker(&stand_in),
         &SyncOptions {
             dry_run: false,
@@ -679,7 +718,7 @@ async fn an_id_with_surrounding_space_is_adopted_on_resync_and_a_multi_line_id_i
     assert_eq!(first.counts.created, 2);
     assert_eq!(first.counts.failed, 1);
     let refused = &first.items[2];
-    assert_eq!(refused.status, Some(SyncStatus::Failed));
+    assert_eq!(refused.outcome, Some(IssueOutcome::Failed));
     assert!(
         refused.error.as_deref().unwrap().contains("line break"),
         "{refused:?}"
@@ -723,7 +762,7 @@ async fn an_item_gone_from_the_plan_is_closed_as_not_planned_once() {
         ("closed", Some("not_planned"))
     );
     assert!(
-        closed.comments[0].contains(&run_id().to_string()),
+        closed.comments[0].body.contains(&run_id().to_string()),
         "{:?}",
         closed.comments
     );
@@ -771,7 +810,7 @@ async fn a_dry_run_writes_nothing_and_prints_the_whole_diff() {
     plan[0]["title"] = "Renamed".into();
     let report = sync_pack(
         &pack(plan),
-        run_id(),
+        &context(),
         &tracker(&stand_in),
         &SyncOptions {
             dry_run: true,
@@ -820,7 +859,7 @@ async fn a_wrong_token_stops_the_sync_with_a_clear_error_that_hides_the_token() 
         .unwrap();
     let error = sync_pack(
         &pack(items(1)),
-        run_id(),
+        &context(),
         &tracker(&stand_in),
         &SyncOptions::default(),
     )
@@ -864,9 +903,14 @@ async fn writes_are_spaced_by_the_write_interval() {
     settings.write_interval = Duration::from_millis(150);
     let tracker = pass_implementation::GithubTracker::new(&settings).unwrap();
     let started = Instant::now();
-    let report = sync_pack(&pack(items(3)), run_id(), &tracker, &SyncOptions::default())
-        .await
-        .unwrap();
+    let report = sync_pack(
+        &pack(items(3)),
+        &context(),
+        &tracker,
+        &SyncOptions::default(),
+    )
+    .await
+    .unwrap();
     let writes = report.requests.writes;
     assert!(writes >= 5, "3 issues, 2 labels, 2 relations: {writes}");
     assert!(
@@ -885,9 +929,14 @@ async fn a_github_enterprise_url_with_a_path_prefix_is_kept_on_every_page() {
     let mut settings = crate::support::settings(&stand_in);
     settings.api_url = format!("{}/api/v3", stand_in.base_url()).parse().unwrap();
     let tracker = pass_implementation::GithubTracker::new(&settings).unwrap();
-    let report = sync_pack(&pack(items(2)), run_id(), &tracker, &SyncOptions::default())
-        .await
-        .unwrap();
+    let report = sync_pack(
+        &pack(items(2)),
+        &context(),
+        &tracker,
+        &SyncOptions::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.counts.created, 2);
     let requests = stand_in.requests();
     assert!(

@@ -2,14 +2,14 @@
 
 use std::time::SystemTime;
 
-use pass_contracts::runs::{GithubState, SyncStatus};
+use pass_contracts::runs::{GithubState, IssueOutcome};
 use pass_implementation::{IssueTracker, LocalTracker, SyncOptions, SyncReport, sync_pack};
 use serde_json::Value;
 
-use crate::support::{item, items, pack, run_id, temp_dir};
+use crate::support::{context, item, items, pack, run_id, temp_dir};
 
 async fn sync(tracker: &LocalTracker, plan: Vec<Value>) -> SyncReport {
-    sync_pack(&pack(plan), run_id(), tracker, &SyncOptions::default())
+    sync_pack(&pack(plan), &context(), tracker, &SyncOptions::default())
         .await
         .unwrap()
 }
@@ -86,16 +86,13 @@ async fn local_issues_are_front_matter_files_and_resyncs_are_idempotent() {
     assert_eq!(listed[2].state, GithubState::Closed);
     let text = std::fs::read_to_string(dir.join("issues/issue-3.md")).unwrap();
     assert!(text.contains("state_reason: not_planned"), "{text}");
-    assert!(
-        text.contains("no longer in the architecture pack"),
-        "{text}"
-    );
+    assert!(text.contains("is no longer in revision 1"), "{text}");
     assert!(
         report
             .items
             .iter()
             .filter(|i| !i.in_plan)
-            .all(|i| i.status == Some(SyncStatus::Updated))
+            .all(|i| i.outcome == Some(IssueOutcome::Closed))
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -106,7 +103,7 @@ async fn a_local_dry_run_writes_nothing() {
     let tracker = LocalTracker::new(dir.join("issues")).unwrap();
     let report = sync_pack(
         &pack(items(2)),
-        run_id(),
+        &context(),
         &tracker,
         &SyncOptions {
             dry_run: true,
@@ -116,7 +113,7 @@ async fn a_local_dry_run_writes_nothing() {
     .await
     .unwrap();
     assert_eq!(report.counts.created, 2, "counts what it would do");
-    assert!(report.items.iter().all(|i| i.status.is_none()));
+    assert!(report.items.iter().all(|i| i.outcome.is_none()));
     assert!(!dir.join("issues").exists(), "nothing was written");
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -126,10 +123,15 @@ async fn a_broken_issue_file_is_named_in_the_error() {
     let dir = temp_dir("local-broken");
     std::fs::write(dir.join("issue-1.md"), "no front matter here").unwrap();
     let tracker = LocalTracker::new(&dir).unwrap();
-    let error = sync_pack(&pack(items(1)), run_id(), &tracker, &SyncOptions::default())
-        .await
-        .unwrap_err()
-        .to_string();
+    let error = sync_pack(
+        &pack(items(1)),
+        &context(),
+        &tracker,
+        &SyncOptions::default(),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
     assert!(
         error.contains("issue-1.md") && error.contains("front matter"),
         "{error}"

@@ -54,6 +54,7 @@ async fn the_implementation_binary_syncs_a_run_on_the_server_idempotently() {
 
     // Without a pack, dispatch is refused with the contract's 409.
     let input = RunInput {
+        project_id: None,
         prd_text: Text::new("A clinic booking app").unwrap(),
         org_constraints_yaml: None,
         requested_by: None,
@@ -104,7 +105,13 @@ async fn the_implementation_binary_syncs_a_run_on_the_server_idempotently() {
             .all(|i| i.sync_status == SyncStatus::Created),
         "{state:?}"
     );
-    let issues_dir = dir.path().join(run.run_id.to_string()).join("issues");
+    // Local issue files live in the project's folder of the server's storage.
+    let issues_dir = server.store().local_issues_dir(run.run_id);
+    assert!(
+        issues_dir.starts_with(dir.path()),
+        "{}",
+        issues_dir.display()
+    );
     let files = std::fs::read_dir(&issues_dir).unwrap().count();
     assert_eq!(files, plan_len);
     for issue in &state.issues {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use pass_contracts::{ArchitecturePack, validate_pack_value};
 use pass_implementation::config::GithubSettings;
-use pass_implementation::{GithubTracker, RetryPolicy};
+use pass_implementation::{GithubTracker, RetryPolicy, SyncContext};
 use pass_testkit::github::GithubStandIn;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -17,6 +17,11 @@ pub const TOKEN: &str = "ghp_test_token_never_logged";
 
 pub fn run_id() -> Uuid {
     Uuid::parse_str("6f1c2c8e-6a4e-4a57-9d57-3f3b8f2f4a10").unwrap()
+}
+
+/// The run as its own project, the seed's way of working.
+pub fn context() -> SyncContext {
+    SyncContext::single_run(run_id())
 }
 
 /// A plan item as JSON; `depends_on` names other items.
@@ -100,7 +105,7 @@ pub fn tracker(stand_in: &GithubStandIn) -> GithubTracker {
             max_attempts: 4,
             base_delay: Duration::from_millis(10),
             secondary_wait: Duration::from_millis(50),
-            max_wait: Duration::from_secs(5),
+            time_budget: Duration::from_secs(5),
         })
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 
 use octocrab::Octocrab;
+use pass_contracts::api::DispatchOptions;
 use pass_contracts::{
     Execution, ExecutionBackend, ExecutionStatus, RunDetail, Timestamp, WorkflowName,
 };
@@ -145,6 +146,7 @@ impl GithubActionsBackend {
         mut detail: RunDetail,
         workflow: WorkflowName,
         request_base: Url,
+        options: DispatchOptions,
     ) -> Result<Execution, DispatchError> {
         let run_id = detail.run_id;
         let api_base = self
@@ -159,8 +161,18 @@ impl GithubActionsBackend {
             workflow,
             ExecutionStatus::Dispatched,
         );
+        // The seed's workflows declare two inputs, and GitHub refuses a
+        // dispatch with any other: the options go along only when asked for.
+        let mut inputs = json!({ "run_id": run_id.to_string(), "api_base_url": api_base });
+        if !options.is_default() {
+            inputs["dry_run"] = json!(options.dry_run.to_string());
+            inputs["force"] = json!(options.force.to_string());
+            if let Some(id) = execution.execution_id {
+                inputs["execution_id"] = json!(id.to_string());
+            }
+        }
         let outcome = self
-            .dispatch_workflow(self.workflow_file(workflow), run_id, &api_base)
+            .dispatch_workflow(self.workflow_file(workflow), inputs)
             .await;
         let result = match outcome {
             Ok(details) => {
@@ -206,8 +218,7 @@ impl GithubActionsBackend {
     async fn dispatch_workflow(
         &self,
         workflow_file: &str,
-        run_id: Uuid,
-        api_base: &str,
+        inputs: serde_json::Value,
     ) -> Result<Option<RunDetails>, GithubDispatchError> {
         let route = format!(
             "/repos/{}/{}/actions/workflows/{}/dispatches",
@@ -215,7 +226,7 @@ impl GithubActionsBackend {
         );
         let mut body = json!({
             "ref": self.config.git_ref,
-            "inputs": { "run_id": run_id.to_string(), "api_base_url": api_base },
+            "inputs": inputs,
             "return_run_details": true,
         });
         match self.post(&route, &body).await {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 
+use pass_contracts::api::DispatchOptions;
 use pass_contracts::{
     Execution, ExecutionBackend, ExecutionStatus, RunDetail, Timestamp, WorkflowName,
 };
@@ -31,6 +32,9 @@ pub struct LocalBackend {
     agent_command: Option<AgentCommand>,
     agent_env: Vec<(String, String)>,
     runs_dir: PathBuf,
+    /// `PASS_LOCAL_ISSUES_DIR` of the server: one folder for every project's
+    /// local issues; `None` gives each project its own folder in the runs folder.
+    local_issues_dir: Option<PathBuf>,
     server_base: Url,
     token: Option<SecretString>,
     slots: Arc<Semaphore>,
@@ -55,6 +59,7 @@ impl LocalBackend {
             agent_command: config.agent_command.clone(),
             agent_env: config.agent_env.clone(),
             runs_dir: config.runs_dir.clone(),
+            local_issues_dir: config.local_issues_dir.clone(),
             server_base,
             token: config.api_token.clone(),
             slots: Arc::new(Semaphore::new(config.local_max_concurrency)),
@@ -102,10 +107,16 @@ impl LocalBackend {
         guard: RunGuard,
         mut detail: RunDetail,
         workflow: WorkflowName,
+        options: DispatchOptions,
     ) -> Result<Execution, DispatchError> {
         match self.slots.clone().try_acquire_owned() {
             Ok(permit) => {
-                self.launch(store, &guard, &mut detail, workflow, permit, None)
+                let launch = Launch {
+                    workflow,
+                    options,
+                    queued_at: None,
+                };
+                self.launch(store, &guard, &mut detail, launch, permit)
                     .await
             }
             Err(_) => {
@@ -121,7 +132,7 @@ impl LocalBackend {
                 let requested_at = execution.requested_at;
                 tokio::spawn(async move {
                     backend
-                        .launch_when_free(store, run_id, workflow, requested_at)
+                        .launch_when_free(store, run_id, workflow, requested_at, options)
                         .await;
                 });
                 Ok(execution)
@@ -135,6 +146,7 @@ impl LocalBackend {
         run_id: Uuid,
         workflow: WorkflowName,
         requested_at: Timestamp,
+        options: DispatchOptions,
     ) {
         let Ok(permit) = self.slots.clone().acquire_owned().await else {
             return;
@@ -146,15 +158,13 @@ impl LocalBackend {
                 e.requested_at == requested_at && e.status == ExecutionStatus::Queued
             });
             if still_queued {
-                self.launch(
-                    &store,
-                    &guard,
-                    &mut detail,
+                let launch = Launch {
                     workflow,
-                    permit,
-                    Some(requested_at),
-                )
-                .await?;
+                    options,
+                    queued_at: Some(requested_at),
+                };
+                self.launch(&store, &guard, &mut detail, launch, permit)
+                    .await?;
             }
             Ok::<_, DispatchError>(())
         }
@@ -171,10 +181,14 @@ impl LocalBackend {
         store: &Arc<Store>,
         guard: &RunGuard,
         detail: &mut RunDetail,
-        workflow: WorkflowName,
+        launch: Launch,
         permit: OwnedSemaphorePermit,
-        queued_at: Option<Timestamp>,
     ) -> Result<Execution, DispatchError> {
+        let Launch {
+            workflow,
+            options,
+            queued_at,
+        } = launch;
         let mut execution = new_execution(
             ExecutionBackend::Local,
             workflow,
@@ -188,8 +202,37 @@ impl LocalBackend {
         guard.save(detail).await?;
 
         let run_id = detail.run_id;
-        let (agent, agent_args) = self.agent_invocation(workflow);
-        match self.spawn(&guard.run_dir(), run_id, workflow, &agent, &agent_args) {
+        let (agent, mut agent_args) = self.agent_invocation(workflow);
+        if options.dry_run {
+            agent_args.push("--dry-run".to_owned());
+        }
+        if options.force {
+            agent_args.push("--force".to_owned());
+        }
+        let mut env = Vec::new();
+        if let Some(id) = execution.execution_id {
+            env.push(("PASS_EXECUTION_ID".to_owned(), id.to_string()));
+        }
+        if workflow == WorkflowName::Implementation {
+            // Local issue files belong to the server's storage, whatever
+            // folder anyone runs a command in.
+            let dir = self
+                .local_issues_dir
+                .clone()
+                .unwrap_or_else(|| store.local_issues_dir(detail.project()));
+            env.push((
+                "PASS_LOCAL_ISSUES_DIR".to_owned(),
+                dir.display().to_string(),
+            ));
+        }
+        match self.spawn(
+            &guard.run_dir(),
+            run_id,
+            workflow,
+            &agent,
+            &agent_args,
+            &env,
+        ) {
             Ok((child, log_path)) => {
                 tracing::info!(%run_id, workflow = workflow.as_str(), agent = %agent.display(), log = %log_path.display(), "local agent started");
                 let store = store.clone();
@@ -222,6 +265,7 @@ impl LocalBackend {
         workflow: WorkflowName,
         agent: &Path,
         agent_args: &[String],
+        env: &[(String, String)],
     ) -> Result<(Child, PathBuf), String> {
         let logs = run_dir.join("logs");
         std::fs::create_dir_all(&logs)
@@ -242,6 +286,7 @@ impl LocalBackend {
             .env("PASS_API_BASE_URL", base)
             // Local agents share the server's runs folder (local issue files go there).
             .env("RUNS_DIR", &self.runs_dir)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .envs(self.agent_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log)
@@ -253,6 +298,15 @@ impl LocalBackend {
         let child = command.spawn().map_err(|e| e.to_string())?;
         Ok((child, log_path))
     }
+}
+
+/// What one agent start is for.
+#[derive(Debug, Clone, Copy)]
+struct Launch {
+    workflow: WorkflowName,
+    options: DispatchOptions,
+    /// When the dispatch was asked for, if it waited in the queue.
+    queued_at: Option<Timestamp>,
 }
 
 async fn watch_child(

@@ -7,6 +7,7 @@ pub mod local;
 
 use std::sync::Arc;
 
+use pass_contracts::api::DispatchOptions;
 use pass_contracts::artifacts::names::ARCHITECTURE_PACK;
 use pass_contracts::{
     Execution, ExecutionBackend, ExecutionStatus, RunDetail, Text, Timestamp, WorkflowName,
@@ -92,15 +93,16 @@ impl Dispatcher {
         run_id: Uuid,
         workflow: WorkflowName,
         request_base: Url,
+        options: DispatchOptions,
     ) -> Result<Execution, DispatchError> {
         let guard = store.lock_run(run_id).await?;
         let detail = guard.load().await?;
         check_dispatchable(&guard, &detail, workflow).await?;
         match self {
-            Dispatcher::Local(local) => local.start(store, guard, detail, workflow).await,
+            Dispatcher::Local(local) => local.start(store, guard, detail, workflow, options).await,
             Dispatcher::GithubActions(github) => {
                 github
-                    .start(store, guard, detail, workflow, request_base)
+                    .start(store, guard, detail, workflow, request_base, options)
                     .await
             }
         }
@@ -188,6 +190,7 @@ fn new_execution(
     status: ExecutionStatus,
 ) -> Execution {
     Execution {
+        execution_id: Some(Uuid::new_v4()),
         backend,
         workflow_name: workflow,
         status,

@@ -43,6 +43,7 @@ async fn standin() -> GithubActionsStandIn {
 
 fn report(status: ReportedExecutionStatus) -> ExecutionUpdate {
     ExecutionUpdate {
+        execution_id: None,
         status,
         github_run_id: None,
         github_run_url: None,

@@ -38,6 +38,12 @@ async fn openapi_lists_every_route_with_resolvable_schemas() {
         ("/runs/{run_id}/artifacts", "post"),
         ("/runs/{run_id}/artifacts/{name}", "get"),
         ("/runs/{run_id}/implementation-state", "patch"),
+        ("/projects", "get"),
+        ("/projects", "post"),
+        ("/projects/{project_id}", "get"),
+        ("/projects/{project_id}/sync-leases", "post"),
+        ("/projects/{project_id}/sync-leases/{lease_id}", "put"),
+        ("/projects/{project_id}/sync-leases/{lease_id}", "delete"),
     ];
     let mut count = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {

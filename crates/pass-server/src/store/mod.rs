@@ -8,9 +8,12 @@
 //! rewriting it. Run details are not cached, which keeps memory flat however
 //! many runs there are. Writes to one run are serialised by a per-run lock.
 
+mod durable;
+pub mod projects;
+
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,10 +23,14 @@ use pass_contracts::{
     ArtifactIndex, ArtifactMetadata, ContentType, Execution, RunDetail, RunRecord, RunsIndex, Text,
     Timestamp, check_artifact_name,
 };
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 use uuid::Uuid;
+
+use durable::{sync_dir, to_pretty_json};
+pub use durable::{write_durably, write_durably_with};
+pub use projects::ProjectFilter;
+use projects::ProjectTable;
 
 const RUN_FILE: &str = "run.json";
 const INDEX_FILE: &str = "index.json";
@@ -54,64 +61,32 @@ pub enum StoreError {
     Encode { what: String, reason: String },
     #[error("store task failed: {0}")]
     Task(String),
+    #[error("project {0} not found")]
+    ProjectNotFound(Uuid),
+    #[error(
+        "a project named {name:?} exists already ({existing}); project names are unique whatever their case"
+    )]
+    ProjectNameTaken { name: String, existing: Uuid },
+    #[error(
+        "another sync of project {} to {} is running: held by {} until {} (lease {})",
+        .0.project_id, .0.target, .0.holder, .0.expires_at, .0.lease_id
+    )]
+    SyncInProgress(Box<pass_contracts::SyncLease>),
+    #[error(
+        "the sync lease {lease_id} of project {project_id} is no longer held: it expired and was taken over, or was released"
+    )]
+    SyncLeaseLost { project_id: Uuid, lease_id: Uuid },
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+pub(crate) fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> StoreError + 'a {
     move |source| StoreError::Io {
         action,
         path: path.display().to_string(),
         source,
     }
-}
-
-/// Writes `bytes` to `path` so that after a 2xx answer it survives `kill -9`
-/// and a power cut: temp file in the same folder, fsync, rename, fsync folder.
-pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    write_durably_with(path, |file| file.write_all(bytes))
-}
-
-/// [`write_durably`] for content produced by `fill`, so large documents can be
-/// streamed to the file instead of being built in memory first.
-pub fn write_durably_with(
-    path: &Path,
-    fill: impl FnOnce(&mut File) -> io::Result<()>,
-) -> Result<(), StoreError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", Uuid::new_v4().simple()));
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(io_err("could not create", &tmp))?;
-        fill(&mut file).map_err(io_err("could not write", &tmp))?;
-        file.sync_all().map_err(io_err("could not fsync", &tmp))?;
-        fs::rename(&tmp, path).map_err(io_err("could not rename into", path))?;
-        sync_dir(dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err("could not fsync folder", dir))
-}
-
-fn to_pretty_json<T: Serialize>(value: &T, what: &str) -> Result<Vec<u8>, StoreError> {
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| StoreError::Encode {
-        what: what.to_owned(),
-        reason: e.to_string(),
-    })?;
-    bytes.push(b'\n');
-    Ok(bytes)
 }
 
 #[derive(Debug)]
@@ -140,6 +115,10 @@ pub struct StartupReport {
     pub index_rebuilt: Option<String>,
     /// Temp files of writes a killed server never finished.
     pub temp_files_removed: usize,
+    /// Projects known at start-up, from project records and runs.
+    pub projects: usize,
+    /// Projects whose `project.json` could not be read, with the reason.
+    pub corrupt_projects: Vec<(Uuid, String)>,
 }
 
 /// The runs folder: one per server.
@@ -150,6 +129,9 @@ pub struct Store {
     index_dirty: AtomicBool,
     index_write: std::sync::Mutex<()>,
     io_gate: Semaphore,
+    projects: RwLock<ProjectTable>,
+    /// Serialises project creation, so two requests cannot take one name.
+    project_create: Mutex<()>,
 }
 
 /// Exclusive access to one run while a change is made to it.
@@ -189,6 +171,7 @@ impl Store {
             ..StartupReport::default()
         };
         let mut table = RunTable::default();
+        let mut projects = ProjectTable::default();
         let entries = fs::read_dir(&root).map_err(io_err("could not list", &root))?;
         for entry in entries {
             let entry = entry.map_err(io_err("could not list", &root))?;
@@ -209,6 +192,7 @@ impl Store {
                             report.unfinished.push((run_id, execution.clone()));
                         }
                     }
+                    projects.add_run(&detail);
                     Some(detail.record())
                 }
                 Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
@@ -235,6 +219,8 @@ impl Store {
             );
         }
         report.runs = table.order.len();
+        report.corrupt_projects = projects::load_projects(&root, &mut projects);
+        report.projects = projects.len();
 
         let store = Arc::new(Store {
             root,
@@ -242,6 +228,8 @@ impl Store {
             index_dirty: AtomicBool::new(false),
             index_write: std::sync::Mutex::new(()),
             io_gate: Semaphore::new(IO_THREADS),
+            projects: RwLock::new(projects),
+            project_create: Mutex::new(()),
         });
         let expected = store.index_snapshot();
         let index_path = store.root.join(INDEX_FILE);
@@ -313,7 +301,25 @@ impl Store {
     }
 
     /// Creates a run folder and its `run.json` durably, then lists the run.
-    pub async fn create_run(self: &Arc<Self>, detail: RunDetail) -> Result<RunDetail, StoreError> {
+    /// A run naming a project becomes that project's next revision (under the
+    /// project's lock, so two runs never share a number); any other run is
+    /// revision 1 of a project of its own.
+    pub async fn create_run(
+        self: &Arc<Self>,
+        mut detail: RunDetail,
+    ) -> Result<RunDetail, StoreError> {
+        let project_id = detail.project();
+        if project_id == detail.run_id {
+            detail.revision = Some(std::num::NonZeroU32::MIN);
+            return self.write_new_run(detail).await;
+        }
+        let lock = self.project_lock(project_id)?;
+        let _numbering = lock.lock_owned().await;
+        detail.revision = Some(self.next_revision(project_id)?);
+        self.write_new_run(detail).await
+    }
+
+    async fn write_new_run(self: &Arc<Self>, detail: RunDetail) -> Result<RunDetail, StoreError> {
         let run_id = detail.run_id;
         let dir = self.run_dir(run_id);
         let root = self.root.clone();
@@ -339,6 +345,7 @@ impl Store {
                 },
             );
         }
+        self.write_projects().add_run(&detail);
         self.index_dirty.store(true, Ordering::Release);
         Ok(detail)
     }
@@ -594,7 +601,7 @@ impl RunGuard {
 
 /// Removes `.<name>.<id>.tmp` files left by writes that a killed server never
 /// renamed into place; they are never the acknowledged version of anything.
-fn remove_temp_files(dir: &Path) -> usize {
+pub(super) fn remove_temp_files(dir: &Path) -> usize {
     let Ok(entries) = fs::read_dir(dir) else {
         return 0;
     };
@@ -609,7 +616,9 @@ fn remove_temp_files(dir: &Path) -> usize {
         .count()
 }
 
-fn read_run_file(run_id: Uuid, path: &Path) -> Result<RunDetail, StoreError> {
+/// Reads a `run.json`, naming the project and revision of runs written
+/// without them.
+pub(super) fn read_run_file(run_id: Uuid, path: &Path) -> Result<RunDetail, StoreError> {
     let bytes = fs::read(path).map_err(io_err("could not read", path))?;
     let detail: RunDetail = serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptRun {
         run_id,
@@ -623,7 +632,7 @@ fn read_run_file(run_id: Uuid, path: &Path) -> Result<RunDetail, StoreError> {
             reason: format!("it holds run_id {} instead", detail.run_id),
         });
     }
-    Ok(detail)
+    Ok(detail.with_project_defaults())
 }
 
 fn read_artifact_index(run_dir: &Path) -> Result<ArtifactIndex, StoreError> {
