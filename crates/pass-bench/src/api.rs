@@ -113,7 +113,7 @@ async fn serve(runs_dir: PathBuf) -> anyhow::Result<()> {
 
 /// Writes `count` runs the way the server would, without fsync (set-up only).
 fn seed(runs_dir: &Path, count: usize) -> anyhow::Result<Vec<Uuid>> {
-    let prd = include_str!("../../../samples/prds/tm-start.txt");
+    let prd = include_str!("../../../samples/prds/export-command-feature.txt");
     let input = RunInput {
         project_id: None,
         prd_text: Text::new(prd)?,
@@ -241,7 +241,7 @@ async fn measure(
 ) -> Figures {
     let ids: Arc<Vec<Uuid>> = Arc::new(ids.to_vec());
     let create_body = Arc::new(serde_json::json!({
-        "prd_text": include_str!("../../../samples/prds/tm-start.txt"),
+        "prd_text": include_str!("../../../samples/prds/export-command-feature.txt"),
         "requested_by": "pass-bench"
     }));
     let started = Instant::now();

@@ -23,7 +23,7 @@ use uuid::Uuid;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The PRD to plan.
-    #[arg(long, default_value = "samples/prds/kanban-ui.txt")]
+    #[arg(long, default_value = "samples/prds/shelf-board-tagged.txt")]
     prd: PathBuf,
     /// Time the stand-in model takes per call, in milliseconds.
     #[arg(long, default_value_t = 300)]

@@ -136,6 +136,9 @@ pub async fn plan(
     checkpoint_dir: Option<PathBuf>,
 ) -> Result<Planned, PlannerError> {
     let (org, org_given) = prepare_inputs(prd_text, org_yaml)?;
+    if config.provider == Provider::Offline {
+        return plan_offline(prd_text, &org, org_given, run_id, config);
+    }
     let model = build_model(config, prd_text, &org, org_given)?;
     let checkpoint_dir = checkpoint_dir.filter(|_| config.provider != Provider::Offline);
     plan_with_model(
@@ -177,15 +180,71 @@ pub async fn plan_with_model(
         extra.push("No org constraints were given; PASS defaults apply.".to_owned());
     }
     extra.extend(output.truncation_note);
+    let usage = UsageReport::new(
+        model.provider(),
+        model.model_name(),
+        started.elapsed().as_millis() as u64,
+        output.usage,
+    );
+    finish(&drafts, extra, usage, prd_text, org, run_id, config)
+}
+
+/// The offline reader's plan: its typed drafts go straight to the checks and
+/// the assembler, with no model wire, list caps or retries in between.
+pub fn plan_offline(
+    prd_text: &str,
+    org: &OrgConstraints,
+    org_given: bool,
+    run_id: Uuid,
+    config: &PlannerConfig,
+) -> Result<Planned, PlannerError> {
+    let started = Instant::now();
+    let drafts = offline::draft_pack(prd_text, org, org_given);
+    let notes = pipeline::check_drafts(&drafts, prd_text, org)?;
+    let sections = sections::ALL_SECTIONS
+        .iter()
+        .map(|section| usage::SectionUsage {
+            section: *section,
+            provider: Provider::Offline,
+            model: model::offline::OFFLINE_MODEL_NAME.to_owned(),
+            attempts: 1,
+            calls: 0,
+            latency_ms: 0,
+            from_checkpoint: false,
+            input_tokens: 0,
+            output_tokens: 0,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+        })
+        .collect();
+    let usage = UsageReport::new(
+        Provider::Offline,
+        model::offline::OFFLINE_MODEL_NAME,
+        started.elapsed().as_millis() as u64,
+        sections,
+    );
+    finish(&drafts, notes, usage, prd_text, org, run_id, config)
+}
+
+/// Assembles and validates the pack and renders its artifacts.
+fn finish(
+    drafts: &sections::Drafts,
+    extra_assumptions: Vec<String>,
+    usage: UsageReport,
+    prd_text: &str,
+    org: &OrgConstraints,
+    run_id: Uuid,
+    config: &PlannerConfig,
+) -> Result<Planned, PlannerError> {
     let pack = assemble::assemble(
-        &drafts,
+        drafts,
         assemble::PackMeta {
             run_id,
             created_at: Timestamp::now(),
             tool_version: &config.tool_version,
             prd_text,
             org,
-            extra_assumptions: extra,
+            extra_assumptions,
         },
     )?;
     let value = serde_json::to_value(&pack).map_err(|e| {
@@ -195,12 +254,6 @@ pub async fn plan_with_model(
         }])
     })?;
     let pack = pass_contracts::validate_pack_value(&value).map_err(PlannerError::PackInvalid)?;
-    let usage = UsageReport::new(
-        model.provider(),
-        model.model_name(),
-        started.elapsed().as_millis() as u64,
-        output.usage,
-    );
     let summary = render::summary_markdown(&pack);
     let diagram = render::mermaid_diagram(&pack);
     let usage_value = serde_json::to_value(&usage).unwrap_or(Value::Null);

@@ -362,12 +362,22 @@ fn all_problems(
     value: &Value,
     ctx: &CheckContext<'_>,
 ) -> (Vec<String>, Vec<String>) {
+    section_problems(shared.org, section, value, ctx)
+}
+
+/// One section's problems and policy notes against `org`.
+pub fn section_problems(
+    org: &OrgConstraints,
+    section: SectionName,
+    value: &Value,
+    ctx: &CheckContext<'_>,
+) -> (Vec<String>, Vec<String>) {
     let mut problems = check_section(section, value, ctx);
     let mut notes = Vec::new();
     if section == SectionName::Architecture && problems.is_empty() {
         if let Ok(draft) = serde_json::from_value::<ArchitectureDraft>(value.clone()) {
-            for violation in policy::check(&draft, shared.org) {
-                match shared.org.strictness {
+            for violation in policy::check(&draft, org) {
+                match org.strictness {
                     Strictness::Strict => problems.push(violation.to_string()),
                     Strictness::Prefer => notes.push(format!(
                         "Deviation from org constraints accepted (strictness: prefer): {violation}."
@@ -377,6 +387,44 @@ fn all_problems(
         }
     }
     (problems, notes)
+}
+
+/// Runs every section's checks on drafts made by code (the offline reader):
+/// the same guarantees as a model's output, without the model wire. Returns
+/// the policy notes; a problem is a reader bug and fails the run.
+pub fn check_drafts(
+    drafts: &crate::sections::Drafts,
+    prd_text: &str,
+    org: &OrgConstraints,
+) -> Result<Vec<String>, PlannerError> {
+    let mut earlier: BTreeMap<SectionName, Value> = BTreeMap::new();
+    let mut notes = Vec::new();
+    for section in crate::sections::ALL_SECTIONS {
+        let value = drafts
+            .section_value(section)
+            .map_err(|e| PlannerError::SectionInvalid {
+                section,
+                provider: crate::config::Provider::Offline,
+                attempts: 1,
+                problems: vec![e.to_string()],
+            })?;
+        let ctx = CheckContext {
+            prd_text,
+            earlier: &earlier,
+        };
+        let (problems, section_notes) = section_problems(org, section, &value, &ctx);
+        if !problems.is_empty() {
+            return Err(PlannerError::SectionInvalid {
+                section,
+                provider: crate::config::Provider::Offline,
+                attempts: 1,
+                problems,
+            });
+        }
+        notes.extend(section_notes);
+        earlier.insert(section, value);
+    }
+    Ok(notes)
 }
 
 /// Trims every string, drops blank strings and duplicates from string lists,

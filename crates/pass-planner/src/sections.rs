@@ -590,8 +590,54 @@ pub fn is_verbatim_excerpt(prd: &str, hint: &str) -> bool {
     squash(prd).contains(&squash(hint))
 }
 
+/// Finds verbatim excerpts of a PRD without scanning it once per excerpt:
+/// excerpts that start at a word are looked up by their first bytes, and only
+/// the rest fall back to [`is_verbatim_excerpt`].
+#[derive(Debug)]
+pub struct ExcerptIndex<'a> {
+    prd: &'a str,
+    starts: std::collections::HashMap<&'a [u8], Vec<usize>>,
+}
+
+const EXCERPT_KEY: usize = 12;
+
+impl<'a> ExcerptIndex<'a> {
+    pub fn new(prd: &'a str) -> Self {
+        let bytes = prd.as_bytes();
+        let mut starts: std::collections::HashMap<&[u8], Vec<usize>> =
+            std::collections::HashMap::new();
+        for i in 0..bytes.len() {
+            let at_word = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+            if at_word && i + EXCERPT_KEY <= bytes.len() {
+                starts
+                    .entry(&bytes[i..i + EXCERPT_KEY])
+                    .or_default()
+                    .push(i);
+            }
+        }
+        Self { prd, starts }
+    }
+
+    pub fn contains(&self, hint: &str) -> bool {
+        let hint = hint.trim();
+        let bytes = hint.as_bytes();
+        if bytes.len() >= EXCERPT_KEY {
+            if let Some(positions) = self.starts.get(&bytes[..EXCERPT_KEY]) {
+                if positions
+                    .iter()
+                    .any(|p| self.prd.as_bytes()[*p..].starts_with(bytes))
+                {
+                    return true;
+                }
+            }
+        }
+        is_verbatim_excerpt(self.prd, hint)
+    }
+}
+
 fn check_requirements(d: &RequirementsDraft, ctx: &CheckContext<'_>) -> Vec<String> {
     let mut problems = Vec::new();
+    let excerpts = ExcerptIndex::new(ctx.prd_text);
     unique_ids(
         &mut problems,
         "requirements",
@@ -599,7 +645,7 @@ fn check_requirements(d: &RequirementsDraft, ctx: &CheckContext<'_>) -> Vec<Stri
     );
     for (i, r) in d.requirements.iter().enumerate() {
         blank(&mut problems, &format!("requirements[{i}].text"), &r.text);
-        if !is_verbatim_excerpt(ctx.prd_text, &r.source_hint) {
+        if !excerpts.contains(&r.source_hint) {
             problems.push(format!(
                 "requirements[{i}].source_hint: {:?} is not a verbatim excerpt of the PRD; copy the exact PRD text that states requirement {}",
                 r.source_hint, r.id

@@ -16,8 +16,8 @@ use uuid::Uuid;
 use super::follow;
 
 /// The PRD used when none is given: a real feature PRD with user stories and
-/// MoSCoW checklists (samples/prds/kanban-ui.txt).
-const BUNDLED_PRD: &str = include_str!("../../../../samples/prds/kanban-ui.txt");
+/// MoSCoW checklists (samples/prds/shelf-board-tagged.txt).
+const BUNDLED_PRD: &str = include_str!("../../../../samples/prds/shelf-board-tagged.txt");
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

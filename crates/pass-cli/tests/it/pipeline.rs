@@ -224,7 +224,7 @@ async fn run_and_runs_drive_a_served_api() {
     let dir = tempfile::tempdir().unwrap();
     let token = "serve-token-for-tests";
     let serve = spawn_serve(&dir.path().join("runs"), token).await;
-    let prd = repo_file("samples/prds/todo-tiny.txt");
+    let prd = repo_file("samples/prds/grocery-tiny.txt");
     let org = repo_file("samples/org_constraints.sample.yml");
 
     let output = pass_command(&[
@@ -314,7 +314,7 @@ async fn run_and_runs_drive_a_served_api() {
 fn plan_writes_a_valid_pack_without_a_server() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
-    let prd = repo_file("samples/prds/kanban-ui.txt");
+    let prd = repo_file("samples/prds/shelf-board-tagged.txt");
     let output = pass_command(&[
         "plan",
         prd.to_str().unwrap(),

@@ -1,6 +1,6 @@
-//! The offline architect: an architecture chosen from the org constraints and
-//! the PRD's signals, and an issue plan that decomposes the requirements into
-//! pull-request-sized issues.
+//! The offline architect: an architecture shaped by the kind of product the
+//! PRD describes and the stack it names, fitted to the org constraints, plus
+//! the refinement and implementation overview built on it.
 
 use std::collections::BTreeSet;
 
@@ -9,13 +9,15 @@ use pass_contracts::org::{
     ApiFramework, ArchitecturePreference, CloudProvider, PrimaryDb, Strictness, WebFramework,
 };
 use pass_contracts::pack::{
-    Availability, ComponentType, Criticality, DataSensitivity, Latency, Priority, Scale,
+    Availability, ComponentType, Criticality, DataSensitivity, Latency, Scale,
 };
 
-use super::extract::{Extracted, has_word};
+use super::catalogue::{Category, SERVICES};
+use super::product::{Layer, Product, ProductKind};
+use super::text::{cut_words, has_word};
 use crate::sections::{
     ArchitectureDraft, ArchitectureStyle, ComponentDraft, DataFlowDraft, ImplementationDraft,
-    IssueDraft, IssuePlanDraft, IssueSize, LogicRequirementDraft, NfrsDraft, RefinementDraft,
+    IntegrationDraft, LogicRequirementDraft, NfrsDraft, RefinementDraft, RequirementDraft,
 };
 
 /// The managed service for a component kind on a cloud, as `allowed_services` names it.
@@ -71,7 +73,11 @@ pub fn db_tech(db: PrimaryDb) -> &'static str {
     }
 }
 
-fn pretty(tech: &str) -> &str {
+/// How people write a technology key.
+pub fn pretty(tech: &str) -> &str {
+    if let Some(t) = super::product::STACK.iter().find(|t| t.key == tech) {
+        return t.name;
+    }
     match tech {
         "nextjs" => "Next.js",
         "react" => "React",
@@ -86,16 +92,93 @@ fn pretty(tech: &str) -> &str {
     }
 }
 
-/// The offline architecture plus the assumptions it had to make.
-pub fn architecture(
-    ex: &Extracted,
-    nfrs: &NfrsDraft,
-    org: &OrgConstraints,
-) -> (ArchitectureDraft, Vec<String>) {
-    let mut notes = Vec::new();
+/// A technology picked for one layer, and where the pick came from.
+#[derive(Debug, Clone)]
+struct Pick {
+    key: String,
+    name: String,
+    from_prd: bool,
+}
+
+/// What the architecture needs from the rest of the reading.
+#[derive(Debug)]
+pub struct ArchitectureInput<'a> {
+    pub title: Option<&'a str>,
+    pub product: &'a Product,
+    pub integrations: &'a [IntegrationDraft],
+    pub nfrs: &'a NfrsDraft,
+    pub constraints: &'a [String],
+    pub has_requirements: bool,
+    pub org: &'a OrgConstraints,
+}
+
+/// The architecture, the assumptions it made, and the stack conflicts to
+/// clarify (question, answer).
+#[derive(Debug)]
+pub struct Designed {
+    pub architecture: ArchitectureDraft,
+    pub notes: Vec<String>,
+    pub conflicts: Vec<(String, String)>,
+}
+
+struct Builder {
+    components: Vec<ComponentDraft>,
+    flows: Vec<DataFlowDraft>,
+}
+
+impl Builder {
+    fn add(
+        &mut self,
+        name: &str,
+        kind: ComponentType,
+        technology: &str,
+        cloud: String,
+        public: bool,
+        responsibility: &str,
+    ) -> String {
+        self.components.push(ComponentDraft {
+            name: name.to_owned(),
+            kind,
+            technology: technology.to_owned(),
+            cloud_service: cloud,
+            publicly_accessible: public,
+            responsibility: responsibility.to_owned(),
+        });
+        name.to_owned()
+    }
+
+    fn flow(&mut self, from: &str, to: &str, description: &str) {
+        if from != to && !from.is_empty() && !to.is_empty() {
+            self.flows.push(DataFlowDraft {
+                from: from.to_owned(),
+                to: to.to_owned(),
+                description: description.to_owned(),
+            });
+        }
+    }
+
+    fn first(&self, kind: ComponentType) -> Option<String> {
+        self.components
+            .iter()
+            .find(|c| c.kind == kind)
+            .map(|c| c.name.clone())
+    }
+
+    fn count(&self, kind: ComponentType) -> usize {
+        self.components.iter().filter(|c| c.kind == kind).count()
+    }
+}
+
+pub fn architecture(input: &ArchitectureInput<'_>) -> Designed {
+    let org = input.org;
+    let product = input.product;
     let strict = org.strictness == Strictness::Strict;
-    let s = ex.signals;
-    let local = s.local_only || (s.cli && !s.web_ui);
+    let mut notes = Vec::new();
+    let mut conflicts = Vec::new();
+    let kind = product.kind;
+    let local = matches!(kind, ProductKind::LocalApp | ProductKind::Cli)
+        || product.no_network
+        || kind == ProductKind::Game && !product.signals.auth;
     let provider = if local {
         CloudProvider::None
     } else {
@@ -107,7 +190,6 @@ pub fn architecture(
         .iter()
         .map(|t| t.trim().to_ascii_lowercase())
         .collect();
-    // Only allowed services are used; a kind with none is left to the platform team.
     let mut unhosted: BTreeSet<&'static str> = BTreeSet::new();
     let mut service_for = |kind: ComponentType, tech: &str| -> String {
         let service = cloud_service(provider, kind, tech);
@@ -118,303 +200,585 @@ pub fn architecture(
             String::new()
         }
     };
-    let style = match org.architecture_preference {
-        ArchitecturePreference::Monolith => ArchitectureStyle::Monolith,
-        ArchitecturePreference::ApiWorker => ArchitectureStyle::ApiWorker,
-        ArchitecturePreference::Microservices => ArchitectureStyle::Microservices,
-        ArchitecturePreference::NoPreference => {
-            let external_work = ex
-                .integrations
-                .iter()
-                .any(|i| i.criticality != Criticality::Low);
-            if (s.background_work && !local)
-                || nfrs.scale == Scale::Large
-                || (external_work && !local)
-            {
-                ArchitectureStyle::ApiWorker
-            } else {
-                ArchitectureStyle::Monolith
+
+    // One technology per layer: the PRD's under `prefer`, the org's under `strict`.
+    let mut pick = |layer: Layer, key: &str, org_key: &'static str, label: &str| -> Pick {
+        let named = product.named(layer);
+        match named {
+            Some(tech) if tech.key != org_key && strict => {
+                conflicts.push((
+                    format!("The PRD names {} for the {label}, but the org's {key} is {}: which should the plan use?", tech.name, pretty(org_key)),
+                    format!("{}: the org constraints are strict, so the plan uses the org's choice; changing it needs the org's agreement.", pretty(org_key)),
+                ));
+                Pick {
+                    key: org_key.to_owned(),
+                    name: pretty(org_key).to_owned(),
+                    from_prd: false,
+                }
             }
+            Some(tech) => {
+                if tech.key != org_key {
+                    notes.push(format!(
+                        "The PRD names {} for the {label}; the plan keeps it instead of the org default {} ({key}, strictness: prefer).",
+                        tech.name,
+                        pretty(org_key)
+                    ));
+                }
+                Pick {
+                    key: tech.key.to_owned(),
+                    name: tech.name.to_owned(),
+                    from_prd: true,
+                }
+            }
+            None => Pick {
+                key: org_key.to_owned(),
+                name: pretty(org_key).to_owned(),
+                from_prd: false,
+            },
         }
     };
-
-    // Technologies: the org's stack; under `prefer` a technology the PRD names wins.
-    let choose = |org_tech: &'static str, prd: Option<&'static str>| -> &'static str {
-        match prd {
-            Some(named) if !strict => named,
-            _ => org_tech,
-        }
-    };
-    let api = choose(api_tech(org.stack.api), ex.named_tech.api);
-    if let Some(named) = ex.named_tech.api.filter(|n| *n != api_tech(org.stack.api)) {
-        if strict {
-            notes.push(format!(
-                "The PRD names {}, but strict org constraints require {}; the plan uses {}.",
-                pretty(named),
-                pretty(api_tech(org.stack.api)),
-                pretty(api_tech(org.stack.api))
-            ));
-        }
-    }
-
-    let mut components: Vec<ComponentDraft> = Vec::new();
-    let mut flows: Vec<DataFlowDraft> = Vec::new();
-    let web_name;
-    let has_web = s.web_ui && org.stack.web != WebFramework::None;
-    if has_web {
-        let web = choose(web_tech(org.stack.web), ex.named_tech.web);
-        web_name = format!("Web app ({})", pretty(web));
-        components.push(ComponentDraft {
-            name: web_name.clone(),
-            kind: ComponentType::Web,
-            technology: web.to_owned(),
-            cloud_service: service_for(ComponentType::Web, web),
-            publicly_accessible: !local,
-            responsibility: "User interface: renders views and calls the API".to_owned(),
-        });
-    } else {
-        web_name = String::new();
-    }
-    let cli_only = s.cli && !s.web_ui;
-    let api_names: Vec<String> = if cli_only && style == ArchitectureStyle::Microservices {
-        vec![
-            format!("CLI command layer ({})", language_name(org)),
-            format!("Core service ({})", pretty(api)),
-        ]
-    } else if cli_only {
-        vec![format!("CLI command layer ({})", language_name(org))]
-    } else if style == ArchitectureStyle::Microservices {
-        let mut names = vec![format!("API gateway ({})", pretty(api))];
-        names.push(format!("Core service ({})", pretty(api)));
-        if !ex.integrations.is_empty() {
-            names.push(format!("Integration service ({})", pretty(api)));
-        }
-        names
-    } else {
-        vec![format!("API ({})", pretty(api))]
-    };
-    for (i, name) in api_names.iter().enumerate() {
-        components.push(ComponentDraft {
-            name: name.clone(),
-            kind: ComponentType::Api,
-            technology: if cli_only && i == 0 {
-                language_tech(org).to_owned()
-            } else {
-                api.to_owned()
-            },
-            cloud_service: service_for(ComponentType::Api, api),
-            publicly_accessible: i == 0 && !local,
-            responsibility: if i == 0 {
-                "Entry point: validates requests and runs the product's use cases".to_owned()
-            } else {
-                "Owns one business capability behind the gateway".to_owned()
-            },
-        });
-    }
-    let api_name = api_names[0].clone();
-    if has_web {
-        flows.push(DataFlowDraft {
-            from: web_name.clone(),
-            to: api_name.clone(),
-            description: if s.realtime {
-                "HTTPS JSON requests and live updates".to_owned()
-            } else {
-                "HTTPS JSON requests".to_owned()
-            },
-        });
-    }
-    for name in api_names.iter().skip(1) {
-        flows.push(DataFlowDraft {
-            from: api_name.clone(),
-            to: name.clone(),
-            description: "Internal HTTP calls".to_owned(),
-        });
-    }
-
-    // Where data lives.
-    let owner = api_names.get(1).unwrap_or(&api_name).clone();
-    let db_is_file = s.local_file_store && !s.database;
-    let db = if db_is_file && !strict {
-        "file"
-    } else {
-        choose(db_tech(org.stack.primary_db), ex.named_tech.db)
-    };
-    let db_name = if db == "file" {
-        "Local file store (JSON)".to_owned()
-    } else {
-        format!("Database ({})", pretty(db))
-    };
-    let needs_db = !(s.cli && !s.web_ui && !s.database && !s.local_file_store);
-    if !needs_db {
-        notes.push("The PRD names no data store; the command works on the existing project's files, so no database is planned.".to_owned());
-    }
-    if needs_db {
-        components.push(ComponentDraft {
-            name: db_name.clone(),
-            kind: ComponentType::Db,
-            technology: db.to_owned(),
-            cloud_service: if db == "file" {
-                String::new()
-            } else {
-                service_for(ComponentType::Db, db)
-            },
-            publicly_accessible: false,
-            responsibility: "System of record".to_owned(),
-        });
-        flows.push(DataFlowDraft {
-            from: owner.clone(),
-            to: db_name.clone(),
-            description: "Reads and writes records".to_owned(),
-        });
-    }
-
-    let mut async_patterns = Vec::new();
-    let wants_worker = matches!(
-        style,
-        ArchitectureStyle::ApiWorker | ArchitectureStyle::Microservices
+    let web = pick(
+        Layer::Web,
+        "stack.web",
+        web_tech(org.stack.web),
+        "web front end",
     );
-    let mut worker_name = None;
-    if wants_worker {
-        let queue_service = service_for(ComponentType::Queue, "");
-        {
-            let queue = "Job queue".to_owned();
-            let worker = format!("Worker ({})", language_name(org));
-            components.push(ComponentDraft {
-                name: queue.clone(),
-                kind: ComponentType::Queue,
-                technology: if queue_service.is_empty() {
-                    "postgres-backed queue".to_owned()
-                } else {
-                    queue_service.clone()
-                },
-                cloud_service: queue_service,
-                publicly_accessible: false,
-                responsibility: "Holds background jobs until a worker takes them".to_owned(),
-            });
-            components.push(ComponentDraft {
-                name: worker.clone(),
-                kind: ComponentType::Worker,
-                technology: language_tech(org).to_owned(),
-                cloud_service: service_for(ComponentType::Worker, ""),
-                publicly_accessible: false,
-                responsibility: "Runs slow and external work outside the request path".to_owned(),
-            });
-            flows.push(DataFlowDraft {
-                from: owner.clone(),
-                to: queue.clone(),
-                description: "Enqueues jobs".to_owned(),
-            });
-            flows.push(DataFlowDraft {
-                from: queue,
-                to: worker.clone(),
-                description: "Delivers jobs".to_owned(),
-            });
-            if needs_db {
-                flows.push(DataFlowDraft {
-                    from: worker.clone(),
-                    to: db_name.clone(),
-                    description: "Records job results".to_owned(),
-                });
+    let api = pick(Layer::Api, "stack.api", api_tech(org.stack.api), "API");
+    let db = pick(
+        Layer::Db,
+        "stack.primary_db",
+        db_tech(org.stack.primary_db),
+        "database",
+    );
+    let language = match product.named(Layer::Language) {
+        Some(l) if !strict => Pick {
+            key: l.key.to_owned(),
+            name: l.name.to_owned(),
+            from_prd: true,
+        },
+        _ => Pick {
+            key: language_tech(org).to_owned(),
+            name: language_name(org).to_owned(),
+            from_prd: false,
+        },
+    };
+    let named = |layer: Layer| {
+        product.named(layer).map(|t| Pick {
+            key: t.key.to_owned(),
+            name: t.name.to_owned(),
+            from_prd: true,
+        })
+    };
+
+    let mut b = Builder {
+        components: Vec::new(),
+        flows: Vec::new(),
+    };
+    let s = product.signals;
+    let web_allowed = org.stack.web != WebFramework::None || !strict;
+    let mut async_patterns = Vec::new();
+    let mut api_surface = Vec::new();
+    let main: String;
+    match kind {
+        ProductKind::LocalApp => {
+            let shell = named(Layer::Desktop);
+            let ui_tech = shell.as_ref().map_or(web.key.clone(), |s| s.key.clone());
+            let ui_name = match (&shell, web.from_prd) {
+                (Some(shell), true) => format!("Desktop app ({} + {})", shell.name, web.name),
+                (Some(shell), false) => format!("Desktop app ({})", shell.name),
+                (None, _) => format!("Desktop app ({})", web.name),
+            };
+            let core_lang = if shell.as_ref().is_some_and(|s| s.key == "tauri")
+                && !language.from_prd
+                && !strict
+            {
+                Pick {
+                    key: "rust".to_owned(),
+                    name: "Rust".to_owned(),
+                    from_prd: false,
+                }
+            } else {
+                language.clone()
+            };
+            let ui = if web_allowed {
+                b.add(
+                    &ui_name,
+                    ComponentType::Web,
+                    &ui_tech,
+                    String::new(),
+                    false,
+                    "Windows and views on the user's machine; calls the core in-process",
+                )
+            } else {
+                String::new()
+            };
+            main = b.add(
+                &format!("Core logic ({})", core_lang.name),
+                ComponentType::Api,
+                &core_lang.key,
+                String::new(),
+                false,
+                "The product's use cases, run locally inside the app",
+            );
+            b.flow(&ui, &main, "In-process commands and events");
+            let store_key = if db.from_prd || strict {
+                db.key.clone()
+            } else {
+                "sqlite".to_owned()
+            };
+            let store = b.add(
+                &format!("Local database ({})", pretty(&store_key)),
+                ComponentType::Db,
+                &store_key,
+                String::new(),
+                false,
+                "Keeps the user's data on their own machine",
+            );
+            b.flow(&main, &store, "Reads and writes local records");
+            if s.files {
+                let files = b.add(
+                    "Local file folder",
+                    ComponentType::ObjectStorage,
+                    "local disk",
+                    String::new(),
+                    false,
+                    "Files the user imports or exports, in a folder they choose",
+                );
+                b.flow(&main, &files, "Reads and writes files");
             }
+            if product.no_network {
+                notes.push("The PRD forbids network traffic: every component runs on the user's machine, with no cloud service, account or external call.".to_owned());
+            }
+        }
+        ProductKind::Cli => {
+            main = b.add(
+                &format!("CLI ({})", language.name),
+                ComponentType::Api,
+                &language.key,
+                String::new(),
+                false,
+                "Parses commands and flags and runs the product's use cases",
+            );
+            if s.web_ui && web_allowed {
+                // A CLI that serves a local page: an embedded server and the page it serves.
+                let server = b.add(
+                    &format!("Local web server ({})", api.name),
+                    ComponentType::Api,
+                    &api.key,
+                    String::new(),
+                    false,
+                    "Serves the local page and its JSON API on localhost",
+                );
+                let page = b.add(
+                    &format!("Local web UI ({})", web.name),
+                    ComponentType::Web,
+                    &web.key,
+                    String::new(),
+                    false,
+                    "The page the command opens in the browser",
+                );
+                b.flow(&main, &server, "Starts the server");
+                b.flow(&page, &server, "HTTP JSON requests on localhost");
+            }
+            if s.database || db.from_prd {
+                let store_key = if db.from_prd || strict {
+                    db.key.clone()
+                } else {
+                    "sqlite".to_owned()
+                };
+                let store = b.add(
+                    &format!("Local store ({})", pretty(&store_key)),
+                    ComponentType::Db,
+                    &store_key,
+                    String::new(),
+                    false,
+                    "State kept between runs",
+                );
+                b.flow(&main, &store, "Reads and writes local state");
+            } else {
+                notes.push("The PRD names no data store; the command works on files the user points it at, so no database is planned.".to_owned());
+            }
+        }
+        ProductKind::Mobile => {
+            let app = named(Layer::Mobile).unwrap_or(Pick {
+                key: "react-native".to_owned(),
+                name: "React Native".to_owned(),
+                from_prd: false,
+            });
+            let ui = if web_allowed {
+                b.add(
+                    &format!("Mobile app ({})", app.name),
+                    ComponentType::Web,
+                    &app.key,
+                    String::new(),
+                    true,
+                    "Screens on the phone; works from a local cache when offline",
+                )
+            } else {
+                String::new()
+            };
+            main = b.add(
+                &format!("API ({})", api.name),
+                ComponentType::Api,
+                &api.key,
+                service_for(ComponentType::Api, &api.key),
+                true,
+                "Validates requests from the app and runs the use cases",
+            );
+            b.flow(&ui, &main, "HTTPS JSON requests");
+            api_surface.push("GET /health".to_owned());
+        }
+        ProductKind::ChatBot => {
+            main = b.add(
+                &format!("Channel webhook API ({})", api.name),
+                ComponentType::Api,
+                &api.key,
+                service_for(ComponentType::Api, &api.key),
+                true,
+                "Receives messages and call events from the channels and answers quickly",
+            );
+            api_surface.push("POST /webhooks/<channel> for inbound messages".to_owned());
+            api_surface.push("GET /health".to_owned());
+            if s.web_ui && web_allowed {
+                let admin = b.add(
+                    &format!("Admin dashboard ({})", web.name),
+                    ComponentType::Web,
+                    &web.key,
+                    service_for(ComponentType::Web, &web.key),
+                    true,
+                    "Staff review conversations and settings",
+                );
+                b.flow(&admin, &main, "HTTPS JSON requests");
+            }
+        }
+        ProductKind::DataPipeline => {
+            main = b.add(
+                &format!("Pipeline runner ({})", language.name),
+                ComponentType::Worker,
+                &language.key,
+                service_for(ComponentType::Worker, ""),
+                false,
+                "Runs the ingestion, transformation and model steps on a schedule",
+            );
+            let raw = service_for(ComponentType::ObjectStorage, "");
+            let lake = b.add(
+                "Raw data storage",
+                ComponentType::ObjectStorage,
+                if raw.is_empty() { "local disk" } else { &raw },
+                raw.clone(),
+                false,
+                "Keeps raw inputs and intermediate files",
+            );
+            b.flow(&main, &lake, "Reads inputs and writes intermediate files");
+            if s.web_ui && web_allowed {
+                let results = b.add(
+                    &format!("Results API ({})", api.name),
+                    ComponentType::Api,
+                    &api.key,
+                    service_for(ComponentType::Api, &api.key),
+                    true,
+                    "Serves results to the dashboard",
+                );
+                let dash = b.add(
+                    &format!("Dashboard ({})", web.name),
+                    ComponentType::Web,
+                    &web.key,
+                    service_for(ComponentType::Web, &web.key),
+                    true,
+                    "Shows pipeline runs and results",
+                );
+                b.flow(&dash, &results, "HTTPS JSON requests");
+            }
+        }
+        ProductKind::Game => {
+            let engine = named(Layer::Engine).unwrap_or(Pick {
+                key: web.key.clone(),
+                name: web.name.clone(),
+                from_prd: false,
+            });
+            let client = if web_allowed {
+                b.add(
+                    &format!("Game client ({})", engine.name),
+                    ComponentType::Web,
+                    &engine.key,
+                    String::new(),
+                    !local,
+                    "Rendering, input and the game loop",
+                )
+            } else {
+                String::new()
+            };
+            if local {
+                main = b.add(
+                    &format!("Game logic ({})", engine.name),
+                    ComponentType::Api,
+                    &engine.key,
+                    String::new(),
+                    false,
+                    "Rules, levels and saves, in the client process",
+                );
+                b.flow(&client, &main, "In-process calls");
+            } else {
+                main = b.add(
+                    &format!("Game server ({})", api.name),
+                    ComponentType::Api,
+                    &api.key,
+                    service_for(ComponentType::Api, &api.key),
+                    true,
+                    "Accounts, matches and leaderboards",
+                );
+                b.flow(
+                    &client,
+                    &main,
+                    if s.realtime {
+                        "WebSocket game state"
+                    } else {
+                        "HTTPS JSON requests"
+                    },
+                );
+            }
+        }
+        ProductKind::Embedded => {
+            let device = named(Layer::Device).unwrap_or(Pick {
+                key: "microcontroller".to_owned(),
+                name: "microcontroller".to_owned(),
+                from_prd: false,
+            });
+            let firmware = b.add(
+                &format!("Device firmware ({})", device.name),
+                ComponentType::Worker,
+                &device.key,
+                String::new(),
+                false,
+                "Reads the sensors and drives the actuators on the device",
+            );
+            main = b.add(
+                &format!("Ingestion API ({})", api.name),
+                ComponentType::Api,
+                &api.key,
+                service_for(ComponentType::Api, &api.key),
+                true,
+                "Receives device telemetry and sends commands",
+            );
+            b.flow(&firmware, &main, "Telemetry and command acknowledgements");
+            if s.web_ui && web_allowed {
+                let dash = b.add(
+                    &format!("Dashboard ({})", web.name),
+                    ComponentType::Web,
+                    &web.key,
+                    service_for(ComponentType::Web, &web.key),
+                    true,
+                    "Shows devices and readings",
+                );
+                b.flow(&dash, &main, "HTTPS JSON requests");
+            }
+        }
+        ProductKind::WebSaas | ProductKind::ApiService => {
+            if (kind == ProductKind::WebSaas || s.web_ui) && web_allowed {
+                let ui = b.add(
+                    &format!("Web app ({})", web.name),
+                    ComponentType::Web,
+                    &web.key,
+                    service_for(ComponentType::Web, &web.key),
+                    true,
+                    "User interface: renders views and calls the API",
+                );
+                main = b.add(
+                    &format!("API ({})", api.name),
+                    ComponentType::Api,
+                    &api.key,
+                    service_for(ComponentType::Api, &api.key),
+                    true,
+                    "Validates requests and runs the product's use cases",
+                );
+                b.flow(
+                    &ui,
+                    &main,
+                    if s.realtime {
+                        "HTTPS JSON requests and live updates"
+                    } else {
+                        "HTTPS JSON requests"
+                    },
+                );
+            } else {
+                main = b.add(
+                    &format!("API ({})", api.name),
+                    ComponentType::Api,
+                    &api.key,
+                    service_for(ComponentType::Api, &api.key),
+                    true,
+                    "Validates requests and runs the product's use cases",
+                );
+            }
+            api_surface.push("GET /health".to_owned());
+        }
+    }
+
+    // Cloud-side data, background work, files, cache and sign-in.
+    if !local {
+        let store = b.add(
+            &format!("Database ({})", db.name),
+            ComponentType::Db,
+            &db.key,
+            service_for(ComponentType::Db, &db.key),
+            false,
+            "System of record",
+        );
+        b.flow(&main, &store, "Reads and writes records");
+        let wants_worker = !matches!(kind, ProductKind::DataPipeline | ProductKind::Embedded)
+            && (kind == ProductKind::ChatBot
+                || s.background_work
+                || input.nfrs.scale == Scale::Large
+                || input
+                    .integrations
+                    .iter()
+                    .any(|i| i.criticality == Criticality::High));
+        if wants_worker {
+            let queue_service = service_for(ComponentType::Queue, "");
+            let queue_tech = product
+                .named(Layer::Queue)
+                .map(|q| q.key.to_owned())
+                .unwrap_or_else(|| {
+                    if queue_service.is_empty() {
+                        "postgres-backed queue".to_owned()
+                    } else {
+                        queue_service.clone()
+                    }
+                });
+            let queue = b.add(
+                "Job queue",
+                ComponentType::Queue,
+                &queue_tech,
+                queue_service,
+                false,
+                "Holds background jobs until a worker takes them",
+            );
+            let worker_name = if kind == ProductKind::ChatBot {
+                format!("Conversation worker ({})", language.name)
+            } else {
+                format!("Worker ({})", language.name)
+            };
+            let worker = b.add(
+                &worker_name,
+                ComponentType::Worker,
+                &language.key,
+                service_for(ComponentType::Worker, ""),
+                false,
+                if kind == ProductKind::ChatBot {
+                    "Runs each conversation turn: context, model calls, replies"
+                } else {
+                    "Runs slow and external work outside the request path"
+                },
+            );
+            b.flow(&main, &queue, "Enqueues jobs");
+            b.flow(&queue, &worker, "Delivers jobs");
+            b.flow(&worker, &store, "Records job results");
             async_patterns.push(
                 "Background jobs through a queue, retried with backoff and idempotent by job id"
                     .to_owned(),
             );
-            worker_name = Some(worker);
         }
-    }
-    if s.files {
-        let service = service_for(ComponentType::ObjectStorage, "");
-        if !strict || !service.is_empty() || provider == CloudProvider::None {
-            let name = "Object storage".to_owned();
-            components.push(ComponentDraft {
-                name: name.clone(),
-                kind: ComponentType::ObjectStorage,
-                technology: if service.is_empty() {
-                    "local disk".to_owned()
+        if s.files && kind != ProductKind::DataPipeline {
+            let service = service_for(ComponentType::ObjectStorage, "");
+            if !strict || !service.is_empty() {
+                let tech = if service.is_empty() {
+                    "object store".to_owned()
                 } else {
                     service.clone()
-                },
-                cloud_service: service,
-                publicly_accessible: false,
-                responsibility: "Stores uploaded files; served through short-lived signed URLs"
-                    .to_owned(),
-            });
-            flows.push(DataFlowDraft {
-                from: owner.clone(),
-                to: name,
-                description: "Stores and signs file URLs".to_owned(),
-            });
+                };
+                let files = b.add(
+                    "Object storage",
+                    ComponentType::ObjectStorage,
+                    &tech,
+                    service,
+                    false,
+                    "Stores uploaded files; served through short-lived signed URLs",
+                );
+                b.flow(&main, &files, "Stores files and signs their URLs");
+            }
         }
-    }
-    if (nfrs.latency == Latency::Low || nfrs.scale == Scale::Large) && !local {
-        let service = service_for(ComponentType::Cache, "");
-        if !service.is_empty() || provider == CloudProvider::None {
-            let name = "Cache".to_owned();
-            components.push(ComponentDraft {
-                name: name.clone(),
-                kind: ComponentType::Cache,
-                technology: "redis".to_owned(),
-                cloud_service: service,
-                publicly_accessible: false,
-                responsibility: "Keeps hot reads off the database".to_owned(),
-            });
-            flows.push(DataFlowDraft {
-                from: owner.clone(),
-                to: name,
-                description: "Caches hot reads".to_owned(),
-            });
-        } else {
-            notes.push("Low latency is asked for, but no cache service is allowed; the plan relies on database indexes.".to_owned());
+        if input.nfrs.latency == Latency::Low || input.nfrs.scale == Scale::Large {
+            let service = service_for(ComponentType::Cache, "");
+            if !service.is_empty() {
+                let cache = b.add(
+                    "Cache",
+                    ComponentType::Cache,
+                    "redis",
+                    service,
+                    false,
+                    "Keeps hot reads off the database",
+                );
+                b.flow(&main, &cache, "Caches hot reads");
+            } else {
+                notes.push("Low latency is asked for, but no cache service is allowed; the plan relies on database indexes.".to_owned());
+            }
         }
-    }
-    if s.auth && !s.no_auth && !local {
-        let name = "Auth provider".to_owned();
-        let service = service_for(ComponentType::AuthProvider, "");
-        components.push(ComponentDraft {
-            name: name.clone(),
-            kind: ComponentType::AuthProvider,
-            technology: "oidc".to_owned(),
-            cloud_service: service,
-            publicly_accessible: true,
-            responsibility: "Signs users in and issues tokens the API verifies".to_owned(),
-        });
-        flows.push(DataFlowDraft {
-            from: api_name.clone(),
-            to: name,
-            description: "Verifies sessions and tokens".to_owned(),
-        });
-    }
-    for integration in ex
-        .integrations
-        .iter()
-        .filter(|i| i.criticality != Criticality::Low)
-        .take(5)
-    {
-        let name = integration.name.clone();
-        if components.iter().any(|c| c.name == name) {
-            continue;
+        if s.auth && !s.no_auth {
+            let identity = input.integrations.iter().find(|i| {
+                SERVICES
+                    .iter()
+                    .any(|s| s.name == i.name && matches!(s.category, Category::Identity))
+            });
+            let (name, tech) = match identity {
+                Some(i) => (format!("Auth provider ({})", i.name), i.name.to_lowercase()),
+                None if db.key == "supabase" => (
+                    "Auth provider (Supabase Auth)".to_owned(),
+                    "supabase".to_owned(),
+                ),
+                None => ("Auth provider".to_owned(), "oidc".to_owned()),
+            };
+            let auth = b.add(
+                &name,
+                ComponentType::AuthProvider,
+                &tech,
+                service_for(ComponentType::AuthProvider, ""),
+                true,
+                "Signs users in and issues tokens the API verifies",
+            );
+            b.flow(&main, &auth, "Verifies sessions and tokens");
         }
-        components.push(ComponentDraft {
-            name: name.clone(),
-            kind: ComponentType::ExternalIntegration,
-            technology: "https".to_owned(),
-            cloud_service: String::new(),
-            publicly_accessible: true,
-            responsibility: integration.purpose.clone(),
-        });
-        let caller = worker_name.clone().unwrap_or_else(|| owner.clone());
-        flows.push(DataFlowDraft {
-            from: caller,
-            to: name,
-            description: integration.purpose.clone(),
-        });
     }
 
-    let mut api_surface = Vec::new();
-    if !s.cli || s.web_ui {
-        api_surface.push("GET /health".to_owned());
+    // Each integration the requirements rely on gets its adapter component.
+    if !product.no_network {
+        let caller = b
+            .first(ComponentType::Worker)
+            .unwrap_or_else(|| main.clone());
+        for integration in input
+            .integrations
+            .iter()
+            .filter(|i| i.criticality != Criticality::Low)
+        {
+            if b.components.iter().any(|c| {
+                c.name == integration.name || c.name.contains(&format!("({})", integration.name))
+            }) {
+                continue;
+            }
+            let inbound = matches!(
+                integration.direction,
+                pass_contracts::pack::Direction::Both | pass_contracts::pack::Direction::Inbound
+            );
+            let name = b.add(
+                &integration.name,
+                ComponentType::ExternalIntegration,
+                "https",
+                String::new(),
+                true,
+                &integration.purpose,
+            );
+            let target = if inbound && kind == ProductKind::ChatBot {
+                main.clone()
+            } else {
+                caller.clone()
+            };
+            b.flow(&target, &name, &integration.purpose);
+            if inbound && kind == ProductKind::ChatBot {
+                b.flow(&name, &main, "Inbound messages and events by webhook");
+            }
+        }
     }
+
+    let style = fit_preference(&mut b, org, &language, &main);
     if !unhosted.is_empty() {
         notes.push(format!(
             "The allowed cloud services ({}) do not include {}; those components are planned without a managed service, hosting to be agreed with the platform team.",
@@ -422,6 +786,60 @@ pub fn architecture(
             unhosted.iter().copied().collect::<Vec<_>>().join(", ")
         ));
     }
+
+    let (pros, cons, mut risks) = tradeoffs(kind, style, product, input);
+    if !input.has_requirements {
+        risks.push(
+            "The PRD states no requirements yet; this architecture is a placeholder to revisit"
+                .to_owned(),
+        );
+    }
+    let stack_names: Vec<String> = b
+        .components
+        .iter()
+        .map(|c| c.technology.clone())
+        .filter(|t| !matches!(t.as_str(), "https" | "local disk" | "oidc" | "object store"))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(|t| pretty(&t).to_owned())
+        .collect();
+    let prd_stack: Vec<&str> = product.stack.iter().map(|t| t.name).collect();
+    let rationale = format!(
+        "Built as {} because of what the PRD describes{}. Stack: {}{}. {}",
+        kind.describe(),
+        if product.no_network {
+            " and its rule that no data leaves the user's machine"
+        } else {
+            ""
+        },
+        stack_names.join(", "),
+        if prd_stack.is_empty() {
+            " (org defaults: the PRD names no technology)".to_owned()
+        } else if strict {
+            format!(
+                " (the PRD names {}; strict org constraints decide where they differ)",
+                prd_stack.join(", ")
+            )
+        } else {
+            format!(
+                " (the PRD names {}, kept over the org defaults)",
+                prd_stack.join(", ")
+            )
+        },
+        if local {
+            "Everything runs on the user's machine; no cloud infrastructure.".to_owned()
+        } else {
+            format!(
+                "Deployed on {}.",
+                match org.cloud.provider {
+                    CloudProvider::Aws => "AWS",
+                    CloudProvider::Gcp => "GCP",
+                    CloudProvider::Azure => "Azure",
+                    CloudProvider::None => "the team's own hosting",
+                }
+            )
+        }
+    );
     let description = format!(
         "{} with {} components: {}.",
         match style {
@@ -429,38 +847,252 @@ pub fn architecture(
             ArchitectureStyle::ApiWorker => "API plus background worker",
             ArchitectureStyle::Microservices => "Services behind a gateway",
         },
-        components.len(),
-        components
+        b.components.len(),
+        b.components
             .iter()
             .map(|c| c.name.as_str())
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let mut pros = vec!["Few moving parts for the size of the product".to_owned()];
+    Designed {
+        architecture: ArchitectureDraft {
+            name: match input.title {
+                Some(t) if !t.is_empty() => format!("{t} architecture"),
+                _ => "Product architecture".to_owned(),
+            },
+            description,
+            style,
+            components: b.components,
+            data_flows: b.flows,
+            async_patterns,
+            api_surface,
+            pros,
+            cons,
+            risks,
+            rationale,
+        },
+        notes,
+        conflicts,
+    }
+}
+
+/// Bends the design to the org's architecture preference: a monolith folds
+/// workers into the main component, api_worker adds a worker, microservices
+/// split out a second service.
+fn fit_preference(
+    b: &mut Builder,
+    org: &OrgConstraints,
+    language: &Pick,
+    main: &str,
+) -> ArchitectureStyle {
+    match org.architecture_preference {
+        ArchitecturePreference::Monolith => {
+            let folded: Vec<String> = b
+                .components
+                .iter()
+                .filter(|c| {
+                    matches!(c.kind, ComponentType::Worker | ComponentType::Queue)
+                        || c.kind == ComponentType::Api && c.name != main
+                })
+                .map(|c| c.name.clone())
+                .collect();
+            let keep_main = b
+                .components
+                .iter()
+                .any(|c| c.name == main && c.kind == ComponentType::Api);
+            let target = if keep_main {
+                main.to_owned()
+            } else {
+                b.first(ComponentType::Api).unwrap_or_default()
+            };
+            b.components
+                .retain(|c| !folded.contains(&c.name) || c.name == target);
+            if target.is_empty() {
+                // A worker-only design: its main job becomes the one service.
+                let name = b.add(
+                    &format!("Service ({})", language.name),
+                    ComponentType::Api,
+                    &language.key,
+                    String::new(),
+                    false,
+                    "Runs the product's jobs in one process",
+                );
+                for f in &mut b.flows {
+                    if folded.contains(&f.from) {
+                        f.from = name.clone();
+                    }
+                    if folded.contains(&f.to) {
+                        f.to = name.clone();
+                    }
+                }
+            } else {
+                for f in &mut b.flows {
+                    if folded.contains(&f.from) {
+                        f.from = target.clone();
+                    }
+                    if folded.contains(&f.to) {
+                        f.to = target.clone();
+                    }
+                }
+            }
+            b.flows.retain(|f| f.from != f.to);
+            ArchitectureStyle::Monolith
+        }
+        ArchitecturePreference::ApiWorker => {
+            if b.count(ComponentType::Api) == 0 {
+                let api = b.add(
+                    &format!("API ({})", api_tech(org.stack.api)),
+                    ComponentType::Api,
+                    api_tech(org.stack.api),
+                    String::new(),
+                    false,
+                    "Entry point for the product's use cases",
+                );
+                if let Some(w) = b.first(ComponentType::Worker) {
+                    b.flow(&api, &w, "Starts jobs");
+                }
+            }
+            if b.count(ComponentType::Worker) == 0 {
+                let api = b.first(ComponentType::Api).unwrap_or_default();
+                let worker = b.add(
+                    &format!("Worker ({})", language.name),
+                    ComponentType::Worker,
+                    &language.key,
+                    String::new(),
+                    false,
+                    "Runs slow work outside the request path",
+                );
+                b.flow(&api, &worker, "Hands over background jobs");
+            }
+            ArchitectureStyle::ApiWorker
+        }
+        ArchitecturePreference::Microservices => {
+            while b.count(ComponentType::Api) < 2 {
+                let first = b.first(ComponentType::Api).unwrap_or_default();
+                let n = b.count(ComponentType::Api) + 1;
+                let name = if first.is_empty() {
+                    format!("Gateway ({})", language.name)
+                } else {
+                    format!("Core service {n} ({})", language.name)
+                };
+                let added = b.add(
+                    &name,
+                    ComponentType::Api,
+                    &language.key,
+                    String::new(),
+                    false,
+                    "Owns one business capability behind the entry point",
+                );
+                b.flow(&first, &added, "Internal HTTP calls");
+            }
+            ArchitectureStyle::Microservices
+        }
+        ArchitecturePreference::NoPreference => {
+            if b.count(ComponentType::Worker) > 0 && b.count(ComponentType::Api) > 0 {
+                ArchitectureStyle::ApiWorker
+            } else {
+                ArchitectureStyle::Monolith
+            }
+        }
+    }
+}
+
+/// Pros, cons and risks, each tied to what the PRD asks for.
+fn tradeoffs(
+    kind: ProductKind,
+    style: ArchitectureStyle,
+    product: &Product,
+    input: &ArchitectureInput<'_>,
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let mut pros = Vec::new();
     let mut cons = Vec::new();
     let mut risks = Vec::new();
-    match style {
-        ArchitectureStyle::Monolith => {
-            pros.push("One deployable: simple to build, test and operate".to_owned());
-            cons.push("Slow work shares the request path unless moved out later".to_owned());
+    match kind {
+        ProductKind::LocalApp => {
+            pros.push(
+                "Data stays on the user's machine: no servers to run, works offline".to_owned(),
+            );
+            cons.push(
+                "No sync between devices unless added later; backups are the user's".to_owned(),
+            );
+            risks.push("Installers, signing and updates differ per operating system and need testing on each".to_owned());
         }
-        ArchitectureStyle::ApiWorker => {
-            pros.push("Slow and external work never blocks a user request".to_owned());
-            cons.push("A queue and a worker to deploy and monitor".to_owned());
+        ProductKind::Cli => {
+            pros.push("One binary or package: nothing to host, easy to script and test".to_owned());
+            cons.push("No shared state between users or machines".to_owned());
         }
-        ArchitectureStyle::Microservices => {
-            pros.push("Services deploy and scale independently".to_owned());
-            cons.push("More deployables, network calls and contracts to keep in step".to_owned());
-            pros.remove(0);
+        ProductKind::Mobile => {
+            pros.push("Native app experience with a shared API for every client".to_owned());
+            cons.push("Two app-store release pipelines and review times".to_owned());
+            risks.push(
+                "Offline use and flaky networks need a local cache and retry on the phone"
+                    .to_owned(),
+            );
         }
+        ProductKind::ChatBot => {
+            pros.push(
+                "Webhooks answer the channels fast; conversations run in workers that can retry"
+                    .to_owned(),
+            );
+            cons.push(
+                "Every channel has its own API limits, templates and approval rules".to_owned(),
+            );
+            risks.push("Replies depend on model and speech latency; slow turns need timeouts and fallbacks".to_owned());
+        }
+        ProductKind::DataPipeline => {
+            pros.push("Steps rerun independently from stored intermediate data".to_owned());
+            cons.push("Scheduling, backfills and data quality checks to operate".to_owned());
+        }
+        ProductKind::Game => {
+            pros.push(
+                "The game loop runs in the client; the server only holds what must be shared"
+                    .to_owned(),
+            );
+            cons.push("Performance depends on the player's device".to_owned());
+        }
+        ProductKind::Embedded => {
+            pros.push(
+                "Devices stay simple; logic that changes often lives on the server".to_owned(),
+            );
+            cons.push("Firmware updates over the air must be safe to interrupt".to_owned());
+            risks
+                .push("Devices go offline; telemetry must be buffered and deduplicated".to_owned());
+        }
+        ProductKind::WebSaas | ProductKind::ApiService => match style {
+            ArchitectureStyle::Monolith => {
+                pros.push("One deployable: simple to build, test and operate".to_owned());
+                cons.push("Slow work shares the request path unless moved out later".to_owned());
+            }
+            ArchitectureStyle::ApiWorker => {
+                pros.push("Slow and external work never blocks a user request".to_owned());
+                cons.push("A queue and a worker to deploy and monitor".to_owned());
+            }
+            ArchitectureStyle::Microservices => {
+                pros.push("Services deploy and scale independently".to_owned());
+                cons.push(
+                    "More deployables, network calls and contracts to keep in step".to_owned(),
+                );
+            }
+        },
     }
-    if nfrs.data_sensitivity != DataSensitivity::None {
+    if !product.stack.is_empty() {
+        pros.push(format!(
+            "Keeps the stack the PRD names ({})",
+            product
+                .stack
+                .iter()
+                .map(|t| t.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if input.nfrs.data_sensitivity != DataSensitivity::None {
         risks.push("Sensitive data: encryption at rest, least-privilege access and audit logging are required".to_owned());
     }
-    if nfrs.availability == Availability::High {
+    if input.nfrs.availability == Availability::High {
         risks.push("High availability needs multi-zone deployment and tested failover".to_owned());
     }
-    for integration in ex
+    for integration in input
         .integrations
         .iter()
         .filter(|i| i.criticality == Criticality::High)
@@ -470,72 +1102,13 @@ pub fn architecture(
             integration.name
         ));
     }
-    if ex.requirements.is_empty() {
-        risks.push(
-            "The PRD states no requirements yet; this architecture is a placeholder to revisit"
-                .to_owned(),
-        );
+    for constraint in input.constraints.iter().take(5) {
+        risks.push(format!(
+            "PRD constraint \"{}\": checked in the issues that touch it",
+            cut_words(constraint, 100)
+        ));
     }
-    let rationale = format!(
-        "Chosen from the org constraints ({} on {}, preference {}) and the PRD's signals{}.",
-        [
-            pretty(api_tech(org.stack.api)),
-            pretty(db_tech(org.stack.primary_db))
-        ]
-        .join(" + "),
-        match org.cloud.provider {
-            CloudProvider::Aws => "AWS",
-            CloudProvider::Gcp => "GCP",
-            CloudProvider::Azure => "Azure",
-            CloudProvider::None => "no cloud",
-        },
-        match org.architecture_preference {
-            ArchitecturePreference::Monolith => "monolith",
-            ArchitecturePreference::ApiWorker => "api_worker",
-            ArchitecturePreference::Microservices => "microservices",
-            ArchitecturePreference::NoPreference => "none",
-        },
-        {
-            let mut why = Vec::new();
-            if s.background_work {
-                why.push("background work");
-            }
-            if s.cli && !s.web_ui {
-                why.push("a command-line product");
-            }
-            if s.local_only {
-                why.push("a local-only tool");
-            }
-            if s.files {
-                why.push("file storage");
-            }
-            if s.realtime {
-                why.push("live updates");
-            }
-            if why.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", why.join(", "))
-            }
-        }
-    );
-    let draft = ArchitectureDraft {
-        name: match &ex.title {
-            Some(t) => format!("{t} architecture"),
-            None => "Product architecture".to_owned(),
-        },
-        description,
-        style,
-        data_flows: flows,
-        async_patterns,
-        api_surface,
-        pros,
-        cons,
-        risks,
-        rationale,
-        components,
-    };
-    (draft, notes)
+    (pros, cons, risks)
 }
 
 fn language_name(org: &OrgConstraints) -> &'static str {
@@ -575,7 +1148,7 @@ pub fn refinement(arch: &ArchitectureDraft, questions: &[String]) -> RefinementD
 }
 
 /// Which components a requirement touches, judged from its words.
-fn touched(text: &str, arch: &ArchitectureDraft) -> Vec<String> {
+pub fn touched(text: &str, arch: &ArchitectureDraft) -> Vec<String> {
     let l = text.to_ascii_lowercase();
     let words = |list: &[&str]| list.iter().any(|w| has_word(&l, w));
     let mut out = Vec::new();
@@ -665,19 +1238,19 @@ fn touched(text: &str, arch: &ArchitectureDraft) -> Vec<String> {
 }
 
 pub fn implementation(
-    ex: &Extracted,
+    title: Option<&str>,
+    requirements: &[RequirementDraft],
     arch: &ArchitectureDraft,
     nfrs: &NfrsDraft,
     org: &OrgConstraints,
 ) -> ImplementationDraft {
     let prefix = org.naming.service_prefix.as_str();
-    let logic_requirements = ex
-        .requirements
+    let logic_requirements = requirements
         .iter()
         .enumerate()
         .map(|(i, r)| LogicRequirementDraft {
             id: format!("LR-{}", i + 1),
-            title: short_title(&r.text),
+            title: cut_words(&r.text, 80),
             summary: format!("{} (implements {})", r.text, r.id),
             priority: r.priority,
             acceptance_criteria: r.acceptance_criteria.clone(),
@@ -711,9 +1284,9 @@ pub fn implementation(
     ImplementationDraft {
         summary: format!(
             "Build {} as a {} in {} issue-sized steps, foundation first, then the requirements by priority.",
-            ex.title.as_deref().unwrap_or("the product"),
+            title.unwrap_or("the product"),
             arch.style.as_str().replace('_', " + "),
-            ex.requirements.len().max(1)
+            requirements.len().max(1)
         ),
         iac_summary: if iac_modules.is_empty() {
             "Runs locally; no cloud infrastructure to provision.".to_owned()
@@ -751,380 +1324,4 @@ fn slug(text: &str) -> String {
         }
     }
     out.trim_end_matches('-').to_owned()
-}
-
-/// A title of at most ~9 words from a requirement sentence.
-pub fn short_title(text: &str) -> String {
-    let first = text
-        .split(". ")
-        .next()
-        .unwrap_or(text)
-        .split([';', '(', ':'])
-        .next()
-        .unwrap_or(text)
-        .trim();
-    let words: Vec<&str> = first.split_whitespace().collect();
-    let mut title = words.iter().take(10).copied().collect::<Vec<_>>().join(" ");
-    if words.len() > 10 {
-        title.push('…');
-    }
-    if title.is_empty() {
-        text.chars().take(60).collect()
-    } else {
-        title
-    }
-}
-
-const COMMON_WORDS: &[&str] = &[
-    "the", "and", "for", "with", "from", "into", "that", "this", "are", "can", "have", "has",
-    "want", "when", "then", "all", "any", "each", "its", "their", "was", "will", "should", "must",
-    "could", "see", "able", "also", "via", "per", "not", "only", "within", "between", "without",
-    "they", "them", "our", "your", "you", "who", "which", "what", "how", "get",
-];
-
-/// Words that carry a requirement's meaning: lower case, split at hyphens,
-/// plural `s` dropped, the story's "As a X, I want" preamble skipped.
-fn content_words(r: &crate::sections::RequirementDraft) -> BTreeSet<String> {
-    let text = r.text.to_ascii_lowercase();
-    let body = text
-        .split_once(" want ")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or(text);
-    let all = format!(
-        "{body} {}",
-        r.acceptance_criteria.join(" ").to_ascii_lowercase()
-    );
-    all.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| (w.len() >= 3 || *w == "ui") && !COMMON_WORDS.contains(w))
-        .map(|w| {
-            if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
-                w[..w.len() - 1].to_owned()
-            } else {
-                w.to_owned()
-            }
-        })
-        .collect()
-}
-
-/// Requirements that say the same thing (a story and the checklist item it
-/// restates) go into one issue: most of the shorter one's words appear in the
-/// group's first requirement. Groups hold at most three.
-fn overlapping_groups(
-    requirements: &[crate::sections::RequirementDraft],
-) -> Vec<Vec<&crate::sections::RequirementDraft>> {
-    let mut groups: Vec<(BTreeSet<String>, Vec<&crate::sections::RequirementDraft>)> = Vec::new();
-    for r in requirements {
-        let words = content_words(r);
-        let home = groups.iter_mut().find(|(lead, members)| {
-            let shared = lead.intersection(&words).count();
-            let smaller = lead.len().min(words.len());
-            members.len() < 3 && smaller >= 3 && shared * 10 >= smaller * 7
-        });
-        match home {
-            Some((_, members)) => members.push(r),
-            None => groups.push((words, vec![r])),
-        }
-    }
-    groups.into_iter().map(|(_, members)| members).collect()
-}
-
-fn size_of(components: usize, criteria: usize, text_len: usize) -> IssueSize {
-    let score = components + criteria.div_ceil(2) + text_len / 160;
-    match score {
-        0..=2 => IssueSize::S,
-        3..=4 => IssueSize::M,
-        _ => IssueSize::L,
-    }
-}
-
-pub fn issue_plan(ex: &Extracted, arch: &ArchitectureDraft, nfrs: &NfrsDraft) -> IssuePlanDraft {
-    let mut issues: Vec<IssueDraft> = Vec::new();
-    let mut next = 1;
-    let mut new_id = || {
-        let id = format!("ISSUE-{next:03}");
-        next += 1;
-        id
-    };
-    let internal: Vec<String> = arch
-        .components
-        .iter()
-        .filter(|c| {
-            !matches!(
-                c.kind,
-                ComponentType::ExternalIntegration | ComponentType::AuthProvider
-            )
-        })
-        .map(|c| c.name.clone())
-        .collect();
-    let db = arch
-        .components
-        .iter()
-        .find(|c| c.kind == ComponentType::Db)
-        .map(|c| c.name.clone());
-    let api = arch
-        .components
-        .iter()
-        .find(|c| c.kind == ComponentType::Api)
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
-
-    let foundation = new_id();
-    issues.push(IssueDraft {
-        id: foundation.clone(),
-        title: "Project skeleton, CI and deployment pipeline".to_owned(),
-        summary: format!("Set up {} with builds, tests and a deployment path.", internal.join(", ")),
-        details: "Create the repository layout for each component, a CI workflow that builds and tests them, configuration from environment variables, and a first deployment to a test environment.".to_owned(),
-        implements: Vec::new(),
-        partially_implements: Vec::new(),
-        components: internal.clone(),
-        depends_on: Vec::new(),
-        size: IssueSize::M,
-        priority: Priority::Must,
-        acceptance_criteria: {
-            let mut a = vec!["CI builds and tests every component on each pull request".to_owned()];
-            if arch.api_surface.iter().any(|s| s.contains("/health")) {
-                a.push(format!("{api} answers GET /health with 200"));
-            }
-            if let Some(db) = &db {
-                a.push(format!("{db} schema migrations run from an empty store"));
-            }
-            a
-        },
-    });
-    let mut data_model = None;
-    if let (Some(db), false) = (&db, ex.entities.is_empty()) {
-        let id = new_id();
-        let names: Vec<&str> = ex.entities.iter().map(|e| e.name.as_str()).collect();
-        issues.push(IssueDraft {
-            id: id.clone(),
-            title: format!("Data model: {}", names.join(", ")),
-            summary: format!("Define and migrate the stored entities in {db}."),
-            details: ex
-                .entities
-                .iter()
-                .map(|e| format!("- {}: {}", e.name, if e.fields.is_empty() { "fields to be confirmed".to_owned() } else { e.fields.join(", ") }))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            implements: Vec::new(),
-            partially_implements: Vec::new(),
-            components: vec![db.clone(), api.clone()],
-            depends_on: vec![foundation.clone()],
-            size: size_of(2, ex.entities.len(), 0),
-            priority: Priority::Must,
-            acceptance_criteria: ex
-                .entities
-                .iter()
-                .map(|e| format!("A {} can be created, read, updated and deleted through the data layer with its fields validated", e.name))
-                .collect(),
-        });
-        data_model = Some(id);
-    }
-    let mut integration_issues: Vec<(String, String)> = Vec::new();
-    for c in arch
-        .components
-        .iter()
-        .filter(|c| c.kind == ComponentType::ExternalIntegration)
-    {
-        let id = new_id();
-        let caller = arch
-            .components
-            .iter()
-            .find(|x| x.kind == ComponentType::Worker)
-            .map(|x| x.name.clone())
-            .unwrap_or_else(|| api.clone());
-        issues.push(IssueDraft {
-            id: id.clone(),
-            title: format!("Integrate {}", c.name),
-            summary: format!("A client for {} ({}) with retries, timeouts and a test double.", c.name, c.responsibility),
-            details: ex
-                .integrations
-                .iter()
-                .find(|i| i.name == c.name)
-                .map(|i| format!("Contract: {}", i.contract_stub))
-                .unwrap_or_default(),
-            implements: Vec::new(),
-            partially_implements: Vec::new(),
-            components: vec![c.name.clone(), caller],
-            depends_on: vec![foundation.clone()],
-            size: IssueSize::M,
-            priority: ex
-                .integrations
-                .iter()
-                .find(|i| i.name == c.name)
-                .map(|i| match i.criticality {
-                    Criticality::High => Priority::Must,
-                    Criticality::Medium => Priority::Should,
-                    Criticality::Low => Priority::Could,
-                })
-                .unwrap_or(Priority::Should),
-            acceptance_criteria: vec![
-                format!("Calls to {} time out, retry transient failures and surface permanent ones with a clear error", c.name),
-                format!("Tests run against a local stand-in for {}, never the live service", c.name),
-            ],
-        });
-        integration_issues.push((c.name.clone(), id));
-    }
-    let web = arch
-        .components
-        .iter()
-        .find(|c| c.kind == ComponentType::Web)
-        .map(|c| c.name.clone());
-    for group in overlapping_groups(&ex.requirements) {
-        let lead = group[0];
-        let ids: Vec<String> = group.iter().map(|r| r.id.clone()).collect();
-        let all_text = group
-            .iter()
-            .map(|r| format!("{} {}", r.text, r.acceptance_criteria.join(" ")))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let components = touched(&all_text, arch);
-        let mut depends = vec![foundation.clone()];
-        if let (Some(dm), Some(db)) = (&data_model, &db) {
-            if components.contains(db) {
-                depends.push(dm.clone());
-            }
-        }
-        for (name, id) in &integration_issues {
-            if components.contains(name) {
-                depends.push(id.clone());
-            }
-        }
-        let mut acceptance: Vec<String> = Vec::new();
-        for r in &group {
-            let criteria = if r.acceptance_criteria.is_empty() {
-                vec![format!(
-                    "An automated end-to-end test shows: {}",
-                    r.text.trim_end_matches('.')
-                )]
-            } else {
-                r.acceptance_criteria.clone()
-            };
-            for c in criteria {
-                if !acceptance.contains(&c) {
-                    acceptance.push(c);
-                }
-            }
-        }
-        let priority = group.iter().map(|r| r.priority).min().unwrap_or_default();
-        let text_len: usize = group.iter().map(|r| r.text.len()).sum();
-        let size = size_of(components.len(), acceptance.len(), text_len);
-        let title = format!("{}: {}", ids.join(" + "), short_title(&lead.text));
-        let summary = if group.len() == 1 {
-            lead.text.clone()
-        } else {
-            format!(
-                "{} The PRD says this {} times; one issue implements them together: {}",
-                lead.text,
-                group.len(),
-                group
-                    .iter()
-                    .skip(1)
-                    .map(|r| format!("{} ({})", r.text, r.id))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        };
-        let details = group
-            .iter()
-            .map(|r| {
-                format!(
-                    "Implement {} as the PRD states it: \"{}\"",
-                    r.id, r.source_hint
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        let touches_web = web.as_ref().is_some_and(|w| components.contains(w));
-        let server_side: Vec<String> = components
-            .iter()
-            .filter(|c| Some(*c) != web.as_ref())
-            .cloned()
-            .collect();
-        if size == IssueSize::L && touches_web && !server_side.is_empty() {
-            // Too big for one pull request: the server side first, then the UI on top.
-            let server_id = new_id();
-            let ui_id = new_id();
-            let web_name = web.clone().unwrap_or_default();
-            issues.push(IssueDraft {
-                id: server_id.clone(),
-                title: format!("{title} (server side)"),
-                summary: format!("Server side of {}: {}", ids.join(", "), lead.text),
-                details: format!("Implement the use case and its API.\n{details}"),
-                implements: Vec::new(),
-                partially_implements: ids.clone(),
-                components: server_side.clone(),
-                depends_on: depends.clone(),
-                size: size_of(server_side.len(), acceptance.len(), 0).min(IssueSize::M),
-                priority,
-                acceptance_criteria: vec![format!(
-                    "The API behind \"{}\" is covered by integration tests, including invalid input",
-                    short_title(&lead.text)
-                )],
-            });
-            issues.push(IssueDraft {
-                id: ui_id,
-                title: format!("{title} (user interface)"),
-                summary: format!("User interface of {}: {}", ids.join(", "), lead.text),
-                details: format!("Build the views on top of the server side.\n{details}"),
-                implements: ids,
-                partially_implements: Vec::new(),
-                components: vec![web_name],
-                depends_on: vec![server_id],
-                size: size_of(1, acceptance.len(), 0).min(IssueSize::M),
-                priority,
-                acceptance_criteria: acceptance,
-            });
-        } else {
-            issues.push(IssueDraft {
-                id: new_id(),
-                title,
-                summary,
-                details,
-                implements: ids,
-                partially_implements: Vec::new(),
-                components,
-                depends_on: depends,
-                size,
-                priority,
-                acceptance_criteria: acceptance,
-            });
-        }
-    }
-    let mut nfr_criteria = Vec::new();
-    match nfrs.data_sensitivity {
-        DataSensitivity::Pii => nfr_criteria.push(
-            "Personal data is encrypted at rest and in transit, and access to it is logged"
-                .to_owned(),
-        ),
-        DataSensitivity::FinancialLike => nfr_criteria
-            .push("No card data is stored; payment records are immutable and audited".to_owned()),
-        DataSensitivity::None => {}
-    }
-    if nfrs.availability == Availability::High {
-        nfr_criteria
-            .push("Services run in at least two zones and a zone failure test passes".to_owned());
-    }
-    if nfrs.latency == Latency::Low {
-        nfr_criteria.push(
-            "p95 latency of the main routes is measured in CI and stays under the PRD's targets"
-                .to_owned(),
-        );
-    }
-    if !nfr_criteria.is_empty() {
-        let id = new_id();
-        issues.push(IssueDraft {
-            id,
-            title: "Non-functional requirements: security, availability and latency".to_owned(),
-            summary: "Meet the PRD's non-functional targets and prove them with checks.".to_owned(),
-            details: "Add the encryption, deployment and measurement the NFRs call for.".to_owned(),
-            implements: Vec::new(),
-            partially_implements: Vec::new(),
-            components: internal,
-            depends_on: vec![foundation],
-            size: IssueSize::M,
-            priority: Priority::Should,
-            acceptance_criteria: nfr_criteria,
-        });
-    }
-    IssuePlanDraft { issues }
 }

@@ -1,142 +1,219 @@
 //! The deterministic PRD reader behind the offline provider: what users see
 //! first, so it reads the PRD's own structure rather than guessing.
 //!
-//! The same PRD and org constraints always give the same drafts.
+//! Split by concern: the Markdown document ([`document`]), ids and
+//! priorities ([`ids`]), section roles ([`scope`]), requirements
+//! ([`requirements`]) with stories and criteria ([`stories`]), the prose
+//! around them ([`prose`]), integrations ([`integrations`], [`catalogue`]),
+//! product kind and stack ([`product`]), the architecture ([`design`]) and
+//! the issue plan ([`issues`]). The same PRD and org constraints always give
+//! the same drafts.
 
+mod catalogue;
 mod design;
 mod document;
-mod extract;
+mod ids;
+mod integrations;
+mod issues;
+mod product;
+mod prose;
+mod requirements;
+mod scope;
+mod stories;
+mod text;
 
 pub use design::{api_tech, cloud_service, db_tech, web_tech};
-pub use extract::{has_word, leading_id};
+pub use ids::leading_id;
+pub use issues::{MAX_TITLE, derived_checks, feature_issue_target};
+pub use text::has_word;
+
+use issues::is_generic_group as issues_group_is_generic;
 
 use pass_contracts::OrgConstraints;
 use pass_contracts::pack::{Availability, DataSensitivity, Scale};
 
 use crate::sections::{
-    ClarificationDraft, ClarificationsDraft, CoreDraft, DomainDraft, Drafts, RequirementsDraft,
-    WorkflowsDraft,
+    ClarificationDraft, ClarificationsDraft, CoreDraft, DomainDraft, Drafts, RequirementDraft,
+    RequirementsDraft, WorkflowsDraft,
 };
+use document::{Doc, normalise};
+use product::ProductKind;
+use scope::{Role, role_of};
 
 /// Reads `prd` into every section. `org_given` says whether the run carried
 /// org constraints (otherwise the defaults are recorded as an assumption).
 pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
-    let ex = extract::extract(prd);
-    let nfrs = ex.nfrs.unwrap_or(crate::sections::NfrsDraft {
+    let source = normalise(prd);
+    let doc = Doc::parse(&source);
+    let title = prose::title(&doc);
+    // The first heading names the document, never a section's purpose.
+    let document_heading = doc
+        .lines
+        .first()
+        .filter(|l| matches!(l.level(), Some(1 | 2)))
+        .map(|l| l.text.clone());
+    let section_title = document_heading.as_deref();
+    let title_ref = title.as_deref();
+    let reading = requirements::read(&doc, section_title);
+    let mut requirement_drafts: Vec<RequirementDraft> = reading
+        .requirements
+        .iter()
+        .map(|r| r.draft.clone())
+        .collect();
+    let excerpts = crate::sections::ExcerptIndex::new(prd);
+    for r in &mut requirement_drafts {
+        r.source_hint = verbatim_hint(prd, &excerpts, &r.source_hint, &r.text);
+    }
+    let summary = prose::summary(&doc, section_title, &requirement_drafts);
+    let mut actors = prose::actors(&doc);
+    for r in &requirement_drafts {
+        if let Some(actor) = stories::story_actor(&r.text) {
+            if !actors.iter().any(|a| a.eq_ignore_ascii_case(&actor)) && actors.len() < 12 {
+                actors.push(actor);
+            }
+        }
+    }
+    let workflows = prose::workflows(&doc);
+    let (entities, entities_inferred) = prose::entities(&doc, &requirement_drafts);
+    let (integrations, provider_questions) =
+        integrations::read(&doc, section_title, &reading.requirements);
+    let product = product::read(&doc, section_title, &summary);
+    let product_text = product::product_text(&doc, section_title);
+    let (nfrs, nfr_notes) = prose::nfrs(&product_text, &integrations);
+    let nfrs = nfrs.unwrap_or(crate::sections::NfrsDraft {
         scale: Scale::Small,
         availability: Availability::Standard,
         latency: pass_contracts::pack::Latency::Standard,
         data_sensitivity: DataSensitivity::None,
         auditability: pass_contracts::pack::Auditability::Basic,
     });
-    let (architecture, arch_notes) = design::architecture(&ex, &nfrs, org);
+    let designed = design::architecture(&design::ArchitectureInput {
+        title: title_ref,
+        product: &product,
+        integrations: &integrations,
+        nfrs: &nfrs,
+        constraints: &reading.constraints,
+        has_requirements: !requirement_drafts.is_empty(),
+        org,
+    });
+    let architecture = designed.architecture;
 
     let mut assumptions = Vec::new();
     if !org_given {
-        assumptions.push("No org constraints were given; PASS defaults apply (TypeScript, Next.js, Fastify, PostgreSQL on AWS with rds, s3 and sqs).".to_owned());
+        assumptions.push("No org constraints were given: the stack the PRD names is used, and PASS defaults (TypeScript, Next.js, Fastify, PostgreSQL on AWS) fill only the layers it leaves open.".to_owned());
     }
-    if !ex.ids_from_prd && !ex.requirements.is_empty() {
+    assumptions.push(format!(
+        "The PRD is read as {}{}.",
+        product.kind.describe(),
+        if product.stack.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " built with {}",
+                product
+                    .stack
+                    .iter()
+                    .map(|t| t.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    ));
+    if !reading.ids_from_prd && !requirement_drafts.is_empty() {
         assumptions.push("The PRD gives no requirement ids; requirements are numbered REQ-001 onwards in the order the PRD states them.".to_owned());
     }
-    if ex.entities_inferred {
+    if entities_inferred {
         assumptions.push("The PRD has no data model; entities are inferred from the nouns its requirements repeat.".to_owned());
     }
-    for note in &ex.nfr_notes {
+    for note in &nfr_notes {
         assumptions.push(format!("NFR from the PRD's wording: {note}."));
     }
-    for item in &ex.out_of_scope {
+    for item in &reading.assumptions {
+        assumptions.push(format!("Assumption stated in the PRD: {item}"));
+    }
+    for item in &reading.constraints {
+        assumptions.push(format!("Constraint stated in the PRD: {item}"));
+    }
+    for item in &reading.non_goals {
         assumptions.push(format!("Out of scope per the PRD: {item}"));
     }
-    if ex.dropped_requirements > 0 {
+    for item in &reading.done {
         assumptions.push(format!(
-            "The PRD states more than {} requirements; the {} after the first {} are not in this pack.",
-            extract::MAX_REQUIREMENTS,
-            ex.dropped_requirements,
-            extract::MAX_REQUIREMENTS
+            "Already done per the PRD, not planned again: {item}"
         ));
     }
-    assumptions.extend(arch_notes);
+    assumptions.extend(designed.notes);
 
-    let mut open_questions = ex.explicit_questions.clone();
+    let mut open_questions = prose::questions(&doc);
     let mut gap = |q: &str| {
         if !open_questions.iter().any(|o| o == q) {
             open_questions.push(q.to_owned());
         }
     };
-    if ex.requirements.len() < 3 {
+    if requirement_drafts.is_empty() {
+        gap(
+            "The PRD states no requirements the reader could find: is it a filled-in PRD, and what must the first release do?",
+        );
+    } else if requirement_drafts.len() < 3 {
         gap(&format!(
             "The PRD states only {} requirement(s); what else must the first release do?",
-            ex.requirements.len()
+            requirement_drafts.len()
         ));
     }
-    if ex.placeholders > 0 {
+    if reading.placeholders > 0 {
         gap(&format!(
             "{} item(s) in the PRD are unfilled template placeholders; what should they say?",
-            ex.placeholders
+            reading.placeholders
         ));
     }
-    if ex.actors.is_empty() {
+    for q in &provider_questions {
+        gap(q);
+    }
+    if actors.is_empty() {
         gap("Who are the users, and which roles do they have?");
     }
-    if ex.summary_is_missing() {
+    if summary.starts_with("The PRD does not yet describe")
+        || summary.starts_with("The PRD gives no summary")
+    {
         gap("What problem does the product solve, and for whom?");
     }
-    if nfrs.scale == Scale::Small && !prd.to_ascii_lowercase().contains("users") {
+    if nfrs.scale == Scale::Small
+        && !product_text.contains("users")
+        && product.kind != ProductKind::Cli
+    {
         gap("How many users and how much data must the first release support?");
     }
-    if ex.entities.is_empty() {
+    if entities.is_empty() && !requirement_drafts.is_empty() {
         gap("Which data must be stored, and for how long?");
     }
-    if ex.signals.web_ui && !ex.signals.auth && !ex.signals.no_auth && !ex.signals.local_only {
+    if product.signals.web_ui
+        && !product.signals.auth
+        && !product.signals.no_auth
+        && !matches!(
+            product.kind,
+            ProductKind::LocalApp | ProductKind::Cli | ProductKind::Game
+        )
+    {
         gap("How do users sign in, and is any part usable without an account?");
     }
-    if ex
-        .requirements
-        .iter()
-        .all(|r| r.acceptance_criteria.is_empty())
+    if !requirement_drafts.is_empty()
+        && requirement_drafts
+            .iter()
+            .all(|r| r.acceptance_criteria.is_empty())
     {
         gap("What are the acceptance criteria for the requirements?");
     }
-
-    // Where the PRD names a technology the org's stack does not, ask, and say what the plan did.
-    let strict = org.strictness == pass_contracts::org::Strictness::Strict;
-    let mut conflicts: Vec<(String, String)> = Vec::new();
-    for (key, named, org_tech) in [
-        ("stack.api", ex.named_tech.api, api_tech(org.stack.api)),
-        (
-            "stack.web",
-            ex.named_tech.web,
-            design::web_tech(org.stack.web),
-        ),
-        (
-            "stack.primary_db",
-            ex.named_tech.db,
-            db_tech(org.stack.primary_db),
-        ),
-    ] {
-        let Some(named) = named.filter(|n| *n != org_tech) else {
-            continue;
-        };
-        let question = format!(
-            "The PRD names {named}, but the org's {key} is {org_tech}: which should the plan use?"
-        );
-        let answer = if strict {
-            format!("{org_tech}: the org constraints are strict.")
-        } else {
-            format!(
-                "{named}, as the PRD asks; recorded as a deviation from the org constraints (strictness: prefer)."
-            )
-        };
-        open_questions.push(question.clone());
-        conflicts.push((question, answer));
+    for (question, _) in &designed.conflicts {
+        gap(question);
     }
 
-    let mut clarifications: Vec<ClarificationDraft> = conflicts
-        .into_iter()
+    let mut clarifications: Vec<ClarificationDraft> = designed
+        .conflicts
+        .iter()
         .map(|(question, answer)| ClarificationDraft {
             id: String::new(),
-            question,
-            answer,
+            question: question.clone(),
+            answer: answer.clone(),
             default_used: true,
             why_it_matters: "Every issue that touches this layer builds on the choice.".to_owned(),
         })
@@ -157,34 +234,60 @@ pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
     for (i, c) in clarifications.iter_mut().enumerate() {
         c.id = format!("CQ-{}", i + 1);
     }
-    let clarifications = ClarificationsDraft { clarifications };
 
-    let core = CoreDraft {
-        title: ex.title.clone().unwrap_or_default(),
-        summary: ex.summary.clone(),
-        actors: if ex.actors.is_empty() {
-            vec!["User".to_owned()]
-        } else {
-            ex.actors.clone()
-        },
-        assumptions,
-        open_questions: open_questions.clone(),
-    };
+    let chain: Vec<String> = doc
+        .lines
+        .iter()
+        .filter(|l| {
+            (l.is_item() || l.is_heading()) && role_of(&l.path, section_title) == Role::Order
+        })
+        .filter(|l| !(l.is_heading() && l.path.len() <= 1))
+        .map(|l| l.text.clone())
+        .collect();
     let refinement = design::refinement(&architecture, &open_questions);
-    let implementation = design::implementation(&ex, &architecture, &nfrs, org);
-    let issue_plan = design::issue_plan(&ex, &architecture, &nfrs);
+    let implementation =
+        design::implementation(title_ref, &requirement_drafts, &architecture, &nfrs, org);
+    let local = architecture
+        .components
+        .iter()
+        .all(|c| c.cloud_service.is_empty())
+        && matches!(
+            product.kind,
+            ProductKind::LocalApp | ProductKind::Cli | ProductKind::Game
+        );
+    let mut read_requirements = reading.requirements;
+    for (r, d) in read_requirements.iter_mut().zip(&requirement_drafts) {
+        r.draft.source_hint = d.source_hint.clone();
+    }
+    let issue_plan = issues::issue_plan(&issues::PlanInput {
+        requirements: &read_requirements,
+        entities: &entities,
+        integrations: &integrations,
+        architecture: &architecture,
+        nfrs: &nfrs,
+        chain: &chain,
+        local,
+    });
     Drafts {
-        core,
+        core: CoreDraft {
+            title: title.unwrap_or_default(),
+            summary,
+            actors: if actors.is_empty() {
+                vec!["User".to_owned()]
+            } else {
+                actors
+            },
+            assumptions,
+            open_questions,
+        },
         requirements: RequirementsDraft {
-            requirements: ex.requirements.clone(),
+            requirements: requirement_drafts,
         },
-        clarifications,
-        workflows: WorkflowsDraft {
-            workflows: ex.workflows.clone(),
-        },
+        clarifications: ClarificationsDraft { clarifications },
+        workflows: WorkflowsDraft { workflows },
         domain: DomainDraft {
-            entities: ex.entities.clone(),
-            integrations: ex.integrations.clone(),
+            entities,
+            integrations,
             nfrs,
         },
         architecture,
@@ -194,11 +297,31 @@ pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
     }
 }
 
-impl extract::Extracted {
-    fn summary_is_missing(&self) -> bool {
-        self.summary.starts_with("The PRD does not yet describe")
-            || self.summary.starts_with("The PRD gives no summary")
+/// A trace excerpt the PRD contains verbatim: the reader's hint when it is
+/// one, else the longest leading run of the requirement's words that is.
+fn verbatim_hint(
+    prd: &str,
+    excerpts: &crate::sections::ExcerptIndex<'_>,
+    hint: &str,
+    text: &str,
+) -> String {
+    if !hint.trim().is_empty() && excerpts.contains(hint) && prd.contains(hint.trim()) {
+        return hint.trim().to_owned();
     }
+    for candidate in [hint, text] {
+        let words: Vec<&str> = candidate.split_whitespace().collect();
+        for n in (1..=words.len()).rev() {
+            let excerpt = words[..n].join(" ");
+            if excerpt.chars().count() >= 3 && prd.contains(&excerpt) {
+                return excerpt;
+            }
+        }
+    }
+    prd.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or(prd)
+        .to_owned()
 }
 
 fn default_answer(question: &str) -> String {
@@ -211,8 +334,10 @@ fn default_answer(question: &str) -> String {
     } else if q.contains("which data") {
         "Default: store only what the requirements name, kept until the user deletes it.".to_owned()
     } else if q.contains("acceptance criteria") {
-        "Default: each issue's acceptance criteria restate its requirement as an automated test."
+        "Default: each issue carries specific checks derived from its requirements until the PRD gives criteria."
             .to_owned()
+    } else if q.contains("provider") {
+        "Not answered by the PRD; the plan keeps the provider behind one client so the choice can be made later.".to_owned()
     } else {
         "Not answered by the PRD; the plan proceeds on the conservative default recorded in the assumptions.".to_owned()
     }

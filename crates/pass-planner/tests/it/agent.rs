@@ -169,8 +169,12 @@ fn sequence(fake: &Fake) -> Vec<String> {
 
 #[tokio::test]
 async fn a_run_is_planned_and_reported_step_by_step() {
-    let (addr, fake, run_id) =
-        start_fake(&prd("kanban-ui.txt"), Some("strictness: prefer\n"), false).await;
+    let (addr, fake, run_id) = start_fake(
+        &prd("shelf-board-tagged.txt"),
+        Some("strictness: prefer\n"),
+        false,
+    )
+    .await;
     let base = format!("http://{addr}");
     let config = config(&[
         ("PASS_API_BASE_URL", base.as_str()),
@@ -213,7 +217,7 @@ async fn a_run_is_planned_and_reported_step_by_step() {
 
 #[tokio::test]
 async fn a_failure_is_reported_with_what_and_where() {
-    let text = prd("todo-tiny.txt");
+    let text = prd("grocery-tiny.txt");
     let (addr, fake, run_id) = start_fake(&text, None, false).await;
     let model = stand_in_for(&text, None).await;
     let base = format!("http://{addr}");
@@ -248,7 +252,7 @@ async fn a_failure_is_reported_with_what_and_where() {
 #[tokio::test]
 async fn bad_org_constraints_fail_the_run_and_reporting_errors_keep_the_original() {
     let (addr, fake, run_id) = start_fake(
-        &prd("todo-tiny.txt"),
+        &prd("grocery-tiny.txt"),
         Some("stack:\n  language: cobol\n"),
         true,
     )
@@ -278,7 +282,7 @@ async fn bad_org_constraints_fail_the_run_and_reporting_errors_keep_the_original
 
 #[tokio::test]
 async fn an_agent_that_cannot_start_still_fails_its_run() {
-    let (addr, fake, run_id) = start_fake(&prd("todo-tiny.txt"), None, false).await;
+    let (addr, fake, run_id) = start_fake(&prd("grocery-tiny.txt"), None, false).await;
     let base = format!("http://{addr}");
     let env = [
         ("PASS_API_BASE_URL", base.as_str()),

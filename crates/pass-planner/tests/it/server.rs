@@ -69,7 +69,7 @@ fn offline() -> Vec<(String, String)> {
 async fn the_planner_binary_plans_a_run_on_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let (server, client) = server(dir.path(), offline()).await;
-    let prd = crate::support::prd("kanban-ui.txt");
+    let prd = crate::support::prd("shelf-board-tagged.txt");
     let run = plan_on_server(&client, &prd).await;
 
     let execution = run.execution.as_ref().unwrap();

@@ -214,7 +214,8 @@ pub fn read_json_file<T: DeserializeOwned>(path: &Path) -> T {
 
 /// A real PRD from the samples (13 KB, so bodies have a realistic size).
 pub fn prd() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/prds/kanban-ui.txt");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/prds/shelf-board-tagged.txt");
     std::fs::read_to_string(path).unwrap()
 }
 

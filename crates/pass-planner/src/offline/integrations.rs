@@ -1,0 +1,486 @@
+//! External services the product integrates with: the catalogue's services
+//! where the PRD names them as part of the product, plus services the PRD
+//! introduces in its own words ("via X", "X API", "integrates with X").
+//! Passing mentions (non-goals, competition, future ideas, "instead of X",
+//! the team's own tools such as "Claude Code") are not integrations.
+
+use std::collections::BTreeMap;
+
+use pass_contracts::pack::{Criticality, Direction, Priority};
+
+use super::catalogue::{Category, SERVICES, Service};
+use super::document::{Doc, Kind};
+use super::requirements::ReadRequirement;
+use super::scope::{Role, role_of};
+use super::text::has_word;
+use crate::sections::IntegrationDraft;
+
+/// Phrases before a name that make the mention a comparison or an exclusion.
+const PASSING_BEFORE: &[&str] = &[
+    "instead of ",
+    "unlike ",
+    "like ",
+    "similar to ",
+    "alternative to ",
+    "alternatives to ",
+    "compared to ",
+    "compared with ",
+    "competitor",
+    "not ",
+    "no ",
+    "without ",
+    "replace ",
+    "replacing ",
+    "rather than ",
+    "inspired by ",
+    "such as ",
+    "e.g. ",
+];
+
+/// Words after a name that make it a developer tool, not a product integration.
+const TOOL_AFTER: &[&str] = &[
+    " code",
+    " cli",
+    " desktop",
+    " copilot",
+    " projects",
+    " artifacts",
+];
+
+/// Words that never name a service on their own in "via X" / "X API".
+const NOT_NAMES: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "our",
+    "their",
+    "its",
+    "this",
+    "that",
+    "rest",
+    "http",
+    "https",
+    "json",
+    "graphql",
+    "web",
+    "public",
+    "internal",
+    "private",
+    "open",
+    "third-party",
+    "external",
+    "native",
+    "official",
+    "same",
+    "new",
+    "existing",
+    "cli",
+    "ui",
+    "email",
+    "sms",
+    "api",
+    "apis",
+    "websocket",
+    "websockets",
+    "webhook",
+    "webhooks",
+    "grpc",
+    "sdk",
+    "mcp",
+    "oauth",
+    "sse",
+    "browser",
+    "user",
+    "users",
+    "admin",
+    "file",
+    "files",
+    "local",
+    "simple",
+    "standard",
+    "direct",
+    "custom",
+];
+
+struct Hit {
+    service: Option<&'static Service>,
+    name: String,
+    purpose: String,
+    category: Option<Category>,
+    in_must: bool,
+    in_requirement: bool,
+    mentions: usize,
+}
+
+fn mentioned(lower: &str, original: &str, service: &Service) -> Option<usize> {
+    let names = std::iter::once(service.name).chain(service.aliases.iter().copied());
+    for name in names {
+        let found = if service.exact {
+            find_word(original, name)
+        } else {
+            find_word(lower, &name.to_lowercase())
+        };
+        if let Some(pos) = found {
+            return Some(pos);
+        }
+    }
+    None
+}
+
+/// Byte offset of `needle` as whole words in `haystack`.
+fn find_word(haystack: &str, needle: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(pos) = haystack.get(from..)?.find(needle) {
+        let start = from + pos;
+        let end = start + needle.len();
+        let before_ok = !haystack[..start]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric);
+        let after_ok = !haystack[end..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric);
+        if before_ok && after_ok {
+            return Some(start);
+        }
+        from = end;
+        while from < haystack.len() && !haystack.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    None
+}
+
+fn is_passing(lower: &str, at: usize, name_len: usize) -> bool {
+    let before = &lower[..at];
+    let window_start = before.char_indices().rev().nth(24).map_or(0, |(i, _)| i);
+    let window = &before[window_start..];
+    let last_clause = window.rsplit([',', ';', '(', '.']).next().unwrap_or(window);
+    if PASSING_BEFORE.iter().any(|p| last_clause.contains(p)) {
+        return true;
+    }
+    let after = lower.get(at + name_len..).unwrap_or("");
+    TOOL_AFTER.iter().any(|t| after.starts_with(t))
+}
+
+/// Reads the integrations and returns them with questions for services the
+/// requirements need but the PRD does not name.
+pub fn read(
+    doc: &Doc,
+    title: Option<&str>,
+    requirements: &[ReadRequirement],
+) -> (Vec<IntegrationDraft>, Vec<String>) {
+    let mut hits: BTreeMap<String, Hit> = BTreeMap::new();
+    let must_text: String = requirements
+        .iter()
+        .filter(|r| r.draft.priority == Priority::Must)
+        .map(|r| format!("{} {}", r.draft.text, r.draft.acceptance_criteria.join(" ")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let any_text: String = requirements
+        .iter()
+        .map(|r| format!("{} {}", r.draft.text, r.draft.acceptance_criteria.join(" ")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for line in &doc.lines {
+        if line.kind == Kind::Code || line.is_heading() && line.level() != Some(7) {
+            continue;
+        }
+        let role = role_of(&line.path, title);
+        if role.is_passing_mention() || is_future_label(doc, line) {
+            continue;
+        }
+        let original = line.text.as_str();
+        let lower = original.to_lowercase();
+        if lower.len() != original.len() {
+            // Offsets must agree between the two spellings; scan the lower form only.
+            scan_catalogue(&lower, &lower, role, &mut hits, true);
+        } else {
+            scan_catalogue(&lower, original, role, &mut hits, false);
+        }
+        if !matches!(role, Role::Technical | Role::Quality) || lower.contains("integrat") {
+            scan_phrasing(original, &mut hits);
+        }
+    }
+    let mut out = Vec::new();
+    for (_, mut hit) in hits {
+        let service_names: Vec<String> = match hit.service {
+            Some(s) => std::iter::once(s.name)
+                .chain(s.aliases.iter().copied())
+                .map(str::to_lowercase)
+                .collect(),
+            None => vec![hit.name.to_lowercase()],
+        };
+        let in_text = |text: &str| {
+            let lower = text.to_lowercase();
+            service_names.iter().any(|n| has_word(&lower, n))
+        };
+        hit.in_must = in_text(&must_text);
+        hit.in_requirement = in_text(&any_text);
+        let criticality = if hit.in_must {
+            Criticality::High
+        } else if hit.in_requirement || hit.mentions >= 2 {
+            Criticality::Medium
+        } else {
+            Criticality::Low
+        };
+        let direction = match hit.category {
+            Some(
+                Category::Payments | Category::Messaging | Category::SmsVoice | Category::Jobs,
+            ) => Direction::Both,
+            _ => Direction::Outbound,
+        };
+        out.push(IntegrationDraft {
+            name: hit.name,
+            purpose: hit.purpose,
+            direction,
+            criticality,
+            contract_stub: hit
+                .category
+                .map(|c| c.stub().to_owned())
+                .unwrap_or_else(|| "HTTPS API calls; the calls are to be confirmed against the provider's documentation".to_owned()),
+        });
+    }
+    // Most important first, then by name for a stable order.
+    out.sort_by(|a, b| {
+        rank(b.criticality)
+            .cmp(&rank(a.criticality))
+            .then(a.name.cmp(&b.name))
+    });
+    let questions = missing_providers(&any_text, &out);
+    (out, questions)
+}
+
+fn rank(c: Criticality) -> u8 {
+    match c {
+        Criticality::High => 2,
+        Criticality::Medium => 1,
+        Criticality::Low => 0,
+    }
+}
+
+/// A list under a "Future" / "Later" label in an otherwise planned section.
+fn is_future_label(doc: &Doc, line: &super::document::Line) -> bool {
+    let mut parent = line.parent;
+    while let Some(p) = parent {
+        let l = doc.lines[p].text.to_lowercase();
+        if l.starts_with("future")
+            || l.starts_with("later")
+            || l.contains("out of scope")
+            || l.contains("non-goal")
+        {
+            return true;
+        }
+        parent = doc.lines[p].parent;
+    }
+    false
+}
+
+fn scan_catalogue(
+    lower: &str,
+    original: &str,
+    _role: Role,
+    hits: &mut BTreeMap<String, Hit>,
+    lower_only: bool,
+) {
+    for service in SERVICES {
+        if service.exact && lower_only {
+            continue;
+        }
+        let Some(at) = mentioned(lower, original, service) else {
+            continue;
+        };
+        let len = service.name.len().min(lower.len().saturating_sub(at));
+        if is_passing(lower, at, len) {
+            continue;
+        }
+        let hit = hits.entry(service.name.to_owned()).or_insert_with(|| Hit {
+            service: Some(service),
+            name: service.name.to_owned(),
+            purpose: format!("{} ({})", service.purpose, service.category.as_str()),
+            category: Some(service.category),
+            in_must: false,
+            in_requirement: false,
+            mentions: 0,
+        });
+        hit.mentions += 1;
+    }
+}
+
+/// Services the PRD introduces in its own words: "via Acme", "the Acme API",
+/// "integrates with Acme", "integration with Acme".
+fn scan_phrasing(text: &str, hits: &mut BTreeMap<String, Hit>) {
+    let lower = text.to_lowercase();
+    let mut names: Vec<String> = Vec::new();
+    for marker in [
+        "via ",
+        "integrates with ",
+        "integration with ",
+        "integrate with ",
+        "connects to ",
+        "synced with ",
+        "sync with ",
+    ] {
+        let mut from = 0;
+        while let Some(pos) = lower.get(from..).and_then(|l| l.find(marker)) {
+            let start = from + pos + marker.len();
+            if let Some(name) = capitalised_run(text, start) {
+                names.push(name);
+            }
+            from = start;
+        }
+    }
+    let mut from = 0;
+    while let Some(pos) = lower.get(from..).and_then(|l| l.find(" api")) {
+        let end = from + pos;
+        if let Some(name) = capitalised_run_before(text, end) {
+            names.push(name);
+        }
+        from = end + 4;
+    }
+    for name in names {
+        let key_lower = name.to_lowercase();
+        if NOT_NAMES.contains(&key_lower.as_str()) || name.len() < 3 {
+            continue;
+        }
+        if let Some(service) = SERVICES.iter().find(|s| {
+            s.name.eq_ignore_ascii_case(&name)
+                || s.aliases.iter().any(|a| a.eq_ignore_ascii_case(&name))
+        }) {
+            if let Some(hit) = hits.get_mut(service.name) {
+                hit.mentions += 1;
+            }
+            continue;
+        }
+        let hit = hits.entry(name.clone()).or_insert_with(|| Hit {
+            service: None,
+            name: name.clone(),
+            purpose: format!("{name} as the PRD names it; what is exchanged is to be confirmed"),
+            category: None,
+            in_must: false,
+            in_requirement: false,
+            mentions: 0,
+        });
+        hit.mentions += 1;
+    }
+}
+
+/// One to three capitalised words starting at `start` ("Acme Cloud").
+fn capitalised_run(text: &str, start: usize) -> Option<String> {
+    let rest = text.get(start..)?;
+    let mut words = Vec::new();
+    for word in rest.split_whitespace().take(3) {
+        let clean = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '.' && c != '-');
+        let clean = clean.trim_end_matches('.');
+        if clean.chars().next().is_some_and(char::is_uppercase)
+            && !NOT_NAMES.contains(&clean.to_lowercase().as_str())
+        {
+            words.push(clean.to_owned());
+            if word.ends_with([',', '.', ';', ')', ':']) {
+                break;
+            }
+        } else {
+            break;
+        }
+    }
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// The capitalised word just before `end` ("Acme" in "the Acme API").
+fn capitalised_run_before(text: &str, end: usize) -> Option<String> {
+    let before = text.get(..end)?;
+    let word = before.split_whitespace().next_back()?;
+    let clean = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '.' && c != '-');
+    (clean.chars().next().is_some_and(char::is_uppercase)
+        && !NOT_NAMES.contains(&clean.to_lowercase().as_str()))
+    .then(|| clean.to_owned())
+}
+
+/// Questions for kinds of service the requirements need without naming one.
+fn missing_providers(requirements_text: &str, found: &[IntegrationDraft]) -> Vec<String> {
+    let lower = requirements_text.to_lowercase();
+    let has_category = |category: Category| {
+        found.iter().any(|i| {
+            SERVICES
+                .iter()
+                .any(|s| s.name == i.name && s.category == category)
+        })
+    };
+    let mut out = Vec::new();
+    for (category, words, question) in [
+        (
+            Category::Payments,
+            &[
+                "pay by card",
+                "payment",
+                "payments",
+                "checkout",
+                "subscription billing",
+            ][..],
+            "The requirements take payments but name no payment provider: which one?",
+        ),
+        (
+            Category::Email,
+            &[
+                "send an email",
+                "sends an email",
+                "email notification",
+                "confirmation email",
+                "reminder email",
+                "emails are sent",
+            ][..],
+            "The requirements send email but name no email provider: which one?",
+        ),
+        (
+            Category::SmsVoice,
+            &["sms", "text message"][..],
+            "The requirements send SMS but name no SMS provider: which one?",
+        ),
+    ] {
+        if words.iter().any(|w| has_word(&lower, w)) && !has_category(category) {
+            out.push(question.to_owned());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::offline::document::{Doc, normalise};
+
+    fn names(prd: &str) -> Vec<String> {
+        let doc = Doc::parse(&normalise(prd));
+        read(&doc, None, &[])
+            .0
+            .into_iter()
+            .map(|i| i.name)
+            .collect()
+    }
+
+    #[test]
+    fn named_services_and_own_phrasing_count_passing_mentions_do_not() {
+        let found = names(
+            "# Desk\n\n## Features\n\n- Replies arrive via WhatsApp and are voiced by ElevenLabs\n- Orders sync with Acme Ledger\n- Uses the Kestrel API for rates\n- Runs jobs on Inngest\n\n## Non-goals\n\n- Payments through Stripe\n\n## Competition\n\n- Like Calendly, but simpler\n",
+        );
+        for name in [
+            "WhatsApp",
+            "ElevenLabs",
+            "Acme Ledger",
+            "Kestrel",
+            "Inngest",
+        ] {
+            assert!(
+                found.contains(&name.to_owned()),
+                "{name} missing from {found:?}"
+            );
+        }
+        for name in ["Stripe", "Calendly"] {
+            assert!(!found.contains(&name.to_owned()), "{name} in {found:?}");
+        }
+        let tools =
+            names("# Dev\n\n## Features\n\n- Run Claude Code CLI on each task instead of Jira\n");
+        assert!(tools.is_empty(), "{tools:?}");
+    }
+}

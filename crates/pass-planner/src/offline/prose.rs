@@ -1,0 +1,782 @@
+//! The PRD's prose read for the pack's other parts: title, summary, actors,
+//! workflows, entities, NFRs and the questions it leaves open.
+
+use std::collections::{BTreeMap, HashSet};
+use std::rc::Rc;
+
+use pass_contracts::pack::{Auditability, Availability, DataSensitivity, Latency, Scale};
+
+use super::document::{Doc, Kind};
+use super::scope::{Role, role_of};
+use super::text::{
+    any_word, first_sentences, has_word, is_placeholder, looks_templated, sentence_case,
+};
+use crate::sections::{EntityDraft, IntegrationDraft, NfrsDraft, RequirementDraft, WorkflowDraft};
+
+const GENERIC_HEADINGS: &[&str] = &[
+    "overview",
+    "context",
+    "introduction",
+    "summary",
+    "background",
+    "product requirements document",
+    "prd",
+    "core features",
+    "features",
+    "requirements",
+    "user experience",
+    "technical architecture",
+    "goals",
+    "problem statement",
+    "executive summary",
+    "table of contents",
+];
+
+pub fn title(doc: &Doc) -> Option<String> {
+    let strip = |t: &str| {
+        let mut t = t.trim().trim_end_matches(':').trim().to_owned();
+        for suffix in [
+            " - Product Requirements Document",
+            " – Product Requirements Document",
+            " Product Requirements Document",
+            " - PRD",
+            " PRD",
+        ] {
+            if let Some(s) = t.strip_suffix(suffix) {
+                t = s.trim().to_owned();
+            }
+        }
+        for prefix in ["PRD:", "PRD -", "Product Requirements Document:"] {
+            if let Some(s) = t.strip_prefix(prefix) {
+                t = s.trim().to_owned();
+            }
+        }
+        t
+    };
+    // Only the document's first heading can be its title; later ones name sections.
+    if let Some(line) = doc
+        .lines
+        .iter()
+        .find(|l| matches!(l.kind, Kind::Heading(_)))
+    {
+        if let Kind::Heading(level) = line.kind {
+            let t = strip(&line.text);
+            if level <= 2
+                && !t.is_empty()
+                && !t.contains(['[', '<'])
+                && !GENERIC_HEADINGS.contains(&t.to_ascii_lowercase().as_str())
+            {
+                return Some(t);
+            }
+        }
+    }
+    // A short first line that is not a sentence is the title of a plain-text PRD.
+    let first = doc.lines.iter().find(|l| !matches!(l.kind, Kind::Code))?;
+    if first.kind == Kind::Text
+        && first.text.len() <= 80
+        && !first.text.ends_with(['.', ':', '?', '!'])
+    {
+        let t = strip(&first.text);
+        if !t.is_empty() {
+            return Some(t);
+        }
+    }
+    None
+}
+
+pub fn summary(doc: &Doc, title: Option<&str>, requirements: &[RequirementDraft]) -> String {
+    const SUMMARY_HEADINGS: &[&str] = &[
+        "summary",
+        "overview",
+        "executive summary",
+        "introduction",
+        "purpose",
+        "vision",
+        "problem statement",
+        "background",
+    ];
+    let mut candidate = None;
+    for (i, line) in doc.lines.iter().enumerate() {
+        if line.kind != Kind::Text || !is_paragraph_start(doc, i) {
+            continue;
+        }
+        let under_summary = line.path.last().is_some_and(|h| {
+            let h = h.to_ascii_lowercase();
+            SUMMARY_HEADINGS.iter().any(|s| h.contains(s))
+        });
+        let paragraph = doc.paragraph(i);
+        if looks_templated(&paragraph) && paragraph.split_whitespace().count() < 12 {
+            continue;
+        }
+        let words = paragraph.split_whitespace().count();
+        if under_summary && words >= 5 {
+            candidate = Some(paragraph);
+            break;
+        }
+        let role = role_of(&line.path, title);
+        let background = matches!(role, Role::Context | Role::Unknown | Role::Features);
+        if candidate.is_none()
+            && words >= 6
+            && doc.lines[i].path.len() <= 3
+            && background
+            && !is_passing_context(&line.path)
+        {
+            candidate = Some(paragraph);
+        }
+    }
+    let mut text = candidate.unwrap_or_default();
+    text = first_sentences(&text, 4, 600);
+    if text.ends_with(':') && !requirements.is_empty() {
+        let listed: Vec<String> = requirements
+            .iter()
+            .take(5)
+            .map(|r| r.text.trim_end_matches('.').to_owned())
+            .collect();
+        text = format!("{} {}.", text, listed.join("; "));
+    }
+    if text.trim().is_empty() {
+        text = match requirements.len() {
+            0 => "The PRD does not yet describe the product: it states no summary and no requirements.".to_owned(),
+            n => format!(
+                "The PRD gives no summary; it states {n} requirement(s), starting with: {}",
+                requirements[0].text
+            ),
+        };
+    }
+    text
+}
+
+/// Context sections that never describe the product itself.
+fn is_passing_context(path: &[String]) -> bool {
+    path.iter().any(|h| {
+        let h = h.to_lowercase();
+        [
+            "monetis",
+            "monetiz",
+            "pricing",
+            "competit",
+            "market",
+            "persona",
+            "appendix",
+            "governance",
+            "revenue",
+            "business model",
+        ]
+        .iter()
+        .any(|w| h.contains(w))
+    })
+}
+
+fn is_paragraph_start(doc: &Doc, i: usize) -> bool {
+    i == 0 || doc.lines[i - 1].kind != Kind::Text
+}
+
+pub fn actors(doc: &Doc) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let push = |name: &str, found: &mut Vec<String>| {
+        if looks_templated(name) {
+            return;
+        }
+        let name = name.to_owned();
+        let name = name
+            .trim()
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_owned();
+        if name.is_empty() || name.split_whitespace().count() > 5 {
+            return;
+        }
+        let name = sentence_case(&name);
+        if !found.iter().any(|f| f.eq_ignore_ascii_case(&name)) {
+            found.push(name);
+        }
+    };
+    for line in &doc.lines {
+        if matches!(line.kind, Kind::Code) {
+            continue;
+        }
+        let text = line.text.clone();
+        let lower = text.to_ascii_lowercase();
+        for marker in ["as a ", "as an "] {
+            let Some(pos) = lower.find(marker) else {
+                continue;
+            };
+            if pos > 0 && !lower[..pos].trim_end().ends_with(['*', ':', '|', '"', '-']) && pos > 3 {
+                continue;
+            }
+            let rest = &text[pos + marker.len()..];
+            let end = rest
+                .find([',', '|', '.', ';'])
+                .or_else(|| rest.to_ascii_lowercase().find(" i "))
+                .or_else(|| rest.to_ascii_lowercase().find(" i want"))
+                .unwrap_or(rest.len());
+            push(&rest[..end], &mut found);
+        }
+        if line.is_item() {
+            let context = line
+                .path
+                .last()
+                .map(|h| h.to_ascii_lowercase())
+                .unwrap_or_default();
+            let role_section = [
+                "persona",
+                "actor",
+                "roles",
+                "target users",
+                "target audience",
+                "stakeholder",
+                "user types",
+                "users",
+            ]
+            .iter()
+            .any(|k| context.contains(k));
+            if role_section && !context.contains("stor") && !context.contains("experience") {
+                let name = text
+                    .split([':', '—', '–', '('])
+                    .next()
+                    .unwrap_or("")
+                    .split(" - ")
+                    .next()
+                    .unwrap_or("");
+                push(name, &mut found);
+            }
+        }
+    }
+    found.truncate(12);
+    found
+}
+
+pub fn workflows(doc: &Doc) -> Vec<WorkflowDraft> {
+    const FLOW_WORDS: &[&str] = &[
+        "flow",
+        "journey",
+        "process",
+        "steps",
+        "sequence",
+        "user experience",
+        "how it works",
+        "scenario",
+        "procedure",
+        "lifecycle",
+        "life cycle",
+        "column",
+        "status",
+        "stages",
+    ];
+    const NOT_FLOW_WORDS: &[&str] = &["roadmap", "milestone", "phase", "feature", "mvp"];
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    let mut current: Option<(Option<usize>, Rc<Vec<String>>, usize)> = None;
+    for (index, line) in doc.lines.iter().enumerate() {
+        if line.kind != Kind::Numbered {
+            if matches!(line.kind, Kind::Heading(_) | Kind::Text) {
+                current = None;
+            }
+            continue;
+        }
+        let key = (line.parent, Rc::clone(&line.path), line.indent);
+        let same = current
+            .as_ref()
+            .is_some_and(|(p, path, ind)| *p == key.0 && Rc::ptr_eq(path, &key.1) && *ind == key.2);
+        if same {
+            if let Some(last) = groups.last_mut() {
+                last.1.push(line.text.clone());
+            }
+            continue;
+        }
+        let label = match line.parent {
+            Some(p) => doc.lines[p].text.trim_end_matches(':').to_owned(),
+            None => line.path.last().cloned().unwrap_or_default(),
+        };
+        let context = doc.context(index);
+        let wanted = FLOW_WORDS.iter().any(|w| context.contains(w))
+            && !NOT_FLOW_WORDS.iter().any(|w| {
+                label.to_ascii_lowercase().contains(w)
+                    || line
+                        .path
+                        .last()
+                        .is_some_and(|h| h.to_ascii_lowercase().contains(w))
+            });
+        current = Some(key);
+        if wanted {
+            groups.push((label.clone(), vec![line.text.clone()]));
+        } else {
+            groups.push((String::new(), Vec::new()));
+        }
+    }
+    groups
+        .into_iter()
+        .filter(|(name, steps)| !name.is_empty() && steps.len() >= 2)
+        .enumerate()
+        .map(|(i, (name, steps))| WorkflowDraft {
+            id: format!("WF-{}", i + 1),
+            name: sentence_case(name.trim_end_matches(':')),
+            steps,
+        })
+        .collect()
+}
+
+const ENTITY_STOP: &[&str] = &[
+    "user",
+    "users",
+    "system",
+    "app",
+    "application",
+    "data",
+    "page",
+    "screen",
+    "button",
+    "server",
+    "client",
+    "browser",
+    "cli",
+    "ui",
+    "api",
+    "command",
+    "commands",
+    "change",
+    "changes",
+    "update",
+    "updates",
+    "operation",
+    "operations",
+    "time",
+    "way",
+    "support",
+    "feature",
+    "features",
+    "mode",
+    "option",
+    "options",
+    "error",
+    "errors",
+    "message",
+    "messages",
+    "file",
+    "files",
+    "view",
+    "information",
+    "status",
+    "new",
+    "all",
+    "each",
+    "existing",
+    "real",
+    "design",
+    "flag",
+    "port",
+    "progress",
+    "context",
+    "individual",
+    "appear",
+    "appears",
+    "show",
+    "shows",
+    "drag",
+    "drop",
+    "works",
+    "start",
+    "starts",
+    "this",
+    "that",
+    "with",
+    "from",
+    "into",
+    "they",
+    "them",
+    "their",
+    "there",
+    "when",
+    "then",
+    "will",
+    "have",
+    "been",
+    "more",
+    "less",
+    "only",
+    "also",
+    "simple",
+    "basic",
+    "keep",
+    "make",
+    "mark",
+    "delete",
+    "add",
+    "edit",
+    "create",
+    "remove",
+    "list",
+    "lists",
+    "done",
+    "complete",
+    "completed",
+    "successful",
+    "success",
+    "output",
+    "prompt",
+    "git",
+    "check",
+    "code",
+    "hard",
+    "coded",
+    "shows",
+    "using",
+    "used",
+    "via",
+    "between",
+    "after",
+    "before",
+    "task-master",
+    "tm",
+    "ctrl",
+    "desktop",
+    "tablet",
+    "dark",
+    "theme",
+    "keyboard",
+    "shortcuts",
+    "common",
+    "quick",
+    "navigation",
+    "search",
+    "indicators",
+    "blocking",
+    "visual",
+    "friendly",
+    "handling",
+    "specification",
+    "custom",
+    "instantly",
+    "gracefully",
+    "unchanged",
+    "remains",
+    "functionality",
+    "opens",
+    "open",
+    "syncs",
+    "sync",
+    "moves",
+    "cards",
+    "card",
+    "parent",
+];
+
+pub fn entities(doc: &Doc, requirements: &[RequirementDraft]) -> (Vec<EntityDraft>, bool) {
+    const MODEL_WORDS: &[&str] = &[
+        "data model",
+        "entities",
+        "domain model",
+        "schema",
+        "data structure",
+        "database design",
+        "objects",
+    ];
+    let mut found: Vec<EntityDraft> = Vec::new();
+    for line in &doc.lines {
+        let path = line.path.join(" / ").to_ascii_lowercase();
+        if !MODEL_WORDS.iter().any(|w| path.contains(w)) {
+            continue;
+        }
+        match line.kind {
+            Kind::Heading(level) if level >= 3 => {
+                let name = line.text.trim_end_matches(':');
+                let lower = name.to_ascii_lowercase();
+                if !MODEL_WORDS.iter().any(|w| lower.contains(w)) && !name.is_empty() {
+                    found.push(EntityDraft {
+                        name: sentence_case(name),
+                        fields: Vec::new(),
+                        notes: String::new(),
+                    });
+                }
+            }
+            Kind::Bullet | Kind::Numbered => {
+                let heading_entity = found.last().is_some_and(|e| {
+                    line.path
+                        .last()
+                        .is_some_and(|h| h.eq_ignore_ascii_case(&e.name))
+                });
+                let text = line.text.clone();
+                if heading_entity && line.parent.is_none_or(|p| !doc.lines[p].is_item()) {
+                    if let Some(last) = found.last_mut() {
+                        last.fields.push(field_name(&text));
+                    }
+                    continue;
+                }
+                if let Some(parent) = line.parent.filter(|p| doc.lines[*p].is_item()) {
+                    let parent_name = entity_name(&doc.lines[parent].text);
+                    if let Some(e) = found.iter_mut().find(|e| e.name == parent_name) {
+                        e.fields.push(field_name(&text));
+                    }
+                    continue;
+                }
+                let (name, rest) = match text.find([':', '(', '—', '–']) {
+                    Some(pos) => (&text[..pos], text[pos + 1..].trim_end_matches(')')),
+                    None => (text.as_str(), ""),
+                };
+                let name = entity_name(name);
+                if name.is_empty() || name.split_whitespace().count() > 4 {
+                    continue;
+                }
+                let fields = rest
+                    .split([',', ';'])
+                    .map(|f| field_name(f.trim()))
+                    .filter(|f| !f.is_empty() && f.split_whitespace().count() <= 4)
+                    .collect();
+                found.push(EntityDraft {
+                    name,
+                    fields,
+                    notes: String::new(),
+                });
+            }
+            _ => {}
+        }
+    }
+    let mut seen = HashSet::new();
+    found.retain(|e| !e.name.is_empty() && seen.insert(e.name.to_ascii_lowercase()));
+    if !found.is_empty() {
+        return (found, false);
+    }
+    // No data model section: the nouns the requirements keep returning to.
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut first_seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut order = 0;
+    for r in requirements {
+        let mut in_this: HashSet<String> = HashSet::new();
+        for word in r.text.split(|c: char| !(c.is_alphanumeric() || c == '-')) {
+            let w = word.to_ascii_lowercase();
+            if w.len() < 3
+                || ENTITY_STOP.contains(&w.as_str())
+                || w.chars().any(|c| c.is_ascii_digit())
+            {
+                continue;
+            }
+            let singular = singular(&w);
+            if ENTITY_STOP.contains(&singular.as_str())
+                || !w.ends_with('s')
+                    && !counts.contains_key(&singular)
+                    && !is_plural_elsewhere(&singular, requirements)
+            {
+                continue;
+            }
+            if in_this.insert(singular.clone()) {
+                *counts.entry(singular.clone()).or_default() += 1;
+                first_seen.entry(singular).or_insert_with(|| {
+                    order += 1;
+                    order
+                });
+            }
+        }
+    }
+    let mut ranked: Vec<(String, usize)> = counts.into_iter().filter(|(_, n)| *n >= 2).collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(first_seen[&a.0].cmp(&first_seen[&b.0])));
+    let inferred: Vec<EntityDraft> = ranked
+        .into_iter()
+        .take(4)
+        .map(|(name, n)| EntityDraft {
+            name: sentence_case(&name),
+            fields: vec!["id".to_owned()],
+            notes: format!("Inferred: named in {n} requirements; fields to be confirmed."),
+        })
+        .collect();
+    let any = !inferred.is_empty();
+    (inferred, any)
+}
+
+fn is_plural_elsewhere(singular: &str, requirements: &[RequirementDraft]) -> bool {
+    let plural = format!("{singular}s");
+    requirements
+        .iter()
+        .any(|r| has_word(&r.text.to_ascii_lowercase(), &plural))
+}
+
+fn singular(word: &str) -> String {
+    if let Some(stem) = word.strip_suffix("ies") {
+        return format!("{stem}y");
+    }
+    if word.ends_with("ss") || word.ends_with("us") {
+        return word.to_owned();
+    }
+    word.strip_suffix('s').unwrap_or(word).to_owned()
+}
+
+fn entity_name(text: &str) -> String {
+    let t = text.trim().trim_matches(|c: char| !c.is_alphanumeric());
+    sentence_case(t)
+}
+
+fn field_name(text: &str) -> String {
+    let t = text.split([':', '(', '—', '–']).next().unwrap_or("").trim();
+    t.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .to_owned()
+}
+
+pub fn nfrs(lower: &str, integrations: &[IntegrationDraft]) -> (Option<NfrsDraft>, Vec<String>) {
+    let mut notes = Vec::new();
+    let payments = integrations
+        .iter()
+        .any(|i| i.purpose.to_ascii_lowercase().contains("payment"))
+        || any_word(
+            lower,
+            &["payment", "payments", "credit card", "invoice", "billing"],
+        );
+    let personal = any_word(
+        lower,
+        &[
+            "health data",
+            "health notes",
+            "health records",
+            "medical",
+            "patient",
+            "patients",
+            "pii",
+            "personal data",
+            "gdpr",
+            "hipaa",
+            "date of birth",
+            "phone number",
+            "home address",
+            "personal information",
+        ],
+    );
+    let data_sensitivity = if payments {
+        notes.push("payments are handled: data sensitivity financial_like".to_owned());
+        DataSensitivity::FinancialLike
+    } else if personal {
+        notes.push("health or personal data is handled: data sensitivity pii".to_owned());
+        DataSensitivity::Pii
+    } else {
+        DataSensitivity::None
+    };
+    let availability = if [
+        "99.9",
+        "99.95",
+        "99.99",
+        "high availability",
+        "24/7",
+        "zero downtime",
+    ]
+    .iter()
+    .any(|k| lower.contains(k))
+    {
+        notes.push("an uptime target of 99.9% or more: availability high".to_owned());
+        Availability::High
+    } else if any_word(
+        lower,
+        &[
+            "localhost",
+            "local development tool",
+            "offline-first",
+            "hackathon",
+        ],
+    ) {
+        Availability::BestEffort
+    } else {
+        Availability::Standard
+    };
+    let latency = if any_word(
+        lower,
+        &[
+            "real-time",
+            "realtime",
+            "low latency",
+            "instant",
+            "instantly",
+        ],
+    ) || lower.contains("<200ms")
+        || lower.contains("< 200ms")
+        || lower.contains("<500ms")
+        || lower.contains("< 500 ms")
+    {
+        Latency::Low
+    } else if any_word(lower, &["batch", "nightly", "overnight"]) {
+        Latency::Relaxed
+    } else {
+        Latency::Standard
+    };
+    let scale = if any_word(
+        lower,
+        &["millions", "million users", "100,000 users", "100k users"],
+    ) || lower.contains("million users")
+    {
+        Scale::Large
+    } else if any_word(
+        lower,
+        &[
+            "thousands of users",
+            "10,000 users",
+            "10k users",
+            "1,000 users",
+            "concurrent users",
+        ],
+    ) {
+        Scale::Medium
+    } else {
+        Scale::Small
+    };
+    let auditability = if any_word(
+        lower,
+        &[
+            "audit",
+            "audit log",
+            "audit trail",
+            "compliance",
+            "hipaa",
+            "sox",
+            "pci",
+        ],
+    ) || data_sensitivity == DataSensitivity::FinancialLike
+    {
+        Auditability::Strong
+    } else {
+        Auditability::Basic
+    };
+    let nfrs = NfrsDraft {
+        scale,
+        availability,
+        latency,
+        data_sensitivity,
+        auditability,
+    };
+    (Some(nfrs), notes)
+}
+
+pub fn questions(doc: &Doc) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |q: String| {
+        if !q.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(&q)) && out.len() < 30 {
+            out.push(q);
+        }
+    };
+    for line in &doc.lines {
+        if matches!(line.kind, Kind::Code | Kind::TableRow) {
+            continue;
+        }
+        let text = line.text.clone();
+        let lower = text.to_ascii_lowercase();
+        let path = line.path.join(" / ").to_ascii_lowercase();
+        let in_questions = [
+            "open question",
+            "questions",
+            "unknowns",
+            "unresolved",
+            "to be decided",
+        ]
+        .iter()
+        .any(|k| path.contains(k));
+        if matches!(line.kind, Kind::Heading(_)) {
+            continue;
+        }
+        if in_questions && !is_placeholder(&text) {
+            push(text);
+        } else if text.split_whitespace().count() < 3 {
+            continue;
+        } else if any_word(&lower, &["tbd", "tbc"])
+            || lower.contains("to be determined")
+            || lower.contains("to be decided")
+            || lower.contains("to be confirmed")
+        {
+            push(format!("Open in the PRD: {text}"));
+        } else if text.ends_with('?') && text.split_whitespace().count() >= 4 {
+            push(text);
+        }
+    }
+    out
+}
