@@ -5,12 +5,14 @@ use std::num::NonZeroU64;
 
 use pass_client::{ClientError, PassClient};
 use pass_contracts::api::{ArtifactUpload, ExecutionUpdate, ReportedExecutionStatus, RunPatch};
-use pass_contracts::{RunStatus, RunStep, Text};
+use pass_contracts::artifacts::names;
+use pass_contracts::{RunDetail, RunStatus, RunStep, Text, validate_pack_value};
 use uuid::Uuid;
 
 use crate::config::{PlannerConfig, Provider};
 use crate::error::PlannerError;
-use crate::{build_model, plan_with_model, prepare_inputs};
+use crate::revision::PlanHistory;
+use crate::{build_model, plan_offline, plan_with_model, prepare_inputs};
 
 /// Longest `error_message` sent to the server.
 const MAX_ERROR_MESSAGE: usize = 4000;
@@ -59,7 +61,7 @@ async fn drive(
             .and_then(|e| e.execution_id);
     }
     let execution_id = *execution_id;
-    let input = run.input.ok_or(PlannerError::NoInput { run_id })?;
+    let input = run.input.clone().ok_or(PlannerError::NoInput { run_id })?;
     let prd_text = input.prd_text.as_str();
     let org_yaml = input.org_constraints_yaml.as_ref().map(Text::as_str);
     let (org, org_given) = prepare_inputs(prd_text, org_yaml)?;
@@ -97,23 +99,27 @@ async fn drive(
     .await?;
 
     tracing::info!("{}", config.describe_provider());
-    let model = build_model(config, prd_text, &org, org_given)?;
-    let checkpoints = (config.provider != Provider::Offline).then(|| {
-        config
+    let history = plan_history(client, &run).await?;
+    let planned = if config.provider == Provider::Offline {
+        plan_offline(prd_text, &org, org_given, run_id, config, history.as_ref())?
+    } else {
+        let model = build_model(config, prd_text, &org, org_given)?;
+        let checkpoints = config
             .runs_dir
             .join(run_id.to_string())
-            .join("planner-checkpoints")
-    });
-    let planned = plan_with_model(
-        model.as_ref(),
-        prd_text,
-        &org,
-        org_given,
-        run_id,
-        config,
-        checkpoints,
-    )
-    .await?;
+            .join("planner-checkpoints");
+        plan_with_model(
+            model.as_ref(),
+            prd_text,
+            &org,
+            org_given,
+            run_id,
+            config,
+            Some(checkpoints),
+            history.as_ref(),
+        )
+        .await?
+    };
     patch(
         client,
         run_id,
@@ -165,6 +171,50 @@ async fn drive(
         "run planned"
     );
     Ok(())
+}
+
+/// The project's earlier revisions that have a plan, for ids that stay put
+/// across revisions; `None` for a project's first revision.
+async fn plan_history(
+    client: &PassClient,
+    run: &RunDetail,
+) -> Result<Option<PlanHistory>, PlannerError> {
+    let revision = run.revision_number();
+    if revision.get() == 1 {
+        return Ok(None);
+    }
+    let project = client
+        .get_project(run.project())
+        .await
+        .map_err(api("reading the run's project"))?;
+    let mut earlier = Vec::new();
+    for older in project.revisions.iter().filter(|r| r.revision < revision) {
+        match client
+            .get_artifact(older.run_id, names::ARCHITECTURE_PACK)
+            .await
+        {
+            Ok(artifact) => match validate_pack_value(&artifact.payload) {
+                Ok(pack) => earlier.push((older.run_id, older.revision, pack)),
+                Err(problems) => tracing::warn!(
+                    run_id = %older.run_id,
+                    problems = problems.len(),
+                    "an earlier revision's pack is invalid; its ids are not carried over"
+                ),
+            },
+            Err(error) if error.code() == Some("artifact_not_found") => {}
+            Err(error) => return Err(api("reading an earlier revision's pack")(error)),
+        }
+    }
+    tracing::info!(
+        revision = revision.get(),
+        earlier_plans = earlier.len(),
+        "planning a revision of the project"
+    );
+    Ok(Some(PlanHistory::from_earlier(
+        run.project(),
+        revision,
+        earlier,
+    )))
 }
 
 async fn patch(

@@ -16,6 +16,7 @@ pub mod offline;
 pub mod pipeline;
 pub mod policy;
 pub mod render;
+pub mod revision;
 pub mod sections;
 pub mod usage;
 
@@ -31,6 +32,7 @@ pub use agent::run_agent;
 pub use config::{PlannerConfig, Provider};
 pub use error::PlannerError;
 pub use model::Model;
+pub use revision::{PlanHistory, PreviousPlan};
 pub use usage::UsageReport;
 
 use crate::config::MAX_PRD_BYTES;
@@ -127,7 +129,8 @@ pub fn build_model(
     })
 }
 
-/// Runs the pipeline with the configured model.
+/// Runs the pipeline with the configured model, for a run that is its own
+/// project (no earlier revision).
 pub async fn plan(
     prd_text: &str,
     org_yaml: Option<&str>,
@@ -135,9 +138,22 @@ pub async fn plan(
     config: &PlannerConfig,
     checkpoint_dir: Option<PathBuf>,
 ) -> Result<Planned, PlannerError> {
+    plan_revision(prd_text, org_yaml, run_id, config, checkpoint_dir, None).await
+}
+
+/// [`plan`] for a revision of a project: ids are anchored to the previous
+/// revision in `history`, and a `plan_diff` artifact says what changed.
+pub async fn plan_revision(
+    prd_text: &str,
+    org_yaml: Option<&str>,
+    run_id: Uuid,
+    config: &PlannerConfig,
+    checkpoint_dir: Option<PathBuf>,
+    history: Option<&PlanHistory>,
+) -> Result<Planned, PlannerError> {
     let (org, org_given) = prepare_inputs(prd_text, org_yaml)?;
     if config.provider == Provider::Offline {
-        return plan_offline(prd_text, &org, org_given, run_id, config);
+        return plan_offline(prd_text, &org, org_given, run_id, config, history);
     }
     let model = build_model(config, prd_text, &org, org_given)?;
     let checkpoint_dir = checkpoint_dir.filter(|_| config.provider != Provider::Offline);
@@ -149,11 +165,13 @@ pub async fn plan(
         run_id,
         config,
         checkpoint_dir,
+        history,
     )
     .await
 }
 
 /// Runs the pipeline with any model (tests and benchmarks bring their own).
+#[allow(clippy::too_many_arguments)]
 pub async fn plan_with_model(
     model: &dyn Model,
     prd_text: &str,
@@ -162,6 +180,7 @@ pub async fn plan_with_model(
     run_id: Uuid,
     config: &PlannerConfig,
     checkpoint_dir: Option<PathBuf>,
+    history: Option<&PlanHistory>,
 ) -> Result<Planned, PlannerError> {
     let started = Instant::now();
     let output = pipeline::run(
@@ -186,7 +205,16 @@ pub async fn plan_with_model(
         started.elapsed().as_millis() as u64,
         output.usage,
     );
-    finish(&drafts, extra, usage, prd_text, org, run_id, config)
+    let keep_wording = model.provider() != Provider::Offline;
+    let context = FinishContext {
+        prd_text,
+        org,
+        run_id,
+        config,
+        history,
+        keep_wording,
+    };
+    finish(&drafts, extra, usage, &context)
 }
 
 /// The offline reader's plan: its typed drafts go straight to the checks and
@@ -197,6 +225,7 @@ pub fn plan_offline(
     org_given: bool,
     run_id: Uuid,
     config: &PlannerConfig,
+    history: Option<&PlanHistory>,
 ) -> Result<Planned, PlannerError> {
     let started = Instant::now();
     let drafts = offline::draft_pack(prd_text, org, org_given);
@@ -223,19 +252,44 @@ pub fn plan_offline(
         started.elapsed().as_millis() as u64,
         sections,
     );
-    finish(&drafts, notes, usage, prd_text, org, run_id, config)
+    let context = FinishContext {
+        prd_text,
+        org,
+        run_id,
+        config,
+        history,
+        keep_wording: false,
+    };
+    finish(&drafts, notes, usage, &context)
 }
 
-/// Assembles and validates the pack and renders its artifacts.
+/// What the last step needs besides the drafts.
+struct FinishContext<'a> {
+    prd_text: &'a str,
+    org: &'a OrgConstraints,
+    run_id: Uuid,
+    config: &'a PlannerConfig,
+    history: Option<&'a PlanHistory>,
+    /// Carry the previous revision's words for unchanged entries (models).
+    keep_wording: bool,
+}
+
+/// Assembles and validates the pack, anchors its ids to the previous
+/// revision, and renders its artifacts.
 fn finish(
     drafts: &sections::Drafts,
     extra_assumptions: Vec<String>,
     usage: UsageReport,
-    prd_text: &str,
-    org: &OrgConstraints,
-    run_id: Uuid,
-    config: &PlannerConfig,
+    context: &FinishContext<'_>,
 ) -> Result<Planned, PlannerError> {
+    let FinishContext {
+        prd_text,
+        org,
+        run_id,
+        config,
+        history,
+        keep_wording,
+    } = *context;
     let pack = assemble::assemble(
         drafts,
         assemble::PackMeta {
@@ -254,10 +308,28 @@ fn finish(
         }])
     })?;
     let pack = pass_contracts::validate_pack_value(&value).map_err(PlannerError::PackInvalid)?;
-    let summary = render::summary_markdown(&pack);
+    let (pack, value, diff) = match history {
+        None => (pack, value, None),
+        Some(history) => {
+            let anchored = revision::anchor(pack, history, prd_text, keep_wording);
+            let value = serde_json::to_value(&anchored.pack).map_err(|e| {
+                PlannerError::PackInvalid(vec![pass_contracts::Problem {
+                    path: String::new(),
+                    message: e.to_string(),
+                }])
+            })?;
+            let pack =
+                pass_contracts::validate_pack_value(&value).map_err(PlannerError::PackInvalid)?;
+            (pack, value, anchored.diff)
+        }
+    };
+    let mut summary = render::summary_markdown(&pack);
+    if let Some(diff) = &diff {
+        summary.push_str(&revision::diff::markdown(diff));
+    }
     let diagram = render::mermaid_diagram(&pack);
     let usage_value = serde_json::to_value(&usage).unwrap_or(Value::Null);
-    let artifacts = vec![
+    let mut artifacts = vec![
         Artifact {
             name: names::ARCHITECTURE_PACK,
             content_type: ContentType::Json,
@@ -279,6 +351,13 @@ fn finish(
             payload: usage_value,
         },
     ];
+    if let Some(diff) = &diff {
+        artifacts.push(Artifact {
+            name: names::PLAN_DIFF,
+            content_type: ContentType::Json,
+            payload: serde_json::to_value(diff).unwrap_or(Value::Null),
+        });
+    }
     Ok(Planned {
         pack,
         usage,

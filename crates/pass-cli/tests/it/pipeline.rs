@@ -3,16 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
 
-use pass_client::PassClient;
 use pass_contracts::artifacts::names;
 use pass_contracts::runs::SyncStatus;
 use pass_contracts::{ExecutionStatus, RunDetail, RunStatus, WorkflowName, parse_pack};
 use uuid::Uuid;
 
-use crate::{assert_success, pass_command, repo_file, stderr, stdout};
+use crate::{assert_success, pass_command, repo_file, spawn_serve, stderr, stdout};
 
 /// The run folders of a runs folder (its `projects/` folder is not one).
 fn run_dirs(runs_dir: &Path) -> Vec<PathBuf> {
@@ -168,62 +165,11 @@ fn demo_plans_syncs_and_a_second_demo_updates_the_same_backlog_writing_nothing()
     );
 }
 
-/// A `pass serve` process on a free loopback port, killed on drop.
-struct ServeProcess {
-    child: Child,
-    base_url: String,
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn spawn_serve(runs_dir: &Path, token: &str) -> ServeProcess {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bind = format!("127.0.0.1:{port}");
-    let child = pass_command(&[
-        "serve",
-        "--bind",
-        &bind,
-        "--runs-dir",
-        runs_dir.to_str().unwrap(),
-    ])
-    .env("PASS_API_TOKEN", token)
-    .env("RUST_LOG", "warn")
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let serve = ServeProcess {
-        child,
-        base_url: format!("http://{bind}"),
-    };
-    let client = PassClient::new(&serve.base_url, None)
-        .unwrap()
-        .with_retries(0);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.health().await.is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "pass serve did not come up on {bind}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    serve
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_and_runs_drive_a_served_api() {
     let dir = tempfile::tempdir().unwrap();
     let token = "serve-token-for-tests";
-    let serve = spawn_serve(&dir.path().join("runs"), token).await;
+    let serve = spawn_serve(&dir.path().join("runs"), token, &[]).await;
     let prd = repo_file("samples/prds/grocery-tiny.txt");
     let org = repo_file("samples/org_constraints.sample.yml");
 
