@@ -222,6 +222,8 @@ struct Base {
     title_sha: Option<String>,
     content_sha: Option<String>,
     labels: Option<Vec<String>>,
+    /// The body was written by the seed's tool, in its own layout.
+    seed_layout: bool,
 }
 
 /// Reads the record in the block; fields it lacks come from the plan of the
@@ -246,6 +248,7 @@ fn base_of(marked: &MarkedBody, earlier: &EarlierPlans) -> Base {
         labels: marker.labels.clone().or_else(|| {
             writer_item().map(|item| normalise_labels(item.labels.iter().map(|l| l.as_str())))
         }),
+        seed_layout: marker.body_sha256.is_none(),
     }
 }
 
@@ -434,7 +437,7 @@ pub fn decide(input: DecideInput<'_>) -> Vec<Decision> {
                     "no issue of this project carries this plan item's marker yet".to_owned();
             }
             Some((issue, marked)) => {
-                decide_existing(&mut decision, &want, issue, marked, &input);
+                decide_existing(&mut decision, item, &want, issue, marked, &input);
             }
         }
         decisions.push(decision);
@@ -470,6 +473,7 @@ pub fn needs_comments(first_pass: &[Decision], issues: &[TrackedIssue]) -> Vec<u
 
 fn decide_existing(
     decision: &mut Decision,
+    item: &IssuePlanItem,
     want: &Desired,
     issue: &TrackedIssue,
     marked: &MarkedBody,
@@ -485,11 +489,26 @@ fn decide_existing(
         &title_sha256(&issue.title),
         &title_sha256(&want.title),
     );
-    let body = three_way(
-        base.content_sha.as_deref(),
-        &current_content_sha(marked),
-        &content_sha256(&want.content),
-    );
+    let current_body = current_content_sha(marked);
+    let wanted_body = content_sha256(&want.content);
+    let body = if base.seed_layout && current_body != wanted_body {
+        // The seed wrote its own layout: whether the plan changed is judged
+        // in that layout. An issue nobody edited is rewritten into PASS's.
+        if base.content_sha.as_deref() == Some(current_body.as_str()) {
+            Change::Plan
+        } else {
+            match three_way(
+                base.content_sha.as_deref(),
+                &current_body,
+                &content_sha256(&render_seed_content(item)),
+            ) {
+                Change::Both => Change::Both,
+                _ => Change::Person,
+            }
+        }
+    } else {
+        three_way(base.content_sha.as_deref(), &current_body, &wanted_body)
+    };
     let (target_labels, labels) =
         merge_labels(base.labels.as_deref(), &issue.labels, &want.labels, force);
     let labels_written = label_set(&target_labels) != label_set(&issue.labels);
@@ -755,4 +774,60 @@ fn decide_leftover(
         ));
     }
     decision
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    #[test]
+    fn each_field_is_compared_three_ways() {
+        assert_eq!(three_way(Some("a"), "a", "a"), Change::InSync);
+        assert_eq!(three_way(Some("a"), "a", "b"), Change::Plan);
+        assert_eq!(three_way(Some("a"), "b", "a"), Change::Person);
+        assert_eq!(three_way(Some("a"), "b", "c"), Change::Both);
+        assert_eq!(
+            three_way(Some("a"), "b", "b"),
+            Change::InSync,
+            "both made the same change"
+        );
+        assert_eq!(
+            three_way(None, "b", "c"),
+            Change::Person,
+            "no record: the issue's is a person's"
+        );
+    }
+
+    #[test]
+    fn labels_apply_the_plan_s_changes_and_keep_people_s() {
+        let base = labels(&["pass", "area-0"]);
+        // The person dropped `pass` and added `team`; the plan swapped area-0 for mvp.
+        let (target, change) = merge_labels(
+            Some(&base),
+            &labels(&["area-0", "team"]),
+            &labels(&["pass", "mvp"]),
+            false,
+        );
+        assert_eq!(target, labels(&["mvp", "team"]));
+        assert_eq!(change, Change::Both);
+        // Forced: the plan's labels come back, the person's own stay.
+        let (target, _) = merge_labels(
+            Some(&base),
+            &labels(&["area-0", "team"]),
+            &labels(&["pass", "mvp"]),
+            true,
+        );
+        assert_eq!(target, labels(&["mvp", "pass", "team"]));
+        // No record: nothing is removed, the plan's labels are added.
+        let (target, change) =
+            merge_labels(None, &labels(&["Bug"]), &labels(&["bug", "pass"]), false);
+        assert_eq!(target, labels(&["Bug", "pass"]));
+        assert_eq!(change, Change::Both);
+        let (_, change) = merge_labels(Some(&base), &labels(&["PASS", "area-0"]), &base, false);
+        assert_eq!(change, Change::InSync, "case is not a change");
+    }
 }

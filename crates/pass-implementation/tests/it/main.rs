@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod agent;
+mod backlog;
 mod github;
 mod local;
 mod server;
