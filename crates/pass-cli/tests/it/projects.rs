@@ -477,3 +477,56 @@ async fn a_server_killed_mid_sync_and_a_redispatch_duplicate_nothing_and_mark_th
     assert_eq!(github.writes(), vec![]);
     drop(serve);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pass_sync_with_the_local_target_writes_into_the_server_s_project_folder_wherever_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let serve = spawn_serve(&runs, TOKEN, &[]).await;
+    let prd = dir.path().join("pantry.md");
+    std::fs::write(&prd, PANTRY_V1).unwrap();
+    let run_id = plan_only(&serve.base_url, &prd);
+    let api = client(&serve.base_url);
+    let items = plan_ids(&pack_of(&api, run_id).await);
+    let project = api.get_run(run_id).await.unwrap().run.project();
+    let issues_dir = runs.join("projects").join(project.to_string()).join("issues");
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let sync = |extra: &[&str]| {
+        let run = run_id.to_string();
+        let mut args = vec!["sync", "--run-id", run.as_str(), "--api", &serve.base_url];
+        args.extend(extra);
+        pass_command(&args)
+            .current_dir(elsewhere.path())
+            .env("PASS_API_TOKEN", TOKEN)
+            .output()
+            .unwrap()
+    };
+    let dry = sync(&["--dry-run", "--json"]);
+    assert_success(&dry);
+    assert!(stderr(&dry).contains("dispatching phase2-implementation"), "{}", stderr(&dry));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&dry)).unwrap();
+    assert_eq!(report["dry_run"], true);
+    let actions: Vec<&str> = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["create"; items.len()]);
+    assert!(!issues_dir.exists(), "a dry run writes no issue file");
+
+    let real = sync(&[]);
+    assert_success(&real);
+    assert!(
+        stdout(&real).contains(&format!("created {}", items.len())),
+        "{}",
+        stdout(&real)
+    );
+    assert_eq!(std::fs::read_dir(&issues_dir).unwrap().count(), items.len());
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "nothing is written where the command ran"
+    );
+}

@@ -97,6 +97,33 @@ fn the_implementation_workflow_may_write_issues_and_nothing_else() {
 }
 
 #[test]
+fn the_implementation_workflow_takes_the_dispatch_options_the_server_may_send() {
+    let wf = workflow("phase2-implementation.yml");
+    let inputs = &wf["on"]["workflow_dispatch"]["inputs"];
+    // The server sends these only when a dispatch asks for them: optional.
+    for input in ["dry_run", "force", "execution_id"] {
+        assert_eq!(inputs[input]["required"], Value::Bool(false), "{input}");
+    }
+    let steps = run_steps(&wf);
+    let agent = steps
+        .iter()
+        .find(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("target/release/implementation"))
+        })
+        .unwrap();
+    assert!(
+        agent["env"]["PASS_EXECUTION_ID"]
+            .as_str()
+            .unwrap()
+            .contains("inputs.execution_id")
+    );
+    let script = agent["run"].as_str().unwrap();
+    assert!(script.contains("--dry-run") && script.contains("--force"), "{script}");
+}
+
+#[test]
 fn ci_runs_the_project_checks() {
     let wf = workflow("ci.yml");
     assert!(

@@ -146,3 +146,70 @@ async fn the_implementation_binary_syncs_a_run_on_the_server_idempotently() {
     assert_eq!(std::fs::read_dir(&issues_dir).unwrap().count(), plan_len);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_whose_lease_was_taken_over_writes_nothing_more() {
+    use pass_implementation::IssueTracker;
+    use pass_implementation::lease::{LeaseKeeper, LeasedTracker, lease_request};
+    use pass_implementation::tracker::NewIssue;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::from_lookup(|_| None).unwrap();
+    config.bind = ([127, 0, 0, 1], 0).into();
+    config.runs_dir = dir.path().to_path_buf();
+    config.api_token = Some(SecretString::from(TOKEN));
+    let server = pass_server::start(config).await.unwrap();
+    let client =
+        PassClient::new(server.base_url.as_str(), Some(SecretString::from(TOKEN))).unwrap();
+    let run = client
+        .create_run(&RunInput {
+            project_id: None,
+            prd_text: Text::new("# Lease test").unwrap(),
+            org_constraints_yaml: None,
+            requested_by: None,
+            source: None,
+        })
+        .await
+        .unwrap();
+    let project = run.project();
+    let request = |who: &str| {
+        lease_request(
+            "local:/tmp/x",
+            Text::new(who).unwrap(),
+            run.run_id,
+            None,
+            10,
+        )
+        .unwrap()
+    };
+    let stalled = LeaseKeeper::acquire(&client, project, &request("the stalled sync"))
+        .await
+        .unwrap();
+    // Someone releases it (an operator, or the lease expired) and another
+    // sync takes it.
+    client
+        .release_sync_lease(project, stalled.lease_id())
+        .await
+        .unwrap();
+    let _successor = LeaseKeeper::acquire(&client, project, &request("the successor"))
+        .await
+        .unwrap();
+
+    let issues = tempfile::tempdir().unwrap();
+    let tracker = pass_implementation::LocalTracker::new(issues.path()).unwrap();
+    let leased = LeasedTracker::new(&tracker, &stalled);
+    // Within the first half of the lease no request is made: the write goes.
+    let new = NewIssue {
+        title: "One".to_owned(),
+        body: "Body".to_owned(),
+        labels: Vec::new(),
+    };
+    leased.create_issue(&new).await.unwrap();
+    // Past half of it the lease is renewed first, which fails: nothing is written.
+    tokio::time::sleep(Duration::from_millis(5_100)).await;
+    let error = leased.create_issue(&new).await.unwrap_err();
+    assert!(error.to_string().contains("lease was lost"), "{error}");
+    assert!(!error.is_item_level(), "a lost lease stops the whole sync");
+    assert_eq!(tracker.list_issues().await.unwrap().len(), 1);
+    server.shutdown().await.unwrap();
+}
