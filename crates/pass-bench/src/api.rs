@@ -116,6 +116,7 @@ fn seed(runs_dir: &Path, count: usize) -> anyhow::Result<Vec<Uuid>> {
     let prd = include_str!("../../../samples/prds/export-command-feature.txt");
     let input = RunInput {
         project_id: None,
+        refinement: None,
         prd_text: Text::new(prd)?,
         org_constraints_yaml: None,
         requested_by: Some(Text::new("pass-bench")?),

@@ -15,6 +15,7 @@ use url::Url;
 use crate::artifacts;
 use crate::auth::{Auth, require_token};
 use crate::config::ServerConfig;
+use crate::coordination;
 use crate::dispatch::Dispatcher;
 use crate::error::{method_not_allowed, not_found};
 use crate::projects;
@@ -59,6 +60,23 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route(
             "/runs/{run_id}/implementation-state",
             patch(runs::put_implementation_state),
+        )
+        .route(
+            "/runs/{run_id}/clarifications",
+            get(coordination::list_clarifications).post(coordination::add_clarification),
+        )
+        .route(
+            "/runs/{run_id}/clarifications/{clarification_id}/answer",
+            post(coordination::answer_clarification),
+        )
+        .route(
+            "/runs/{run_id}/clarifications/{clarification_id}/accept-default",
+            post(coordination::accept_default),
+        )
+        .route("/runs/{run_id}/approve", post(coordination::approve))
+        .route(
+            "/projects/{project_id}/refinements",
+            post(coordination::refine_project),
         )
         .route(
             "/projects",

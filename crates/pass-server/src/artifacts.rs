@@ -64,10 +64,14 @@ pub async fn upload_artifact(
     let run_id = parse_run_id(&raw)?;
     checked_name(&upload.name)?;
     let bytes = payload_bytes(&upload)?;
+    let is_pack = upload.name.as_str() == pass_contracts::artifacts::names::ARCHITECTURE_PACK;
     let guard = state.store.lock_run(run_id).await?;
     let artifact = guard
         .put_artifact(upload.name, upload.content_type, bytes)
         .await?;
+    if is_pack {
+        crate::coordination::record_plan(&state.store, &guard, &upload.payload).await?;
+    }
     drop(guard);
     tracing::info!(%run_id, name = %artifact.name, "artifact stored");
     Ok((StatusCode::CREATED, Json(ArtifactEnvelope { artifact })))

@@ -103,4 +103,9 @@ body_names! {
     pass_contracts::ProjectInput => "project input",
     pass_contracts::projects::SyncLeaseRequest => "sync lease request",
     pass_contracts::api::DispatchOptions => "dispatch options",
+    pass_contracts::coordination::NewClarification => "clarification",
+    pass_contracts::coordination::ClarificationAnswer => "answer",
+    pass_contracts::coordination::AcceptDefault => "accept-default request",
+    pass_contracts::coordination::ApproveRequest => "approval",
+    pass_contracts::coordination::RefinementRequest => "refinement request",
 }

@@ -12,6 +12,7 @@ pub mod artifacts;
 pub mod auth;
 pub mod body;
 pub mod config;
+pub mod coordination;
 pub mod dispatch;
 pub mod error;
 pub mod openapi;

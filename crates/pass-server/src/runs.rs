@@ -221,6 +221,7 @@ pub async fn put_implementation_state(
         .store
         .update_run(run_id, move |detail: &mut RunDetail| {
             detail.implementation_state = Some(implementation);
+            crate::coordination::mark_synced(detail);
             detail.last_updated_at = pass_contracts::Timestamp::now();
             Ok::<_, ApiError>(())
         })
@@ -283,16 +284,24 @@ async fn dispatch(
         .dispatcher
         .dispatch(&state.store, run_id, workflow, base, options)
         .await
-        .map_err(|error| match error {
-            DispatchError::Conflict(message) => ApiError::new(ErrorCode::RunConflict, message),
-            DispatchError::Failed(message) => ApiError::new(ErrorCode::DispatchFailed, message),
-            DispatchError::Misconfigured(message) => {
-                ApiError::new(ErrorCode::ServerMisconfigured, message)
-            }
-            DispatchError::Store(error) => ApiError::from(error),
-        })?;
+        .map_err(dispatch_error)?;
     tracing::info!(%run_id, workflow = workflow.as_str(), status = execution.status.as_str(), "dispatched");
     Ok(Json(DispatchResponse { run_id, execution }))
+}
+
+/// The API's answer for a dispatch that was refused or failed.
+pub fn dispatch_error(error: DispatchError) -> ApiError {
+    match error {
+        DispatchError::Conflict(message) => ApiError::new(ErrorCode::RunConflict, message),
+        DispatchError::ApprovalRequired(message) => {
+            ApiError::new(ErrorCode::ApprovalRequired, message)
+        }
+        DispatchError::Failed(message) => ApiError::new(ErrorCode::DispatchFailed, message),
+        DispatchError::Misconfigured(message) => {
+            ApiError::new(ErrorCode::ServerMisconfigured, message)
+        }
+        DispatchError::Store(error) => ApiError::from(error),
+    }
 }
 
 /// This server as the caller addressed it, for agents that call back.

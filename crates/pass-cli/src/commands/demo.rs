@@ -48,6 +48,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             requested_by: None,
             source: None,
             project_id: None,
+            refinement: None,
         },
     };
     let fallback = args.prd.as_ref().and_then(|p| p.file_stem()).map_or_else(
@@ -97,6 +98,10 @@ async fn drive(
     let run = super::run::create_revision(client, &mut input, None, fallback_name).await?;
     let run_id = run.run_id;
     for workflow in [WorkflowName::Planner, WorkflowName::Implementation] {
+        if workflow == WorkflowName::Implementation {
+            // The demo runs end to end: the plan's defaults settle its questions.
+            super::run::approve_for_sync(client, run_id).await?;
+        }
         if let Err(error) = follow::run_phase(client, run_id, workflow).await {
             let log = latest_log(&runs_dir.join(run_id.to_string()).join("logs"));
             let hint = log

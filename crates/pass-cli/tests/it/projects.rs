@@ -351,14 +351,27 @@ async fn wait_for_final(client: &PassClient, run_id: Uuid) -> RunDetail {
     }
 }
 
-/// `pass run` without syncing: the run id of a planned revision.
+/// `pass run` without syncing, then `pass approve --accept-defaults`: the
+/// run id of a planned, approved revision.
 fn plan_only(api: &str, prd: &Path) -> Uuid {
     let output = pass_command(&["run", prd.to_str().unwrap(), "--api", api])
         .env("PASS_API_TOKEN", TOKEN)
         .output()
         .unwrap();
     assert_success(&output);
-    printed_run_id(&output)
+    let run_id = printed_run_id(&output);
+    let approved = pass_command(&[
+        "approve",
+        &run_id.to_string(),
+        "--accept-defaults",
+        "--api",
+        api,
+    ])
+    .env("PASS_API_TOKEN", TOKEN)
+    .output()
+    .unwrap();
+    assert_success(&approved);
+    run_id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -479,7 +492,8 @@ async fn a_server_killed_mid_sync_and_a_redispatch_duplicate_nothing_and_mark_th
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pass_sync_with_the_local_target_writes_into_the_server_s_project_folder_wherever_it_runs() {
+async fn pass_sync_with_the_local_target_writes_into_the_server_s_project_folder_wherever_it_runs()
+{
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
     let serve = spawn_serve(&runs, TOKEN, &[]).await;
@@ -489,7 +503,10 @@ async fn pass_sync_with_the_local_target_writes_into_the_server_s_project_folder
     let api = client(&serve.base_url);
     let items = plan_ids(&pack_of(&api, run_id).await);
     let project = api.get_run(run_id).await.unwrap().run.project();
-    let issues_dir = runs.join("projects").join(project.to_string()).join("issues");
+    let issues_dir = runs
+        .join("projects")
+        .join(project.to_string())
+        .join("issues");
 
     let elsewhere = tempfile::tempdir().unwrap();
     let sync = |extra: &[&str]| {
@@ -504,7 +521,11 @@ async fn pass_sync_with_the_local_target_writes_into_the_server_s_project_folder
     };
     let dry = sync(&["--dry-run", "--json"]);
     assert_success(&dry);
-    assert!(stderr(&dry).contains("dispatching phase2-implementation"), "{}", stderr(&dry));
+    assert!(
+        stderr(&dry).contains("dispatching phase2-implementation"),
+        "{}",
+        stderr(&dry)
+    );
     let report: serde_json::Value = serde_json::from_str(&stdout(&dry)).unwrap();
     assert_eq!(report["dry_run"], true);
     let actions: Vec<&str> = report["items"]

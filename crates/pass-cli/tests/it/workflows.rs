@@ -120,7 +120,10 @@ fn the_implementation_workflow_takes_the_dispatch_options_the_server_may_send() 
             .contains("inputs.execution_id")
     );
     let script = agent["run"].as_str().unwrap();
-    assert!(script.contains("--dry-run") && script.contains("--force"), "{script}");
+    assert!(
+        script.contains("--dry-run") && script.contains("--force"),
+        "{script}"
+    );
 }
 
 #[test]

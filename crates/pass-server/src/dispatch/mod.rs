@@ -36,6 +36,9 @@ pub enum DispatchError {
     /// The backend in use cannot be built from the configuration (500).
     #[error("{0}")]
     Misconfigured(String),
+    /// The project wants the plan approved before its issues are synced (409).
+    #[error("{0}")]
+    ApprovalRequired(String),
 }
 
 /// The execution backend in use, chosen once at start-up.
@@ -97,7 +100,7 @@ impl Dispatcher {
     ) -> Result<Execution, DispatchError> {
         let guard = store.lock_run(run_id).await?;
         let detail = guard.load().await?;
-        check_dispatchable(&guard, &detail, workflow).await?;
+        check_dispatchable(store, &guard, &detail, workflow).await?;
         match self {
             Dispatcher::Local(local) => local.start(store, guard, detail, workflow, options).await,
             Dispatcher::GithubActions(github) => {
@@ -152,6 +155,7 @@ impl Dispatcher {
 }
 
 async fn check_dispatchable(
+    store: &Store,
     guard: &RunGuard,
     detail: &RunDetail,
     workflow: WorkflowName,
@@ -179,6 +183,8 @@ async fn check_dispatchable(
                 "run {run_id} has no {ARCHITECTURE_PACK} artifact yet; dispatch phase1-planner first"
             )));
         }
+        crate::coordination::check_approved(store, detail)
+            .map_err(DispatchError::ApprovalRequired)?;
     }
     Ok(())
 }
@@ -200,6 +206,7 @@ fn new_execution(
         started_at: None,
         completed_at: None,
         error_message: None,
+        pause_reason: None,
     }
 }
 

@@ -8,6 +8,7 @@
 //! rewriting it. Run details are not cached, which keeps memory flat however
 //! many runs there are. Writes to one run are serialised by a per-run lock.
 
+mod coordination;
 mod durable;
 pub mod projects;
 

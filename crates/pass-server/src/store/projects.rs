@@ -74,6 +74,8 @@ impl ProjectSlot {
             created_at: self.implied_created_at,
             last_updated_at: self.implied_created_at,
             issue_target: None,
+            // Runs made the seed's way: nothing waits for an approval.
+            require_approval: false,
         })
     }
 }
@@ -288,6 +290,7 @@ impl Store {
             created_at: now,
             last_updated_at: now,
             issue_target: None,
+            require_approval: input.require_approval.unwrap_or(true),
         };
         let root = self.root.clone();
         let dir = self.project_dir(project.project_id);
@@ -370,6 +373,26 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// A project's record (from `project.json`, or made from its runs).
+    pub fn project(&self, project_id: Uuid) -> Result<Project, StoreError> {
+        let table = self.read_projects();
+        let slot = table
+            .by_id
+            .get(&project_id)
+            .ok_or(StoreError::ProjectNotFound(project_id))?;
+        Ok(slot.record(project_id))
+    }
+
+    /// A project's listed revisions, oldest first.
+    pub fn revisions(&self, project_id: Uuid) -> Result<Vec<ProjectRevision>, StoreError> {
+        let table = self.read_projects();
+        let slot = table
+            .by_id
+            .get(&project_id)
+            .ok_or(StoreError::ProjectNotFound(project_id))?;
+        Ok(self.revisions_of(slot))
     }
 
     /// A project, its revisions and what its latest sync left.
