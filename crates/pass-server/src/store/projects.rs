@@ -157,9 +157,16 @@ pub(super) fn load_projects(root: &Path, table: &mut ProjectTable) -> Vec<(Uuid,
             Ok(None) => {}
             Err(error) => {
                 tracing::error!(%project_id, %error, "project.json is corrupt; the project is read-only");
-                if let Some(slot) = table.by_id.get_mut(&project_id) {
-                    slot.corrupt = Some(error.to_string());
-                }
+                // A project without runs is known only from this file: it
+                // still gets a slot, so it is answered as corrupt (500), not
+                // as missing (404), and nothing is written into it.
+                let slot = table.by_id.entry(project_id).or_insert_with(|| {
+                    ProjectSlot::implied(
+                        format!("Project {}", &project_id.simple().to_string()[..12]),
+                        Timestamp::now(),
+                    )
+                });
+                slot.corrupt = Some(error.to_string());
                 corrupt.push((project_id, error.to_string()));
             }
         }
@@ -243,12 +250,11 @@ impl Store {
         self.read_projects().by_id.len()
     }
 
+    /// The lock that numbers a project's revisions. A project whose
+    /// `project.json` is corrupt is read-only: it gets no new revision
+    /// either, until its record is repaired.
     pub(super) fn project_lock(&self, project_id: Uuid) -> Result<Arc<Mutex<()>>, StoreError> {
-        self.read_projects()
-            .by_id
-            .get(&project_id)
-            .map(|slot| slot.lock.clone())
-            .ok_or(StoreError::ProjectNotFound(project_id))
+        self.writable_project(project_id)
     }
 
     /// The revision a new run of `project_id` gets; call under the project's lock.
