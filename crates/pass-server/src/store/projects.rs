@@ -483,10 +483,11 @@ impl Store {
             .io(move || {
                 let mut leases = read_leases(&path)?;
                 let now = Timestamp::now();
+                let key = target_key(&lease_target);
                 if let Some(live) = leases
                     .leases
                     .iter()
-                    .find(|l| l.target == lease_target && !l.is_expired(now))
+                    .find(|l| target_key(&l.target) == key && !l.is_expired(now))
                 {
                     return Err(StoreError::SyncInProgress(Box::new(live.clone())));
                 }
@@ -502,7 +503,7 @@ impl Store {
                     renewed_at: now,
                     expires_at: expiry(now, ttl),
                 };
-                leases.leases.retain(|l| l.target != lease_target);
+                leases.leases.retain(|l| target_key(&l.target) != key);
                 leases.leases.push(lease.clone());
                 ensure_project_dir(&root, &dir)?;
                 write_durably(&path, &to_pretty_json(&leases, LEASES_FILE)?)?;
@@ -565,6 +566,13 @@ impl Store {
         })
         .await
     }
+}
+
+/// How lease targets are compared: `github:Acme/Shop` and `github:acme/shop`
+/// are one repository (GitHub ignores case in owner and repository names),
+/// so two syncs spelling it differently must still exclude each other.
+fn target_key(target: &str) -> String {
+    target.trim().to_lowercase()
 }
 
 fn expiry(now: Timestamp, ttl_seconds: u32) -> Timestamp {
