@@ -841,14 +841,17 @@ async fn one_sync_lease_per_project_and_target_until_released() {
         "sync_lease_lost",
     )
     .await;
-    let response = app
-        .send(
-            Method::PUT,
-            &format!("/projects/{project}/sync-leases/nope"),
-            None,
-        )
-        .await;
-    expect_error(response, 409, "sync_lease_lost").await;
+    // An id that is not a UUID names no lease, whatever is asked of it.
+    for method in [Method::PUT, Method::DELETE] {
+        let response = app
+            .send(
+                method,
+                &format!("/projects/{project}/sync-leases/nope"),
+                None,
+            )
+            .await;
+        expect_error(response, 409, "sync_lease_lost").await;
+    }
     app.stop().await;
 }
 
