@@ -147,6 +147,44 @@ async fn projects_are_created_with_unique_names_whatever_their_case() {
     app.stop().await;
 }
 
+/// Ten requests for one name, spelt ten ways, at once: one project.
+#[tokio::test]
+async fn concurrent_creations_of_one_name_make_one_project() {
+    let app = spawn_app(&[]).await;
+    let spellings = [
+        "Race", "race", "RACE", " Race", "Race ", "rAce", "raCe", "racE", "RaCe", "rAcE",
+    ];
+    let attempts = spellings.map(|name| {
+        let app = &app;
+        async move {
+            let response = app
+                .send(Method::POST, "/projects", Some(json!({"name": name})))
+                .await;
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let created: Vec<&Value> = answers
+        .iter()
+        .filter(|(status, _)| *status == 201)
+        .map(|(_, body)| body)
+        .collect();
+    assert_eq!(created.len(), 1, "{answers:?}");
+    let winner = created[0]["project"]["project_id"].as_str().unwrap();
+    for (status, body) in answers.iter().filter(|(status, _)| *status != 201) {
+        assert_eq!(*status, 409, "{body}");
+        assert_eq!(body["error"], "project_conflict");
+        assert_message_contains(body, winner);
+    }
+    assert_eq!(get_json(&app, "/projects").await["total"], 1);
+    let records = std::fs::read_dir(app.runs_dir.join("projects"))
+        .unwrap()
+        .count();
+    assert_eq!(records, 1);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn bad_project_bodies_are_refused_with_the_field_path_and_create_nothing() {
     let app = spawn_app(&[]).await;
