@@ -245,6 +245,11 @@ impl Store {
         self.project_dir(project_id).join(LOCAL_ISSUES_DIR)
     }
 
+    /// Whether `project_id` names a project (from its record or its runs).
+    pub fn has_project(&self, project_id: Uuid) -> bool {
+        self.read_projects().by_id.contains_key(&project_id)
+    }
+
     /// How many projects exist.
     pub fn project_count(&self) -> usize {
         self.read_projects().by_id.len()

@@ -999,12 +999,33 @@ async fn lease_requests_are_validated_and_ttls_clamped() {
             assert_eq!(answer["issues"][0]["path"], path, "{body} -> {answer}");
         }
     }
+    // The run a lease is for must be a revision of its project.
+    let own = id_of(&new_run(&app, "# Timed", Some(project)).await, "run_id");
+    let elsewhere = id_of(&new_run(&app, "# Elsewhere", None).await, "run_id");
+    let missing = Uuid::new_v4();
+    for (run, says) in [
+        (elsewhere, format!("revision of project {elsewhere}")),
+        (missing, format!("run {missing} does not exist")),
+    ] {
+        let mut body = lease_body("github:acme/runs", "it");
+        body["run_id"] = json!(run);
+        let answer = expect_error(acquire(&app, project, body).await, 400, "bad_request").await;
+        assert_eq!(answer["issues"][0]["path"], "run_id", "{answer}");
+        assert_message_contains(&answer, &says);
+    }
+    let mut body = lease_body("github:acme/runs", "it");
+    body["run_id"] = json!(own);
+    let lease = json_answer(acquire(&app, project, body).await, 201).await;
+    assert_eq!(lease["lease"]["run_id"], json!(own));
+
     for unknown in [Uuid::new_v4().to_string(), "nope".to_owned()] {
+        let mut body = lease_body("local", "it");
+        body["run_id"] = json!(own);
         let response = app
             .send(
                 Method::POST,
                 &format!("/projects/{unknown}/sync-leases"),
-                Some(lease_body("local", "it")),
+                Some(body),
             )
             .await;
         expect_error(response, 404, "project_not_found").await;
