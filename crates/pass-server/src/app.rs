@@ -101,7 +101,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
 /// `GET /healthz`: liveness plus what an operator needs to know at a glance.
 async fn healthz(State(state): State<AppState>) -> Json<Value> {
     let store_ok = state.store.is_healthy();
-    let corrupt = state.store.corrupt_count();
+    let corrupt = state.store.corrupt_count() + state.store.corrupt_project_count();
     Json(json!({
         "status": if store_ok { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
@@ -109,6 +109,7 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
             "status": if !store_ok { "unavailable" } else if corrupt > 0 { "degraded" } else { "ok" },
             "runs": state.store.run_count(),
             "projects": state.store.project_count(),
+            "corrupt_projects": state.store.corrupt_project_count(),
             "corrupt_runs": corrupt,
         },
         "execution_backend": state.dispatcher.backend().as_str(),

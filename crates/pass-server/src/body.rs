@@ -53,6 +53,14 @@ where
         let bytes = Bytes::from_request(request, state).await?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|e| ApiError::bad_request(format!("the {} is not UTF-8: {e}", T::NAME)))?;
+        // serde reads a sequence into a struct by position, so `[true]`
+        // would pass for `{"dry_run": true}`: every body is an object.
+        if !text.trim_start().starts_with('{') {
+            return Err(ApiError::bad_request(format!(
+                "the {} must be a JSON object",
+                T::NAME
+            )));
+        }
         from_json_str::<T>(text)
             .map(JsonBody)
             .map_err(|problem| ApiError::invalid_body(T::NAME, problem))

@@ -386,7 +386,7 @@ async fn next_revision(
     let detail = RunDetail::new(Uuid::new_v4(), input, Timestamp::now());
     let run = state.store.create_run(detail).await?;
     tracing::info!(run_id = %run.run_id, revision = run.revision_number(), base = %base.run_id, "refinement revision created");
-    state
+    if let Err(error) = state
         .dispatcher
         .dispatch(
             &state.store,
@@ -396,7 +396,9 @@ async fn next_revision(
             DispatchOptions::default(),
         )
         .await
-        .map_err(crate::runs::dispatch_error)?;
+    {
+        tracing::error!(run_id = %run.run_id, %error, "could not start planning the refinement revision");
+    }
     let (run, _) = state.store.get_run(run.run_id)?;
     Ok(run)
 }

@@ -135,7 +135,44 @@ pub fn lists(old: &ArchitecturePack, new: &ArchitecturePack) -> (ListDiff, ListD
         let (after, order) = f(new);
         list_diff(&before, &after, &order)
     };
-    (diff(requirements), diff(components), diff(plan_items))
+    let mut components = diff(components);
+    pair_renamed_components(&mut components, old, new);
+    (diff(requirements), components, diff(plan_items))
+}
+
+/// Components are known by name, so a renamed one (`Database (PostgreSQL)`
+/// → `Database (SQLite)`) would read as one removed and one added: a removed
+/// and an added component of the same type are the same one, renamed.
+fn pair_renamed_components(list: &mut ListDiff, old: &ArchitecturePack, new: &ArchitecturePack) {
+    let kind_in = |pack: &ArchitecturePack, name: &str| {
+        pack.architecture
+            .components
+            .iter()
+            .find(|c| c.name.as_str() == name)
+            .map(|c| c.kind)
+    };
+    let mut paired = Vec::new();
+    for added in &list.added {
+        let kind = kind_in(new, &added.id);
+        if let Some(position) = list
+            .removed
+            .iter()
+            .position(|removed| kind.is_some() && kind_in(old, &removed.id) == kind)
+        {
+            let removed = list.removed.remove(position);
+            paired.push((removed, added.clone()));
+        }
+    }
+    for (removed, added) in paired {
+        list.added.retain(|a| a.id != added.id);
+        let text = |s: String| Text::new(s).unwrap_or_else(|_| added.id.clone());
+        list.changed.push(ChangedEntry {
+            id: added.id.clone(),
+            title: text(format!("{} (was {})", added.id, removed.id)),
+            fields: vec![text("name".to_owned())],
+            because: added.because.clone().or(removed.because),
+        });
+    }
 }
 
 /// The summary's section about the diff.

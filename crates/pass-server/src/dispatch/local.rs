@@ -195,7 +195,11 @@ impl LocalBackend {
             ExecutionStatus::Dispatched,
         );
         if let Some(requested_at) = queued_at {
+            // The execution the dispatch answered: same time, same id.
             execution.requested_at = requested_at;
+            if let Some(queued) = &detail.execution {
+                execution.execution_id = queued.execution_id;
+            }
         }
         detail.execution = Some(execution.clone());
         detail.last_updated_at = pass_contracts::Timestamp::now();

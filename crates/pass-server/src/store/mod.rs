@@ -202,6 +202,9 @@ impl Store {
                 }
                 Err(error) => {
                     tracing::error!(%run_id, %error, "run.json is corrupt; the run is not served");
+                    if let Some((project_id, revision)) = readable_revision(&path) {
+                        projects.reserve(project_id, revision, run_id);
+                    }
                     report.corrupt.push((run_id, error.to_string()));
                     None
                 }
@@ -615,6 +618,16 @@ pub(super) fn remove_temp_files(dir: &Path) -> usize {
         })
         .filter(|e| fs::remove_file(e.path()).is_ok())
         .count()
+}
+
+/// The project and revision a corrupt `run.json` still names, if any: read
+/// as loose JSON, so a file that breaks the contract elsewhere keeps them.
+fn readable_revision(path: &Path) -> Option<(Uuid, std::num::NonZeroU32)> {
+    let bytes = fs::read(path).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let project = Uuid::parse_str(value.get("project_id")?.as_str()?).ok()?;
+    let revision = u32::try_from(value.get("revision")?.as_u64()?).ok()?;
+    Some((project, std::num::NonZeroU32::new(revision)?))
 }
 
 /// Reads a `run.json`, naming the project and revision of runs written

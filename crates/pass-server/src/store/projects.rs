@@ -119,6 +119,21 @@ impl ProjectTable {
         }
     }
 
+    /// Keeps the revision number of a run whose `run.json` is corrupt taken,
+    /// so no new run is given it while the file waits to be repaired.
+    pub(super) fn reserve(&mut self, project_id: Uuid, revision: NonZeroU32, run_id: Uuid) {
+        if let Some(slot) = self.by_id.get_mut(&project_id) {
+            slot.revisions.insert((revision, run_id));
+        } else {
+            let mut slot = ProjectSlot::implied(
+                format!("Project {}", &project_id.simple().to_string()[..12]),
+                Timestamp::now(),
+            );
+            slot.revisions.insert((revision, run_id));
+            self.by_id.insert(project_id, slot);
+        }
+    }
+
     fn add_stored(&mut self, project: Project) {
         let project_id = project.project_id;
         let slot = self
@@ -255,6 +270,15 @@ impl Store {
     /// How many projects exist.
     pub fn project_count(&self) -> usize {
         self.read_projects().by_id.len()
+    }
+
+    /// How many projects have a `project.json` that cannot be read.
+    pub fn corrupt_project_count(&self) -> usize {
+        self.read_projects()
+            .by_id
+            .values()
+            .filter(|slot| slot.corrupt.is_some())
+            .count()
     }
 
     /// The lock that numbers a project's revisions. A project whose

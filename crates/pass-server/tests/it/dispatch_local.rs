@@ -133,6 +133,11 @@ async fn dispatches_beyond_the_concurrency_limit_queue_and_run_later() {
 
     let done_first = wait_for(&app, first, ExecutionStatus::Succeeded).await;
     let done_second = wait_for(&app, second, ExecutionStatus::Succeeded).await;
+    assert_eq!(
+        done_second.execution_id, b.execution.execution_id,
+        "a queued execution keeps the id its dispatch answered when it starts"
+    );
+    assert!(b.execution.execution_id.is_some());
     let first_end = done_first.completed_at.unwrap();
     let second_start = done_second.started_at.unwrap();
     assert!(

@@ -5,6 +5,7 @@
 
 mod artifact_index;
 mod auth;
+mod coordination;
 mod crash;
 mod dispatch_github;
 mod dispatch_local;
