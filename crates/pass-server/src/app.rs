@@ -39,6 +39,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
     let auth = Auth::new(config.auth_mode, config.api_token.as_ref());
     let router = Router::new()
         .route("/healthz", get(healthz))
+        .route("/health", get(health))
         .route("/openapi.json", get(openapi_json))
         .route("/runs", get(runs::list_runs).post(runs::create_run))
         .route("/runs/{run_id}", get(runs::get_run).patch(runs::patch_run))
@@ -111,9 +112,15 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
             "projects": state.store.project_count(),
             "corrupt_projects": state.store.corrupt_project_count(),
             "corrupt_runs": corrupt,
+            "read_only_runs": state.store.read_only_count(),
         },
         "execution_backend": state.dispatcher.backend().as_str(),
     }))
+}
+
+/// `GET /health`: the seed's probe, answered as the seed did.
+async fn health() -> Json<Value> {
+    Json(json!({ "ok": true }))
 }
 
 async fn openapi_json(State(state): State<AppState>) -> impl IntoResponse {

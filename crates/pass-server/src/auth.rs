@@ -14,13 +14,15 @@ use crate::config::AuthMode;
 use crate::error::ApiError;
 
 /// The routes open to anyone in every mode: probes and API discovery.
-const PUBLIC_ROUTES: &[&str] = &["/healthz", "/openapi.json"];
+const PUBLIC_ROUTES: &[&str] = &["/healthz", "/health", "/openapi.json"];
 
-/// The routes the agents call (and dispatch), protected even in `agents` mode.
-const AGENT_ROUTES: &[(Method, &str)] = &[
+/// The routes protected even in `agents` mode: exactly the seed's policy
+/// (dispatch, the execution and artifact-upload callbacks, implementation
+/// state), plus the sync lease. `PATCH /runs/{run_id}` stays open, as the
+/// seed's planner calls it without a token.
+pub const AGENT_ROUTES: &[(Method, &str)] = &[
     (Method::POST, "/runs/{run_id}/dispatch"),
     (Method::POST, "/runs/{run_id}/dispatch/{workflow_name}"),
-    (Method::PATCH, "/runs/{run_id}"),
     (Method::PATCH, "/runs/{run_id}/execution"),
     (Method::POST, "/runs/{run_id}/artifacts"),
     (Method::PATCH, "/runs/{run_id}/implementation-state"),

@@ -34,7 +34,7 @@ pub use config::{
 };
 pub use dispatch::{DispatchError, Dispatcher};
 pub use error::ApiError;
-pub use store::{Store, StoreError};
+pub use store::{Store, StoreError, StoredRun};
 pub use telemetry::init_tracing;
 
 /// Why the server could not start or stopped with an error.

@@ -77,6 +77,20 @@ pub enum StoreError {
         "the sync lease {lease_id} of project {project_id} is no longer held: it expired and was taken over, or was released"
     )]
     SyncLeaseLost { project_id: Uuid, lease_id: Uuid },
+    #[error(
+        "run {run_id} was written by another tool and is served read-only: {reason}; it is left untouched"
+    )]
+    ReadOnlyRun { run_id: Uuid, reason: String },
+}
+
+/// A run as the store holds it.
+#[derive(Debug)]
+pub enum StoredRun {
+    /// Every value in `run.json` is one PASS accepts today.
+    Typed(Box<RunDetail>),
+    /// A sound record another tool wrote with values PASS would refuse now;
+    /// served as stored (with its project and revision named), never written.
+    ReadOnly(serde_json::Value),
 }
 
 pub(crate) fn io_err<'a>(
@@ -95,6 +109,10 @@ struct RunSlot {
     lock: Arc<Mutex<()>>,
     /// `None` when `run.json` was corrupt at start-up: the run is not listed.
     record: Option<RunRecord>,
+    /// Why a run another tool wrote (the seed) is served read-only: its
+    /// `run.json` is sound JSON with a sound record, but holds a value PASS
+    /// would not accept today (a blank PRD, an empty error message…).
+    read_only: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -173,6 +191,7 @@ impl Store {
         };
         let mut table = RunTable::default();
         let mut projects = ProjectTable::default();
+        let mut read_only: HashMap<Uuid, String> = HashMap::new();
         let entries = fs::read_dir(&root).map_err(io_err("could not list", &root))?;
         for entry in entries {
             let entry = entry.map_err(io_err("could not list", &root))?;
@@ -200,14 +219,22 @@ impl Store {
                     tracing::warn!(%run_id, "run folder without run.json is ignored");
                     continue;
                 }
-                Err(error) => {
-                    tracing::error!(%run_id, %error, "run.json is corrupt; the run is not served");
-                    if let Some((project_id, revision)) = readable_revision(&path) {
-                        projects.reserve(project_id, revision, run_id);
+                Err(error) => match read_loose_run(run_id, &path) {
+                    Some((record, prd_text)) => {
+                        tracing::warn!(%run_id, %error, "run.json holds values PASS no longer accepts; the run is served read-only");
+                        projects.add_loose_run(run_id, record.created_at, prd_text.as_deref());
+                        read_only.insert(run_id, error.to_string());
+                        Some(record)
                     }
-                    report.corrupt.push((run_id, error.to_string()));
-                    None
-                }
+                    None => {
+                        tracing::error!(%run_id, %error, "run.json is corrupt; the run is not served");
+                        if let Some((project_id, revision)) = readable_revision(&path) {
+                            projects.reserve(project_id, revision, run_id);
+                        }
+                        report.corrupt.push((run_id, error.to_string()));
+                        None
+                    }
+                },
             };
             if let Some(record) = &record {
                 table
@@ -219,6 +246,7 @@ impl Store {
                 RunSlot {
                     lock: Arc::new(Mutex::new(())),
                     record,
+                    read_only: read_only.remove(&run_id),
                 },
             );
         }
@@ -289,6 +317,15 @@ impl Store {
             .count()
     }
 
+    /// How many runs written by an earlier tool are served read-only.
+    pub fn read_only_count(&self) -> usize {
+        self.read_table()
+            .by_id
+            .values()
+            .filter(|s| s.read_only.is_some())
+            .count()
+    }
+
     fn read_table(&self) -> std::sync::RwLockReadGuard<'_, RunTable> {
         self.table.read().unwrap_or_else(|p| p.into_inner())
     }
@@ -346,6 +383,7 @@ impl Store {
                 RunSlot {
                     lock: Arc::new(Mutex::new(())),
                     record: Some(record),
+                    read_only: None,
                 },
             );
         }
@@ -392,15 +430,62 @@ impl Store {
     /// queue behind fsyncs.
     pub fn get_run(&self, run_id: Uuid) -> Result<(RunDetail, Vec<ArtifactMetadata>), StoreError> {
         self.ensure_known(run_id)?;
+        if let Some(reason) = self.read_only_reason(run_id) {
+            return Err(StoreError::ReadOnlyRun { run_id, reason });
+        }
         let dir = self.run_dir(run_id);
         let detail = read_run_file(run_id, &dir.join(RUN_FILE))?;
         let artifacts = read_artifact_index(&dir)?.artifacts;
         Ok((detail, artifacts))
     }
 
+    /// A run as it is stored: typed when PASS accepts every value in it, else
+    /// the stored JSON itself (with its project and revision named), read-only.
+    pub fn get_stored_run(
+        &self,
+        run_id: Uuid,
+    ) -> Result<(StoredRun, Vec<ArtifactMetadata>), StoreError> {
+        match self.get_run(run_id) {
+            Ok((detail, artifacts)) => Ok((StoredRun::Typed(Box::new(detail)), artifacts)),
+            Err(StoreError::ReadOnlyRun { .. }) => {
+                let dir = self.run_dir(run_id);
+                let path = dir.join(RUN_FILE);
+                let bytes = fs::read(&path).map_err(io_err("could not read", &path))?;
+                let mut value: serde_json::Value =
+                    serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptRun {
+                        run_id,
+                        path: path.display().to_string(),
+                        reason: e.to_string(),
+                    })?;
+                if let Some(object) = value.as_object_mut() {
+                    object
+                        .entry("project_id")
+                        .or_insert_with(|| serde_json::json!(run_id));
+                    object
+                        .entry("revision")
+                        .or_insert_with(|| serde_json::json!(1));
+                }
+                let artifacts = read_artifact_index(&dir)?.artifacts;
+                Ok((StoredRun::ReadOnly(value), artifacts))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn read_only_reason(&self, run_id: Uuid) -> Option<String> {
+        self.read_table()
+            .by_id
+            .get(&run_id)
+            .and_then(|slot| slot.read_only.clone())
+    }
+
     /// Takes the run's lock so that a read-modify-write cannot lose another's update.
+    /// A run served read-only is never written: its lock is refused.
     pub async fn lock_run(self: &Arc<Self>, run_id: Uuid) -> Result<RunGuard, StoreError> {
         let lock = self.ensure_known(run_id)?;
+        if let Some(reason) = self.read_only_reason(run_id) {
+            return Err(StoreError::ReadOnlyRun { run_id, reason });
+        }
         let guard = lock.lock_owned().await;
         Ok(RunGuard {
             store: self.clone(),
@@ -618,6 +703,36 @@ pub(super) fn remove_temp_files(dir: &Path) -> usize {
         })
         .filter(|e| fs::remove_file(e.path()).is_ok())
         .count()
+}
+
+/// The record of a `run.json` PASS does not accept as a whole but whose
+/// record fields are sound (what the seed could write, such as a blank PRD):
+/// the record, and the PRD text for the project's name.
+fn read_loose_run(run_id: Uuid, path: &Path) -> Option<(RunRecord, Option<String>)> {
+    let bytes = fs::read(path).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let object = value.as_object()?;
+    let record_fields: serde_json::Map<String, serde_json::Value> = [
+        "run_id",
+        "created_at",
+        "status",
+        "current_step",
+        "last_updated_at",
+    ]
+    .iter()
+    .filter_map(|key| Some(((*key).to_owned(), object.get(*key)?.clone())))
+    .collect();
+    let record: RunRecord =
+        serde_json::from_value(serde_json::Value::Object(record_fields)).ok()?;
+    if record.run_id != run_id {
+        return None;
+    }
+    let prd = object
+        .get("input")
+        .and_then(|input| input.get("prd_text"))
+        .and_then(|text| text.as_str())
+        .map(str::to_owned);
+    Some((record, prd))
 }
 
 /// The project and revision a corrupt `run.json` still names, if any: read

@@ -119,6 +119,25 @@ impl ProjectTable {
         }
     }
 
+    /// Places a run served read-only (written by an earlier tool): revision 1
+    /// of a project of its own.
+    pub(super) fn add_loose_run(
+        &mut self,
+        run_id: Uuid,
+        created_at: Timestamp,
+        prd_text: Option<&str>,
+    ) {
+        let name = own_project_name(run_id, prd_text);
+        let slot = self
+            .by_id
+            .entry(run_id)
+            .or_insert_with(|| ProjectSlot::implied(name.clone(), created_at));
+        slot.revisions.insert((NonZeroU32::MIN, run_id));
+        if slot.stored.is_none() {
+            self.names.entry(name_key(&name)).or_insert(run_id);
+        }
+    }
+
     /// Keeps the revision number of a run whose `run.json` is corrupt taken,
     /// so no new run is given it while the file waits to be repaired.
     pub(super) fn reserve(&mut self, project_id: Uuid, revision: NonZeroU32, run_id: Uuid) {

@@ -186,7 +186,8 @@ async fn every_rejection_is_the_contract_error_shape() {
     expect_error(response, 405, "method_not_allowed").await;
     // Run ids.
     let response = app.send(Method::GET, "/runs/not-a-uuid", None).await;
-    expect_error(response, 404, "run_not_found").await;
+    let body = expect_error(response, 400, "bad_request").await;
+    assert_eq!(body["issues"][0]["path"], "runId");
     let missing = uuid::Uuid::new_v4();
     let response = app
         .send(Method::GET, &format!("/runs/{missing}"), None)
