@@ -1,5 +1,6 @@
-//! The router: every contract route, the auth layer, body limits, request
-//! tracing and the JSON fallbacks for unknown routes and wrong methods.
+//! The router: the route table's routes each behind its access check and
+//! body limit, request tracing and the JSON fallbacks for unknown routes and
+//! wrong methods.
 
 use std::sync::Arc;
 
@@ -7,19 +8,16 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::header;
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
-use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::artifacts;
 use crate::auth::{Auth, require_token};
 use crate::config::ServerConfig;
-use crate::coordination;
 use crate::dispatch::Dispatcher;
 use crate::error::{method_not_allowed, not_found};
-use crate::projects;
-use crate::runs;
+use crate::openapi;
+use crate::routes::{self, BodyLimit};
 use crate::store::Store;
 use crate::telemetry;
 
@@ -34,65 +32,21 @@ pub struct AppState {
     pub openapi: axum::body::Bytes,
 }
 
-/// Builds the whole HTTP application.
+/// Builds the whole HTTP application from the route table.
 pub fn router(state: AppState, config: &ServerConfig) -> Router {
     let auth = Auth::new(config.auth_mode, config.api_token.as_ref());
-    let router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/health", get(health))
-        .route("/openapi.json", get(openapi_json))
-        .route("/runs", get(runs::list_runs).post(runs::create_run))
-        .route("/runs/{run_id}", get(runs::get_run).patch(runs::patch_run))
-        .route("/runs/{run_id}/dispatch", post(runs::dispatch_planner))
-        .route(
-            "/runs/{run_id}/dispatch/{workflow_name}",
-            post(runs::dispatch_workflow),
-        )
-        .route("/runs/{run_id}/execution", patch(runs::patch_execution))
-        .route(
-            "/runs/{run_id}/artifacts",
-            post(artifacts::upload_artifact)
-                .layer(DefaultBodyLimit::max(config.artifact_body_limit)),
-        )
-        .route(
-            "/runs/{run_id}/artifacts/{name}",
-            get(artifacts::get_artifact),
-        )
-        .route(
-            "/runs/{run_id}/implementation-state",
-            patch(runs::put_implementation_state),
-        )
-        .route(
-            "/runs/{run_id}/clarifications",
-            get(coordination::list_clarifications).post(coordination::add_clarification),
-        )
-        .route(
-            "/runs/{run_id}/clarifications/{clarification_id}/answer",
-            post(coordination::answer_clarification),
-        )
-        .route(
-            "/runs/{run_id}/clarifications/{clarification_id}/accept-default",
-            post(coordination::accept_default),
-        )
-        .route("/runs/{run_id}/approve", post(coordination::approve))
-        .route(
-            "/projects/{project_id}/refinements",
-            post(coordination::refine_project),
-        )
-        .route(
-            "/projects",
-            get(projects::list_projects).post(projects::create_project),
-        )
-        .route("/projects/{project_id}", get(projects::get_project))
-        .route(
-            "/projects/{project_id}/sync-leases",
-            post(projects::acquire_sync_lease),
-        )
-        .route(
-            "/projects/{project_id}/sync-leases/{lease_id}",
-            put(projects::renew_sync_lease).delete(projects::release_sync_lease),
-        )
-        .route_layer(from_fn_with_state(auth, require_token))
+    let mut router = Router::new();
+    for route in routes::table(&mut openapi::generator()) {
+        let mut handler = route.handler.route_layer(from_fn_with_state(
+            (auth.clone(), route.doc.access),
+            require_token,
+        ));
+        if route.body_limit == BodyLimit::Artifact {
+            handler = handler.layer(DefaultBodyLimit::max(config.artifact_body_limit));
+        }
+        router = router.route(route.doc.path, handler);
+    }
+    let router = router
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.run_body_limit));
@@ -100,7 +54,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
 }
 
 /// `GET /healthz`: liveness plus what an operator needs to know at a glance.
-async fn healthz(State(state): State<AppState>) -> Json<Value> {
+pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Value> {
     let store_ok = state.store.is_healthy();
     let corrupt = state.store.corrupt_count() + state.store.corrupt_project_count();
     Json(json!({
@@ -119,11 +73,11 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /health`: the seed's probe, answered as the seed did.
-async fn health() -> Json<Value> {
+pub(crate) async fn health() -> Json<Value> {
     Json(json!({ "ok": true }))
 }
 
-async fn openapi_json(State(state): State<AppState>) -> impl IntoResponse {
+pub(crate) async fn openapi_json(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
         state.openapi.clone(),

@@ -17,6 +17,7 @@ pub mod dispatch;
 pub mod error;
 pub mod openapi;
 pub mod projects;
+pub mod routes;
 pub mod runs;
 pub mod store;
 pub mod telemetry;
@@ -145,7 +146,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         store: store.clone(),
         dispatcher,
         server_base: base_url.clone(),
-        openapi: serde_json::to_vec(&openapi::document())
+        openapi: serde_json::to_vec(&openapi::document(config.auth_mode))
             .unwrap_or_default()
             .into(),
     };

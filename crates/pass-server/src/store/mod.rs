@@ -788,20 +788,44 @@ fn read_artifact_index(run_dir: &Path) -> Result<ArtifactIndex, StoreError> {
 
 /// Why an entry of `artifacts/index.json` cannot be trusted, if it cannot.
 /// Its `filename` is joined to the artifacts folder to read and delete files,
-/// so only the exact name the store itself writes is accepted: anything else
-/// (`../..`, an absolute path, `index.json`) would reach outside the artifact.
+/// so only the exact name a writer derives from the artifact's name is
+/// accepted: PASS's own, or the seed's for names PASS no longer accepts on
+/// upload (`My Notes!` stored as `my_notes_.md`). Anything else (`../..`, an
+/// absolute path, `index.json`) would reach outside the artifact.
 fn untrusted_entry(meta: &ArtifactMetadata) -> Option<String> {
-    if let Err(e) = check_artifact_name(meta.name.as_str()) {
-        return Some(format!("an entry has an {e}"));
+    let name = meta.name.as_str();
+    let expected = match check_artifact_name(name) {
+        Ok(()) => artifact_filename(name, meta.content_type),
+        Err(_) => seed_artifact_filename(name, meta.content_type),
+    };
+    if expected == INDEX_FILE {
+        return Some(format!(
+            "the entry {name:?} would be stored as {expected:?}, which is not an artifact file"
+        ));
     }
-    let expected = artifact_filename(meta.name.as_str(), meta.content_type);
     (meta.filename.as_str() != expected).then(|| {
         format!(
-            "the entry {:?} names the file {:?} instead of {expected:?}",
-            meta.name.as_str(),
+            "the entry {name:?} names the file {:?} instead of {expected:?}",
             meta.filename.as_str()
         )
     })
+}
+
+/// The file the seed stored an artifact in: the trimmed, lower-cased name
+/// with every run of characters other than `a-z 0-9 . _ -` replaced by `_`.
+fn seed_artifact_filename(name: &str, content_type: ContentType) -> String {
+    let mut stem = String::with_capacity(name.len());
+    let mut in_run = false;
+    for c in name.trim().to_lowercase().chars() {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-') {
+            stem.push(c);
+            in_run = false;
+        } else if !in_run {
+            stem.push('_');
+            in_run = true;
+        }
+    }
+    artifact_filename(&stem, content_type)
 }
 
 /// The file an artifact is stored in, inside the run's artifacts folder.
@@ -812,6 +836,39 @@ fn artifact_filename(name: &str, content_type: ContentType) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seed_filenames_follow_the_seeds_rule() {
+        assert_eq!(
+            seed_artifact_filename("My Notes!", ContentType::Markdown),
+            "my_notes_.md"
+        );
+        assert_eq!(
+            seed_artifact_filename("  A  b ", ContentType::Json),
+            "a_b.json"
+        );
+        assert_eq!(
+            seed_artifact_filename("../etc/passwd", ContentType::Plain),
+            ".._etc_passwd.txt"
+        );
+    }
+
+    #[test]
+    fn index_entries_naming_other_files_are_refused() {
+        let entry = |name: &str, filename: &str| ArtifactMetadata {
+            name: pass_contracts::Text::new(name).unwrap(),
+            filename: pass_contracts::Text::new(filename).unwrap(),
+            content_type: ContentType::Markdown,
+            sha256: None,
+            created_at: pass_contracts::Timestamp::now(),
+        };
+        assert_eq!(untrusted_entry(&entry("My Notes!", "my_notes_.md")), None);
+        assert_eq!(untrusted_entry(&entry("summary", "summary.md")), None);
+        assert!(untrusted_entry(&entry("My Notes!", "../../x.md")).is_some());
+        assert_eq!(untrusted_entry(&entry("../x", ".._x.md")), None);
+        assert!(untrusted_entry(&entry("Index", "index.json")).is_some());
+        assert!(untrusted_entry(&entry("summary", "other.md")).is_some());
+    }
 
     #[test]
     fn durable_write_replaces_and_leaves_no_temp_files() {

@@ -12,5 +12,6 @@ mod dispatch_local;
 mod openapi;
 mod projects;
 mod routes;
+mod seed;
 mod store;
 mod support;
