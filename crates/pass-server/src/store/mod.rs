@@ -8,6 +8,7 @@
 //! rewriting it. Run details are not cached, which keeps memory flat however
 //! many runs there are. Writes to one run are serialised by a per-run lock.
 
+mod artifacts;
 mod coordination;
 mod durable;
 pub mod projects;
@@ -21,10 +22,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use pass_contracts::{
-    ArtifactIndex, ArtifactMetadata, ContentType, Execution, RunDetail, RunRecord, RunsIndex, Text,
-    Timestamp, check_artifact_name,
+    ArtifactMetadata, ContentType, Execution, RunDetail, RunRecord, RunsIndex, Text, Timestamp,
 };
-use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 use uuid::Uuid;
 
@@ -32,6 +31,8 @@ use durable::{sync_dir, to_pretty_json};
 pub use durable::{write_durably, write_durably_with};
 pub use projects::ProjectFilter;
 use projects::ProjectTable;
+
+pub(crate) use artifacts::read_artifact_index;
 
 const RUN_FILE: &str = "run.json";
 const INDEX_FILE: &str = "index.json";
@@ -204,6 +205,15 @@ impl Store {
             }
             report.temp_files_removed += remove_temp_files(&entry.path());
             report.temp_files_removed += remove_temp_files(&entry.path().join(ARTIFACTS_DIR));
+            match artifacts::repair_replacement(&entry.path()) {
+                Ok(artifacts::Repair::None) => {}
+                Ok(repair) => {
+                    tracing::warn!(%run_id, ?repair, "an artifact replacement a crash interrupted was settled")
+                }
+                Err(error) => {
+                    tracing::error!(%run_id, %error, "an interrupted artifact replacement could not be settled")
+                }
+            }
             let path = entry.path().join(RUN_FILE);
             let record = match read_run_file(run_id, &path) {
                 Ok(detail) => {
@@ -639,51 +649,7 @@ impl RunGuard {
     ) -> Result<ArtifactMetadata, StoreError> {
         let run_dir = self.store.run_dir(self.run_id);
         self.store
-            .io(move || {
-                let dir = run_dir.join(ARTIFACTS_DIR);
-                if !dir.is_dir() {
-                    fs::create_dir_all(&dir).map_err(io_err("could not create", &dir))?;
-                    sync_dir(&run_dir)?;
-                }
-                // The caller checked the name; checked again here because a
-                // wrong one would overwrite the artifact list or leave the folder.
-                check_artifact_name(name.as_str()).map_err(|e| StoreError::Encode {
-                    what: "artifact filename".to_owned(),
-                    reason: e.to_string(),
-                })?;
-                let filename = artifact_filename(name.as_str(), content_type);
-                // Read first: an index that cannot be trusted stops the upload
-                // before anything is written or deleted.
-                let mut index = read_artifact_index(&run_dir)?;
-                write_durably(&dir.join(&filename), &bytes)?;
-                let meta = ArtifactMetadata {
-                    filename: Text::new(filename.clone()).map_err(|_| StoreError::Encode {
-                        what: "artifact filename".to_owned(),
-                        reason: "empty".to_owned(),
-                    })?,
-                    name,
-                    content_type,
-                    sha256: Some(hex::encode(Sha256::digest(&bytes))),
-                    created_at: pass_contracts::Timestamp::now(),
-                };
-                let replaced = match index.artifacts.iter_mut().find(|a| a.name == meta.name) {
-                    Some(slot) => Some(std::mem::replace(slot, meta.clone())),
-                    None => {
-                        index.artifacts.push(meta.clone());
-                        None
-                    }
-                };
-                write_durably(
-                    &dir.join(INDEX_FILE),
-                    &to_pretty_json(&index, "artifacts/index.json")?,
-                )?;
-                if let Some(old) = replaced {
-                    if old.filename != meta.filename {
-                        let _ = fs::remove_file(dir.join(old.filename.as_str()));
-                    }
-                }
-                Ok(meta)
-            })
+            .io(move || artifacts::put(&run_dir, name, content_type, &bytes))
             .await
     }
 }
@@ -764,111 +730,9 @@ pub(super) fn read_run_file(run_id: Uuid, path: &Path) -> Result<RunDetail, Stor
     Ok(detail.with_project_defaults())
 }
 
-fn read_artifact_index(run_dir: &Path) -> Result<ArtifactIndex, StoreError> {
-    let path = run_dir.join(ARTIFACTS_DIR).join(INDEX_FILE);
-    match fs::read(&path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(ArtifactIndex::default()),
-        Err(e) => Err(io_err("could not read", &path)(e)),
-        Ok(bytes) => {
-            let index: ArtifactIndex =
-                serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptFile {
-                    path: path.display().to_string(),
-                    reason: e.to_string(),
-                })?;
-            if let Some(reason) = index.artifacts.iter().find_map(untrusted_entry) {
-                return Err(StoreError::CorruptFile {
-                    path: path.display().to_string(),
-                    reason,
-                });
-            }
-            Ok(index)
-        }
-    }
-}
-
-/// Why an entry of `artifacts/index.json` cannot be trusted, if it cannot.
-/// Its `filename` is joined to the artifacts folder to read and delete files,
-/// so only the exact name a writer derives from the artifact's name is
-/// accepted: PASS's own, or the seed's for names PASS no longer accepts on
-/// upload (`My Notes!` stored as `my_notes_.md`). Anything else (`../..`, an
-/// absolute path, `index.json`) would reach outside the artifact.
-fn untrusted_entry(meta: &ArtifactMetadata) -> Option<String> {
-    let name = meta.name.as_str();
-    let expected = match check_artifact_name(name) {
-        Ok(()) => artifact_filename(name, meta.content_type),
-        Err(_) => seed_artifact_filename(name, meta.content_type),
-    };
-    if expected == INDEX_FILE {
-        return Some(format!(
-            "the entry {name:?} would be stored as {expected:?}, which is not an artifact file"
-        ));
-    }
-    (meta.filename.as_str() != expected).then(|| {
-        format!(
-            "the entry {name:?} names the file {:?} instead of {expected:?}",
-            meta.filename.as_str()
-        )
-    })
-}
-
-/// The file the seed stored an artifact in: the trimmed, lower-cased name
-/// with every run of characters other than `a-z 0-9 . _ -` replaced by `_`.
-fn seed_artifact_filename(name: &str, content_type: ContentType) -> String {
-    let mut stem = String::with_capacity(name.len());
-    let mut in_run = false;
-    for c in name.trim().to_lowercase().chars() {
-        if c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-') {
-            stem.push(c);
-            in_run = false;
-        } else if !in_run {
-            stem.push('_');
-            in_run = true;
-        }
-    }
-    artifact_filename(&stem, content_type)
-}
-
-/// The file an artifact is stored in, inside the run's artifacts folder.
-fn artifact_filename(name: &str, content_type: ContentType) -> String {
-    format!("{name}.{}", content_type.extension())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn seed_filenames_follow_the_seeds_rule() {
-        assert_eq!(
-            seed_artifact_filename("My Notes!", ContentType::Markdown),
-            "my_notes_.md"
-        );
-        assert_eq!(
-            seed_artifact_filename("  A  b ", ContentType::Json),
-            "a_b.json"
-        );
-        assert_eq!(
-            seed_artifact_filename("../etc/passwd", ContentType::Plain),
-            ".._etc_passwd.txt"
-        );
-    }
-
-    #[test]
-    fn index_entries_naming_other_files_are_refused() {
-        let entry = |name: &str, filename: &str| ArtifactMetadata {
-            name: pass_contracts::Text::new(name).unwrap(),
-            filename: pass_contracts::Text::new(filename).unwrap(),
-            content_type: ContentType::Markdown,
-            sha256: None,
-            created_at: pass_contracts::Timestamp::now(),
-        };
-        assert_eq!(untrusted_entry(&entry("My Notes!", "my_notes_.md")), None);
-        assert_eq!(untrusted_entry(&entry("summary", "summary.md")), None);
-        assert!(untrusted_entry(&entry("My Notes!", "../../x.md")).is_some());
-        assert_eq!(untrusted_entry(&entry("../x", ".._x.md")), None);
-        assert!(untrusted_entry(&entry("Index", "index.json")).is_some());
-        assert!(untrusted_entry(&entry("summary", "other.md")).is_some());
-    }
 
     #[test]
     fn durable_write_replaces_and_leaves_no_temp_files() {

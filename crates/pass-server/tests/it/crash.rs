@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use pass_contracts::api::{ArtifactUpload, RunPatch};
 use pass_contracts::{ContentType, RunStatus, RunStep, RunsIndex, Text};
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use uuid::Uuid;
@@ -122,6 +123,15 @@ async fn acknowledged_writes_survive_kill_9() {
                             name.clone(),
                             format!("# {name}\n"),
                         ));
+                        // Replacements too: a kill between the file and the
+                        // index must not pair new bytes with the old sha256.
+                        let latest = ArtifactUpload {
+                            name: Text::new("latest").unwrap(),
+                            ..upload
+                        };
+                        if client.upload_artifact(run.run_id, &latest).await.is_err() {
+                            return;
+                        }
                     }
                 }
             })
@@ -178,6 +188,21 @@ async fn acknowledged_writes_survive_kill_9() {
             serde_json::Value::String(payload.clone()),
             "{id}/{name}"
         );
+    }
+    // Every artifact served is whole: its sha256 is that of its bytes.
+    for id in &acked.runs {
+        for meta in client.get_run(*id).await.unwrap().artifacts {
+            let got = client.get_artifact(*id, meta.name.as_str()).await.unwrap();
+            let serde_json::Value::String(text) = got.payload else {
+                panic!("{id}/{} is not text", meta.name.as_str());
+            };
+            assert_eq!(
+                got.artifact.sha256,
+                Some(hex::encode(Sha256::digest(text.as_bytes()))),
+                "{id}/{} pairs bytes with another upload's sha256",
+                meta.name.as_str()
+            );
+        }
     }
     // The index was rebuilt to match the runs that exist.
     let index: RunsIndex = read_json_file(&runs_dir.join("index.json"));
