@@ -4,18 +4,22 @@
 
 use std::sync::Arc;
 
+use axum::extract::Request;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::Method;
 use axum::http::header;
-use axum::middleware::from_fn_with_state;
-use axum::response::IntoResponse;
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use pass_contracts::ErrorCode;
 use serde_json::{Value, json};
+use tracing::Instrument;
 use url::Url;
 
 use crate::auth::{Auth, require_token};
 use crate::config::ServerConfig;
 use crate::dispatch::Dispatcher;
-use crate::error::{method_not_allowed, not_found};
+use crate::error::{ApiError, method_not_allowed, not_found};
 use crate::openapi;
 use crate::routes::{self, BodyLimit};
 use crate::store::Store;
@@ -49,8 +53,34 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
     let router = router
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(config.run_body_limit));
+        .layer(DefaultBodyLimit::max(config.run_body_limit))
+        .layer(from_fn_with_state(state.clone(), finish_writes));
     telemetry::with_request_layers(router).with_state(state)
+}
+
+/// Runs a write request on a task of its own, so a client that goes away
+/// mid-request (hyper then drops the request's future) cannot cut a write
+/// short between `run.json` and the run list, or between an artifact and
+/// its plan records: the whole handler finishes, and shutdown waits for it.
+async fn finish_writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let handler = next.run(request).instrument(tracing::Span::current());
+    match state.store.writes().spawn(handler).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(%error, "a write request's task failed");
+            ApiError::new(
+                ErrorCode::InternalError,
+                "the server hit an internal error while handling this request",
+            )
+            .into_response()
+        }
+    }
 }
 
 /// `GET /healthz`: liveness plus what an operator needs to know at a glance.

@@ -83,7 +83,7 @@ impl RunningServer {
             .await
             .map_err(|e| ServerError::Task(e.to_string()))?;
         let _ = self.flusher.await;
-        self.store.flush_index().await?;
+        self.store.finish().await?;
         served.map_err(ServerError::Serve)
     }
 

@@ -25,6 +25,7 @@ use pass_contracts::{
     ArtifactMetadata, ContentType, Execution, RunDetail, RunRecord, RunsIndex, Text, Timestamp,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
+use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use durable::{sync_dir, to_pretty_json};
@@ -152,6 +153,9 @@ pub struct Store {
     projects: RwLock<ProjectTable>,
     /// Serialises project creation, so two requests cannot take one name.
     project_create: Mutex<()>,
+    /// Write requests running to completion whether or not their client
+    /// waits (see `app::finish_writes`); shutdown waits for them.
+    writes: TaskTracker,
 }
 
 /// Exclusive access to one run while a change is made to it.
@@ -272,6 +276,7 @@ impl Store {
             io_gate: Semaphore::new(IO_THREADS),
             projects: RwLock::new(projects),
             project_create: Mutex::new(()),
+            writes: TaskTracker::new(),
         });
         let expected = store.index_snapshot();
         let index_path = store.root.join(INDEX_FILE);
@@ -572,6 +577,19 @@ impl Store {
             Ok((meta, bytes))
         })
         .await
+    }
+
+    /// The tracker of write requests in flight.
+    pub fn writes(&self) -> &TaskTracker {
+        &self.writes
+    }
+
+    /// Waits for every write request in flight, then writes `index.json`:
+    /// the last step of a shutdown.
+    pub async fn finish(self: &Arc<Self>) -> Result<(), StoreError> {
+        self.writes.close();
+        self.writes.wait().await;
+        self.flush_index().await
     }
 
     /// Writes `index.json` if a run changed since the last write.
