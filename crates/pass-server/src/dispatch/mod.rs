@@ -10,7 +10,8 @@ use std::sync::Arc;
 use pass_contracts::api::DispatchOptions;
 use pass_contracts::artifacts::names::ARCHITECTURE_PACK;
 use pass_contracts::{
-    Execution, ExecutionBackend, ExecutionStatus, RunDetail, Text, Timestamp, WorkflowName,
+    Execution, ExecutionBackend, ExecutionStatus, RunDetail, RunStatus, Text, Timestamp,
+    WorkflowName,
 };
 use tokio::sync::watch;
 use url::Url;
@@ -242,6 +243,13 @@ pub(crate) async fn fail_if_open(
                 Some(execution)
                     if execution.requested_at == requested_at && !execution.status.is_final() =>
                 {
+                    // A planner that died left no plan: the run says so too.
+                    // A dead sync leaves the run's plan as it was.
+                    if execution.workflow_name == WorkflowName::Planner
+                        && detail.status != RunStatus::Exported
+                    {
+                        detail.status = RunStatus::Failed;
+                    }
                     mark_failed(execution, message);
                     detail.last_updated_at = pass_contracts::Timestamp::now();
                     Ok::<_, StoreError>(true)
