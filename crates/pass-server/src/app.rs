@@ -54,7 +54,8 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.run_body_limit))
-        .layer(from_fn_with_state(state.clone(), finish_writes));
+        .layer(from_fn_with_state(state.clone(), finish_writes))
+        .layer(from_fn_with_state(state.clone(), runs_relative_paths));
     telemetry::with_request_layers(router).with_state(state)
 }
 
@@ -82,6 +83,45 @@ async fn finish_writes(State(state): State<AppState>, request: Request, next: Ne
         }
     }
 }
+
+/// Error messages name files relative to the runs folder (`runs/<id>/run.json`):
+/// where the server keeps its data is the operator's business, not a client's.
+/// Store errors carry full paths for the server's own logs.
+async fn runs_relative_paths(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    if !(response.status().is_client_error() || response.status().is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, ERROR_BODY_LIMIT).await else {
+        return ApiError::new(
+            ErrorCode::InternalError,
+            "the error answer could not be read",
+        )
+        .into_response();
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    // The root as it appears inside a JSON string.
+    let root = serde_json::to_string(&state.store.root().display().to_string()).unwrap_or_default();
+    let root = root.trim_matches('"');
+    let body = if root.is_empty() || !text.contains(root) {
+        bytes
+    } else {
+        text.replace(&format!("{root}/"), "runs/")
+            .replace(root, "runs")
+            .into()
+    };
+    let mut response = Response::from_parts(parts, axum::body::Body::from(body));
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    response
+}
+
+/// Error answers are small: one larger than this is a bug, answered as one.
+const ERROR_BODY_LIMIT: usize = 1024 * 1024;
 
 /// `GET /healthz`: liveness plus what an operator needs to know at a glance.
 pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Value> {
