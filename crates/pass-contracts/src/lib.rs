@@ -9,6 +9,7 @@
 pub mod api;
 pub mod artifacts;
 pub mod coordination;
+pub mod layout;
 pub mod org;
 pub mod pack;
 pub mod paths;

@@ -294,7 +294,7 @@ impl LocalBackend {
 /// thread: the caller holds the run's lock on the async request path.
 async fn open_log(run_dir: PathBuf, workflow: WorkflowName) -> Result<(File, PathBuf), String> {
     let create = move || {
-        let logs = run_dir.join("logs");
+        let logs = run_dir.join(pass_contracts::layout::LOGS_DIR);
         std::fs::create_dir_all(&logs)
             .map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");

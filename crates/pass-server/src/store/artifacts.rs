@@ -16,7 +16,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::durable::{sync_dir, to_pretty_json, write_durably};
-use super::{ARTIFACTS_DIR, INDEX_FILE, StoreError, io_err};
+use pass_contracts::layout::{
+    ARTIFACT_INDEX_FILE, ARTIFACTS_DIR, artifact_file_name, seed_artifact_file_name,
+};
+
+use super::{StoreError, io_err};
 
 /// The record of a replacement in progress.
 const REPLACING_FILE: &str = ".replacing.json";
@@ -46,7 +50,7 @@ pub(super) fn put(
         what: "artifact filename".to_owned(),
         reason: e.to_string(),
     })?;
-    let filename = artifact_filename(name.as_str(), content_type);
+    let filename = artifact_file_name(name.as_str(), content_type);
     // Read first: an index that cannot be trusted stops the upload before
     // anything is written or deleted.
     let mut index = read_artifact_index(run_dir)?;
@@ -80,7 +84,7 @@ pub(super) fn put(
         }
     };
     write_durably(
-        &dir.join(INDEX_FILE),
+        &dir.join(ARTIFACT_INDEX_FILE),
         &to_pretty_json(&index, "artifacts/index.json")?,
     )?;
     if replaces_file {
@@ -129,7 +133,7 @@ pub(super) fn repair_replacement(run_dir: &Path) -> Result<Repair, StoreError> {
                     None => index.artifacts.push(entry),
                 }
                 write_durably(
-                    &dir.join(INDEX_FILE),
+                    &dir.join(ARTIFACT_INDEX_FILE),
                     &to_pretty_json(&index, "artifacts/index.json")?,
                 )?;
                 Repair::Finished
@@ -144,7 +148,7 @@ pub(super) fn repair_replacement(run_dir: &Path) -> Result<Repair, StoreError> {
 }
 
 pub(crate) fn read_artifact_index(run_dir: &Path) -> Result<ArtifactIndex, StoreError> {
-    let path = run_dir.join(ARTIFACTS_DIR).join(INDEX_FILE);
+    let path = run_dir.join(ARTIFACTS_DIR).join(ARTIFACT_INDEX_FILE);
     match fs::read(&path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(ArtifactIndex::default()),
         Err(e) => Err(io_err("could not read", &path)(e)),
@@ -174,10 +178,10 @@ pub(crate) fn read_artifact_index(run_dir: &Path) -> Result<ArtifactIndex, Store
 fn untrusted_entry(meta: &ArtifactMetadata) -> Option<String> {
     let name = meta.name.as_str();
     let expected = match check_artifact_name(name) {
-        Ok(()) => artifact_filename(name, meta.content_type),
-        Err(_) => seed_artifact_filename(name, meta.content_type),
+        Ok(()) => artifact_file_name(name, meta.content_type),
+        Err(_) => seed_artifact_file_name(name, meta.content_type),
     };
-    if expected == INDEX_FILE {
+    if expected == ARTIFACT_INDEX_FILE {
         return Some(format!(
             "the entry {name:?} would be stored as {expected:?}, which is not an artifact file"
         ));
@@ -190,48 +194,10 @@ fn untrusted_entry(meta: &ArtifactMetadata) -> Option<String> {
     })
 }
 
-/// The file the seed stored an artifact in: the trimmed, lower-cased name
-/// with every run of characters other than `a-z 0-9 . _ -` replaced by `_`.
-fn seed_artifact_filename(name: &str, content_type: ContentType) -> String {
-    let mut stem = String::with_capacity(name.len());
-    let mut in_run = false;
-    for c in name.trim().to_lowercase().chars() {
-        if c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-') {
-            stem.push(c);
-            in_run = false;
-        } else if !in_run {
-            stem.push('_');
-            in_run = true;
-        }
-    }
-    artifact_filename(&stem, content_type)
-}
-
-/// The file an artifact is stored in, inside the run's artifacts folder.
-fn artifact_filename(name: &str, content_type: ContentType) -> String {
-    format!("{name}.{}", content_type.extension())
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn seed_filenames_follow_the_seeds_rule() {
-        assert_eq!(
-            seed_artifact_filename("My Notes!", ContentType::Markdown),
-            "my_notes_.md"
-        );
-        assert_eq!(
-            seed_artifact_filename("  A  b ", ContentType::Json),
-            "a_b.json"
-        );
-        assert_eq!(
-            seed_artifact_filename("../etc/passwd", ContentType::Plain),
-            ".._etc_passwd.txt"
-        );
-    }
 
     #[test]
     fn index_entries_naming_other_files_are_refused() {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::durable::{to_pretty_json, write_durably};
 use super::{RunGuard, Store, StoreError, io_err};
 
-const CLARIFICATIONS_FILE: &str = "clarifications.json";
+use pass_contracts::layout::CLARIFICATIONS_FILE;
 
 fn read_clarifications(run_dir: &Path) -> Result<ClarificationList, StoreError> {
     let path = run_dir.join(CLARIFICATIONS_FILE);

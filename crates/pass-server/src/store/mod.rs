@@ -35,9 +35,7 @@ use projects::ProjectTable;
 
 pub(crate) use artifacts::read_artifact_index;
 
-const RUN_FILE: &str = "run.json";
-const INDEX_FILE: &str = "index.json";
-const ARTIFACTS_DIR: &str = "artifacts";
+use pass_contracts::layout::{ARTIFACTS_DIR, RUN_FILE, RUNS_INDEX_FILE};
 
 /// What went wrong in the store; every variant names the run or file.
 #[derive(Debug, thiserror::Error)]
@@ -279,7 +277,7 @@ impl Store {
             writes: TaskTracker::new(),
         });
         let expected = store.index_snapshot();
-        let index_path = store.root.join(INDEX_FILE);
+        let index_path = store.root.join(RUNS_INDEX_FILE);
         report.index_rebuilt = match fs::read(&index_path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Some("missing".to_owned()),
             Err(e) => Some(format!("unreadable: {e}")),
@@ -315,7 +313,7 @@ impl Store {
     }
 
     fn run_dir(&self, run_id: Uuid) -> PathBuf {
-        self.root.join(run_id.to_string())
+        pass_contracts::layout::run_dir(&self.root, run_id)
     }
 
     /// How many runs are listed.
@@ -607,7 +605,7 @@ impl Store {
         // Streamed: at 10,000 runs the pretty text is megabytes, and building it
         // in memory on whichever blocking thread flushes would leave that much
         // resident in every thread's malloc arena.
-        let result = write_durably_with(&self.root.join(INDEX_FILE), |file| {
+        let result = write_durably_with(&self.root.join(RUNS_INDEX_FILE), |file| {
             let mut out = io::BufWriter::with_capacity(64 * 1024, file);
             serde_json::to_writer_pretty(&mut out, &snapshot)?;
             out.write_all(b"\n")?;

@@ -29,12 +29,7 @@ use uuid::Uuid;
 use super::durable::{sync_dir, to_pretty_json, write_durably};
 use super::{RUN_FILE, Store, StoreError, io_err, read_run_file};
 
-/// The folder under the runs folder that holds project records.
-pub const PROJECTS_DIR: &str = "projects";
-const PROJECT_FILE: &str = "project.json";
-const LEASES_FILE: &str = "sync-leases.json";
-/// Local issue files of a project, when the server's agents write them.
-pub const LOCAL_ISSUES_DIR: &str = "issues";
+use pass_contracts::layout::{PROJECT_FILE, PROJECTS_DIR, SYNC_LEASES_FILE as LEASES_FILE};
 
 /// What the store knows of one project.
 #[derive(Debug)]
@@ -273,12 +268,12 @@ impl Store {
     }
 
     fn project_dir(&self, project_id: Uuid) -> PathBuf {
-        self.root.join(PROJECTS_DIR).join(project_id.to_string())
+        pass_contracts::layout::project_dir(&self.root, project_id)
     }
 
     /// Where the local issue target keeps a project's issue files.
     pub fn local_issues_dir(&self, project_id: Uuid) -> PathBuf {
-        self.project_dir(project_id).join(LOCAL_ISSUES_DIR)
+        pass_contracts::layout::local_issues_dir(&self.root, project_id)
     }
 
     /// Whether `project_id` names a project (from its record or its runs).
