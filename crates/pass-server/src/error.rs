@@ -75,6 +75,7 @@ impl From<StoreError> for ApiError {
             StoreError::CorruptRun { .. }
             | StoreError::CorruptFile { .. }
             | StoreError::Io { .. }
+            | StoreError::Write(_)
             | StoreError::Encode { .. }
             | StoreError::Task(_) => ErrorCode::InternalError,
         };
