@@ -1,5 +1,6 @@
 //! The router: every contract route, the auth layer, body limits, request
-//! tracing and the JSON fallbacks for unknown routes and wrong methods.
+//! tracing, the web console under `/ui/`, and the JSON fallbacks for unknown
+//! routes and wrong methods.
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ use crate::projects;
 use crate::runs;
 use crate::store::Store;
 use crate::telemetry;
+use crate::views;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -91,7 +93,12 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
             "/projects/{project_id}/sync-leases/{lease_id}",
             put(projects::renew_sync_lease).delete(projects::release_sync_lease),
         )
+        .route("/views/runs", get(views::list_run_views))
+        .route("/views/runs/{run_id}", get(views::get_run_view))
         .route_layer(from_fn_with_state(auth, require_token))
+        // The console's pages hold no data (it reads the routes above with
+        // the token), so they are public and outside the token layer.
+        .merge(pass_console::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.run_body_limit));

@@ -20,6 +20,7 @@ pub mod projects;
 pub mod runs;
 pub mod store;
 pub mod telemetry;
+pub mod views;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

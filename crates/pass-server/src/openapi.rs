@@ -229,6 +229,10 @@ pub fn document() -> Value {
     let lease_request = schema::<SyncLeaseRequest>(&mut generator);
     let lease_envelope = schema::<SyncLeaseEnvelope>(&mut generator);
 
+    let run_status = schema::<pass_contracts::RunStatus>(&mut generator);
+    let plan_state = schema::<pass_contracts::PlanState>(&mut generator);
+    let (run_rows, run_view) = console_views(run_status, plan_state);
+
     // Both dispatch routes answer the new execution and fail alike.
     let dispatch = |path, id, summary, params| {
         Operation::new("post", path, id, summary)
@@ -382,6 +386,22 @@ pub fn document() -> Value {
         .success(204, "Released, or already gone", Value::Null)
         // 409 sync_lease_lost for a lease id that is not a UUID, as renewing answers.
         .errors(&[404, 409]),
+        Operation::new(
+            "get",
+            "/views/runs",
+            "listRunViews",
+            "The web console's list: runs with their title, project, revision and plan state",
+        )
+        .success(200, "The newest runs (up to 1000) and the total", run_rows),
+        Operation::new(
+            "get",
+            "/views/runs/{run_id}",
+            "getRunView",
+            "The web console's page of a run: escaped HTML sections with the diagrams as SVG",
+        )
+        .params(&[Param::RunId])
+        .success(200, "The run's sections", run_view)
+        .errors(&[404]),
     ];
 
     let mut paths = Map::new();
@@ -406,6 +426,51 @@ pub fn document() -> Value {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
         }
     })
+}
+
+/// The answers of the console's two read routes (`pass-console`'s row and
+/// view types, which are answers only and have no contract schema).
+fn console_views(run_status: Value, plan_state: Value) -> (Value, Value) {
+    let text = json!({"type": "string"});
+    let rows = json!({
+        "type": "object",
+        "required": ["total", "runs"],
+        "properties": {
+            "total": {"type": "integer", "minimum": 0},
+            "runs": {"type": "array", "items": {
+                "type": "object",
+                "required": ["run_id", "short_id", "title", "project_id", "project", "revision",
+                    "status", "plan_state", "created_at", "last_updated_at"],
+                "properties": {
+                    "run_id": {"type": "string", "format": "uuid"},
+                    "short_id": text, "title": text,
+                    "project_id": {"type": "string", "format": "uuid"},
+                    "project": text,
+                    "revision": {"type": "integer", "minimum": 1},
+                    "status": run_status,
+                    "plan_state": {"oneOf": [plan_state, {"type": "null"}]},
+                    "created_at": text, "last_updated_at": text
+                }
+            }}
+        }
+    });
+    let view = json!({
+        "type": "object",
+        "required": ["run_id", "title", "status", "live", "sections"],
+        "properties": {
+            "run_id": {"type": "string", "format": "uuid"},
+            "title": text,
+            "status": run_status,
+            "live": {"type": "boolean", "description": "true while agents are moving; the console keeps polling"},
+            "sections": {"type": "array", "items": {
+                "type": "object",
+                "required": ["id", "title", "html"],
+                "properties": {"id": text, "title": text,
+                    "html": {"type": "string", "description": "HTML with every text from a PRD or a model escaped"}}
+            }}
+        }
+    });
+    (rows, view)
 }
 
 fn error_description(status: u16) -> &'static str {
