@@ -44,6 +44,8 @@ async fn openapi_lists_every_route_with_resolvable_schemas() {
         ("/projects/{project_id}/sync-leases", "post"),
         ("/projects/{project_id}/sync-leases/{lease_id}", "put"),
         ("/projects/{project_id}/sync-leases/{lease_id}", "delete"),
+        ("/views/runs", "get"),
+        ("/views/runs/{run_id}", "get"),
     ];
     let mut count = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
