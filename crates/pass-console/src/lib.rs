@@ -9,10 +9,12 @@
 //! binary: no CDN, no fonts, no Node build.
 
 pub mod export;
+pub mod link;
 pub mod mermaid;
 pub mod pages;
 pub mod view;
 
 pub use export::export_html;
+pub use link::{console_link, open_in_browser};
 pub use pages::{CONTENT_SECURITY_POLICY, router};
 pub use view::{LogTail, Mode, RunBundle, RunRow, RunRows, RunView, render_run};
