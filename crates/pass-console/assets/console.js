@@ -325,6 +325,14 @@
       $('#sections').addEventListener('submit', onSectionsEvent);
       $('#sections').addEventListener('click', onSectionsEvent);
     }
+    // A link with a token opened in a tab already on this page only changes
+    // the fragment: no reload, so sign in here.
+    window.addEventListener('hashchange', () => {
+      if (/(?:^#|&)token=/.test(location.hash)) {
+        takeTokenFromFragment();
+        if (token()) start();
+      }
+    });
     if (token()) start();
     else askToken('');
   });

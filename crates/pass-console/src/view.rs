@@ -197,7 +197,7 @@ fn timeline(bundle: &RunBundle) -> Markup {
                 @let stamp = run.step_timestamps.get(&step);
                 @let state = if step == run.current_step {
                     if failed { "failed" } else if run.status == RunStatus::Exported { "done" } else { "current" }
-                } else if stamp.is_some() { "done" } else { "todo" };
+                } else if step < run.current_step || stamp.is_some() { "done" } else { "todo" };
                 li class=(format!("step {state}")) {
                     span.step-name { (name) }
                     @if let Some(at) = stamp { " " time { (at) } }
