@@ -40,6 +40,10 @@ pub mod names {
     pub const ARCHITECTURE_PACK: &str = "architecture_pack";
     pub const ARCHITECTURE_PACK_SUMMARY: &str = "architecture_pack_summary";
     pub const ARCHITECTURE_PACK_DIAGRAM: &str = "architecture_pack_diagram";
+    /// The same component diagram as a Mermaid file (`.mmd`), so tools and
+    /// people see what it is; the seed's name above (a `.txt` file) stays
+    /// for old clients.
+    pub const ARCHITECTURE_PACK_DIAGRAM_MMD: &str = "architecture_pack_diagram.mmd";
     pub const PLANNER_USAGE: &str = "planner_usage";
     /// What a revision changed against the previous one (revisions after the first).
     pub const PLAN_DIFF: &str = "plan_diff";
@@ -47,6 +51,24 @@ pub mod names {
     pub const IMPLEMENTATION_SYNC_REPORT: &str = "implementation_sync_report";
     pub const IMPLEMENTATION_ISSUE_STATE: &str = "implementation_issue_state";
     pub const IMPLEMENTATION_ISSUE_STATE_SUMMARY: &str = "implementation_issue_state_summary";
+}
+
+/// Extensions a `text/plain` artifact's name may carry itself.
+const SELF_NAMED_TEXT_EXTENSIONS: &[&str] = &[".mmd"];
+
+/// The file an artifact is stored in: `<name>.<extension of its type>` as the
+/// contract lays it out, except a `text/plain` artifact whose name already
+/// ends in a text extension (`architecture_pack_diagram.mmd`), which keeps its
+/// name instead of becoming `….mmd.txt`.
+pub fn artifact_filename(name: &str, content_type: ContentType) -> String {
+    if content_type == ContentType::Plain
+        && SELF_NAMED_TEXT_EXTENSIONS
+            .iter()
+            .any(|ext| name.len() > ext.len() && name.ends_with(ext))
+    {
+        return name.to_owned();
+    }
+    format!("{name}.{}", content_type.extension())
 }
 
 /// Why an artifact name was refused.
@@ -126,6 +148,20 @@ fn deserialize_sha256<'de, D: serde::Deserializer<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mermaid_artifacts_keep_their_own_extension() {
+        assert_eq!(
+            artifact_filename(names::ARCHITECTURE_PACK_DIAGRAM_MMD, ContentType::Plain),
+            "architecture_pack_diagram.mmd"
+        );
+        assert_eq!(
+            artifact_filename(names::ARCHITECTURE_PACK_DIAGRAM, ContentType::Plain),
+            "architecture_pack_diagram.txt"
+        );
+        assert_eq!(artifact_filename("x.mmd", ContentType::Json), "x.mmd.json");
+        assert_eq!(artifact_filename(".mmd", ContentType::Plain), ".mmd.txt");
+    }
 
     #[test]
     fn artifact_names_cannot_escape_the_run_folder() {

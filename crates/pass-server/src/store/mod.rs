@@ -691,7 +691,7 @@ fn untrusted_entry(meta: &ArtifactMetadata) -> Option<String> {
 
 /// The file an artifact is stored in, inside the run's artifacts folder.
 fn artifact_filename(name: &str, content_type: ContentType) -> String {
-    format!("{name}.{}", content_type.extension())
+    pass_contracts::artifacts::artifact_filename(name, content_type)
 }
 
 #[cfg(test)]
