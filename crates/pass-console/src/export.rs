@@ -10,8 +10,7 @@ use crate::view::{Mode, RunBundle, render_run};
 
 /// The export's own policy, as a meta tag: no script, nothing loaded from
 /// anywhere, only its inline styles and images.
-pub const EXPORT_POLICY: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+pub const EXPORT_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 /// Renders the whole file.
 pub fn export_html(bundle: &RunBundle) -> String {

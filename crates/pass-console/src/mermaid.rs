@@ -227,13 +227,18 @@ mod tests {
             "flowchart LR\n    c0[/\"Web 'UI' <v2> #1 \u{a6} x\"/]\n    c1[(\"DB\")]\n    c0 -->|reads\u{37e} writes| c1\n"
         );
         let svg = render_svg(&source).unwrap();
-        assert!(svg.contains("Web 'UI' &lt;v2&gt; #1") || svg.contains("Web &apos;UI&apos; &lt;v2&gt; #1"), "{svg}");
+        assert!(
+            svg.contains("Web 'UI' &lt;v2&gt; #1")
+                || svg.contains("Web &apos;UI&apos; &lt;v2&gt; #1"),
+            "{svg}"
+        );
         assert!(svg.contains("reads\u{37e} writes"), "{svg}");
     }
 
     #[test]
     fn interaction_lines_are_dropped_from_stored_sources() {
-        let source = "flowchart LR\n  a --> b\n  click a href \"javascript:alert(1)\"\n  CLICK b call x()\n";
+        let source =
+            "flowchart LR\n  a --> b\n  click a href \"javascript:alert(1)\"\n  CLICK b call x()\n";
         let kept = without_interaction(source);
         assert_eq!(kept, "flowchart LR\n  a --> b\n");
         assert!(!render_svg(&kept).unwrap().contains("javascript"));

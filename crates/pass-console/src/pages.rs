@@ -173,9 +173,7 @@ async fn asset(Path(file): Path<String>) -> Response {
         "console.js" => ("text/javascript; charset=utf-8", SCRIPT),
         "console.css" => ("text/css; charset=utf-8", STYLE),
         _ => {
-            return with_security_headers(
-                (StatusCode::NOT_FOUND, "no such asset").into_response(),
-            );
+            return with_security_headers((StatusCode::NOT_FOUND, "no such asset").into_response());
         }
     };
     with_security_headers(([(header::CONTENT_TYPE, content_type)], body).into_response())

@@ -89,10 +89,7 @@ pub fn short_id(id: &str) -> &str {
 
 /// Whether the page should keep polling.
 fn is_live(run: &RunDetail) -> bool {
-    let moving = run
-        .execution
-        .as_ref()
-        .is_some_and(|e| !e.status.is_final());
+    let moving = run.execution.as_ref().is_some_and(|e| !e.status.is_final());
     moving
         || (run.execution.is_some()
             && !matches!(run.status, RunStatus::Exported | RunStatus::Failed))

@@ -63,11 +63,16 @@ async fn gather(client: &PassClient, run_id: Uuid) -> anyhow::Result<RunBundle> 
         .await
         .with_context(|| format!("reading run {run_id}"))?;
     let has = |name: &str| detail.artifacts.iter().any(|a| a.name.as_str() == name);
-    let pack = optional_artifact(client, run_id, names::ARCHITECTURE_PACK, has(names::ARCHITECTURE_PACK))
-        .await?
-        .map(serde_json::from_value::<ArchitecturePack>)
-        .transpose()
-        .context("the run's architecture_pack is not a pack")?;
+    let pack = optional_artifact(
+        client,
+        run_id,
+        names::ARCHITECTURE_PACK,
+        has(names::ARCHITECTURE_PACK),
+    )
+    .await?
+    .map(serde_json::from_value::<ArchitecturePack>)
+    .transpose()
+    .context("the run's architecture_pack is not a pack")?;
     let diagram_source = optional_artifact(
         client,
         run_id,

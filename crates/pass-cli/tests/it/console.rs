@@ -200,7 +200,11 @@ async fn assert_labelled(client: &Client) {
 
 /// The ids of what Tab reaches, pressing it `presses` times from the top.
 async fn tab_stops(client: &Client, presses: usize) -> Vec<String> {
-    js(client, "document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);").await;
+    js(
+        client,
+        "document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);",
+    )
+    .await;
     let body = client.find(Locator::Css("body")).await.unwrap();
     let mut stops = Vec::new();
     for _ in 0..presses {
@@ -227,6 +231,12 @@ async fn pack_of(api: &PassClient, run_id: Uuid) -> ArchitecturePack {
     .unwrap()
 }
 
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 fn run_id_in(url: &str) -> Uuid {
     Uuid::parse_str(url.rsplit('/').next().unwrap()).unwrap()
 }
@@ -251,13 +261,21 @@ async fn the_console_plans_answers_approves_and_syncs_in_chromium() {
         20,
     )
     .await;
-    let message = js(&client, "return document.querySelector('#message').textContent;").await;
+    let message = js(
+        &client,
+        "return document.querySelector('#message').textContent;",
+    )
+    .await;
     assert!(
         message.as_str().unwrap().contains("PASS_API_TOKEN"),
         "{message}"
     );
     assert_eq!(
-        js(&client, "return document.querySelector('#token-form').hidden;").await,
+        js(
+            &client,
+            "return document.querySelector('#token-form').hidden;"
+        )
+        .await,
         json!(false)
     );
     assert_eq!(
@@ -266,7 +284,11 @@ async fn the_console_plans_answers_approves_and_syncs_in_chromium() {
         "the token leaves the address bar"
     );
     assert_eq!(
-        js(&client, "return document.querySelectorAll('#runs tbody tr').length;").await,
+        js(
+            &client,
+            "return document.querySelectorAll('#runs tbody tr').length;"
+        )
+        .await,
         json!(0)
     );
     screenshot(&client, "wrong-token").await;
@@ -281,7 +303,11 @@ async fn the_console_plans_answers_approves_and_syncs_in_chromium() {
     )
     .await;
     assert_eq!(
-        js(&client, "return [location.hash, document.cookie, sessionStorage.getItem('pass.console.token')];").await,
+        js(
+            &client,
+            "return [location.hash, document.cookie, sessionStorage.getItem('pass.console.token')];"
+        )
+        .await,
         json!(["", "", TOKEN])
     );
     assert_labelled(&client).await;
@@ -313,31 +339,62 @@ async fn the_console_plans_answers_approves_and_syncs_in_chromium() {
     )
     .await;
     let pack = pack_of(&api, first).await;
-    let diagram_text = js(&client, "return document.querySelector('#architecture figure svg').textContent;").await;
+    let diagram_text = js(
+        &client,
+        "return document.querySelector('#architecture figure svg').textContent;",
+    )
+    .await;
     for component in pack.architecture.components.iter() {
         assert!(
-            diagram_text.as_str().unwrap().contains(component.name.as_str()),
+            diagram_text
+                .as_str()
+                .unwrap()
+                .contains(component.name.as_str()),
             "the diagram names {}: {diagram_text}",
             component.name
         );
     }
-    let graph_text = js(&client, "return document.querySelector('#plan figure svg').textContent;").await;
+    let graph_text = js(
+        &client,
+        "return document.querySelector('#plan figure svg').textContent;",
+    )
+    .await;
     for item in &pack.implementation.github_issue_plan {
         assert!(graph_text.as_str().unwrap().contains(item.id.as_str()));
     }
-    let timeline = js(&client, "return Array.from(document.querySelectorAll('#timeline .step.done')).length;").await;
+    let timeline = js(
+        &client,
+        "return Array.from(document.querySelectorAll('#timeline .step.done')).length;",
+    )
+    .await;
     assert_eq!(timeline, json!(5), "every step of the pipeline is done");
     let sync_button = js(&client, "const b = document.querySelector('button[data-workflow=\"phase2-implementation\"]'); return [b.disabled, document.getElementById(b.getAttribute('aria-describedby')).textContent];").await;
     assert_eq!(sync_button[0], json!(true), "a draft plan cannot be synced");
-    assert!(sync_button[1].as_str().unwrap().contains("approved first"), "{sync_button}");
+    assert!(
+        sync_button[1].as_str().unwrap().contains("approved first"),
+        "{sync_button}"
+    );
     assert_labelled(&client).await;
     screenshot(&client, "run-exported").await;
 
     // Answer a question: the next revision is planned and the page follows it.
-    let question = js(&client, "return document.querySelector('form.answer').dataset.qid;").await;
+    let question = js(
+        &client,
+        "return document.querySelector('form.answer').dataset.qid;",
+    )
+    .await;
     let qid = question.as_str().unwrap().to_owned();
-    fill(&client, &format!("form.answer[data-qid=\"{qid}\"] textarea"), "Use SQLite instead of PostgreSQL").await;
-    click(&client, &format!("form.answer[data-qid=\"{qid}\"] button[type=submit]")).await;
+    fill(
+        &client,
+        &format!("form.answer[data-qid=\"{qid}\"] textarea"),
+        "Use SQLite instead of PostgreSQL",
+    )
+    .await;
+    click(
+        &client,
+        &format!("form.answer[data-qid=\"{qid}\"] button[type=submit]"),
+    )
+    .await;
     wait_for(
         &client,
         "the next revision's page",
@@ -353,21 +410,34 @@ async fn the_console_plans_answers_approves_and_syncs_in_chromium() {
         120,
     )
     .await;
-    let changes_title = js(&client, "return document.querySelector('#changes-h').textContent;").await;
+    let changes_title = js(
+        &client,
+        "return document.querySelector('#changes-h').textContent;",
+    )
+    .await;
     assert_eq!(changes_title, json!("Changes since revision 1"));
     let answered = api.clarifications(first).await.unwrap();
-    assert!(answered.iter().any(|c| c.id.as_str() == qid && c.answer.as_deref() == Some("Use SQLite instead of PostgreSQL")));
+    assert!(
+        answered.iter().any(|c| c.id.as_str() == qid
+            && c.answer.as_deref() == Some("Use SQLite instead of PostgreSQL"))
+    );
 
     // Approve (accepting the defaults of what is still open), then sync.
     let stops = tab_stops(&client, 16).await;
-    for wanted in ["accept-defaults", "approve:button", "refine-request", "refine:button"] {
+    for wanted in [
+        "accept-defaults",
+        "approve:button",
+        "refine-request",
+        "refine:button",
+    ] {
         assert!(
             stops.iter().any(|s| s == wanted),
             "Tab reaches {wanted}: {stops:?}"
         );
     }
     assert!(
-        stops.iter().any(|s| s.starts_with("answer-")) && stops.iter().any(|s| s.starts_with("accept-default:")),
+        stops.iter().any(|s| s.starts_with("answer-"))
+            && stops.iter().any(|s| s.starts_with("accept-default:")),
         "Tab reaches the questions' controls: {stops:?}"
     );
     js(&client, "const c = document.querySelector('#accept-defaults'); if (c) c.checked = true; return true;").await;
@@ -389,17 +459,88 @@ async fn the_console_plans_answers_approves_and_syncs_in_chromium() {
     .await;
     let detail = api.get_run(second).await.unwrap().run;
     let issues = detail.implementation_state.unwrap().issues;
-    let hrefs = js(&client, "return Array.from(document.querySelectorAll('#plan a.issue')).map(a => a.href);").await;
+    let hrefs = js(
+        &client,
+        "return Array.from(document.querySelectorAll('#plan a.issue')).map(a => a.href);",
+    )
+    .await;
     for issue in &issues {
         let url = issue.issue_url.as_ref().unwrap().as_str();
-        assert!(hrefs.as_array().unwrap().iter().any(|h| h == url), "{url} linked: {hrefs}");
+        assert!(
+            hrefs.as_array().unwrap().iter().any(|h| h == url),
+            "{url} linked: {hrefs}"
+        );
     }
     let outcomes = js(&client, "return Array.from(document.querySelectorAll('#plan [data-outcome]')).map(e => e.dataset.outcome);").await;
     assert_eq!(outcomes.as_array().unwrap().len(), issues.len());
-    assert!(outcomes.as_array().unwrap().iter().all(|o| o == "created"), "{outcomes}");
-    let graph_links = js(&client, "return document.querySelectorAll('#plan svg a').length;").await;
-    assert_eq!(graph_links, json!(issues.len()), "every node links to its issue");
+    assert!(
+        outcomes.as_array().unwrap().iter().all(|o| o == "created"),
+        "{outcomes}"
+    );
+    let graph_links = js(
+        &client,
+        "return document.querySelectorAll('#plan svg a').length;",
+    )
+    .await;
+    assert_eq!(
+        graph_links,
+        json!(issues.len()),
+        "every node links to its issue"
+    );
     screenshot(&client, "run-synced").await;
+    for section in ["architecture", "plan"] {
+        js(
+            &client,
+            &format!("document.querySelector('#{section}').scrollIntoView(); return true;"),
+        )
+        .await;
+        screenshot(&client, &format!("run-{section}")).await;
+    }
+
+    // The same run as one self-contained HTML file, against the same API.
+    let export = dir.path().join("review.html");
+    let output = pass_command(&[
+        "export",
+        &second.to_string(),
+        "--html",
+        export.to_str().unwrap(),
+        "--api",
+        &base,
+    ])
+    .env("PASS_API_TOKEN", TOKEN)
+    .output()
+    .unwrap();
+    crate::assert_success(&output);
+    let html = std::fs::read_to_string(&export).unwrap();
+    assert!(
+        html.contains("Content-Security-Policy"),
+        "a policy with no script"
+    );
+    assert!(!html.contains("<script"), "no script in the export");
+    assert!(!html.contains("<link"), "nothing loaded from elsewhere");
+    assert_eq!(html.matches("<svg").count(), 2, "both diagrams inline");
+    let second_pack = pack_of(&api, second).await;
+    for component in second_pack.architecture.components.iter() {
+        assert!(
+            html.contains(&escape_html(component.name.as_str())),
+            "{}",
+            component.name
+        );
+    }
+    for issue in &issues {
+        assert!(html.contains(issue.issue_url.as_ref().unwrap().as_str()));
+    }
+    assert!(html.contains("Changes since revision 1"));
+    assert!(!html.contains("data-action"), "no controls in the export");
+    client
+        .goto(&format!("file://{}", export.display()))
+        .await
+        .unwrap();
+    assert_eq!(
+        js(&client, "return document.querySelectorAll('svg').length;").await,
+        json!(2)
+    );
+    screenshot(&client, "export").await;
 
     // A PRD with markup: shown as text, nothing of it runs or loads.
     let markup = api
@@ -427,12 +568,27 @@ async fn the_console_plans_answers_approves_and_syncs_in_chromium() {
         120,
     )
     .await;
-    let title = js(&client, "return document.querySelector('#run-title').textContent;").await;
+    let title = js(
+        &client,
+        "return document.querySelector('#run-title').textContent;",
+    )
+    .await;
     assert!(title.as_str().unwrap().contains("<script>"), "{title}");
-    assert_eq!(js(&client, "return typeof window.__pwned;").await, json!("undefined"));
+    assert_eq!(
+        js(&client, "return typeof window.__pwned;").await,
+        json!("undefined")
+    );
     assert_eq!(js(&client, "return document.querySelectorAll('#sections script, #sections img, #sections b, #sections i').length;").await, json!(0));
-    let page_text = js(&client, "return document.querySelector('#sections').textContent;").await;
-    assert!(page_text.as_str().unwrap().contains("<i>steps</i>") || page_text.as_str().unwrap().contains("steps"), "{page_text}");
+    let page_text = js(
+        &client,
+        "return document.querySelector('#sections').textContent;",
+    )
+    .await;
+    assert!(
+        page_text.as_str().unwrap().contains("<i>steps</i>")
+            || page_text.as_str().unwrap().contains("steps"),
+        "{page_text}"
+    );
     screenshot(&client, "markup-as-text").await;
 
     // The list finds runs by short id and by name.

@@ -25,7 +25,12 @@ async fn pages_are_public_shells_with_a_strict_policy() {
         assert!(!policy.contains("script-src 'self' 'unsafe"), "{policy}");
         assert!(policy.contains("frame-ancestors 'none'"));
         assert_eq!(headers["x-content-type-options"], "nosniff");
-        assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
         let body = response.text().await.unwrap();
         assert!(body.contains("<script src=\"/ui/assets/console.js\" defer>"));
         // No inline script: the only script element is the external one.
@@ -34,7 +39,12 @@ async fn pages_are_public_shells_with_a_strict_policy() {
     }
     let script = app.get_public("/ui/assets/console.js").await;
     assert_eq!(script.status(), 200);
-    assert!(script.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
     assert!(script.text().await.unwrap().contains("sessionStorage"));
     let style = app.get_public("/ui/assets/console.css").await;
     assert_eq!(style.status(), 200);
@@ -69,7 +79,11 @@ async fn views_need_the_token() {
         assert_eq!(app.send(Method::GET, &path, None).await.status(), 200);
     }
     let missing = app
-        .send(Method::GET, "/views/runs/00000000-0000-0000-0000-000000000000", None)
+        .send(
+            Method::GET,
+            "/views/runs/00000000-0000-0000-0000-000000000000",
+            None,
+        )
         .await;
     expect_error(missing, 404, "run_not_found").await;
 }
@@ -98,14 +112,24 @@ async fn prd_and_model_text_is_escaped_and_diagrams_are_svg() {
     pack["prd"]["summary"] = json!(format!("Summary {HOSTILE}"));
     pack["prd"]["title"] = json!(format!("{HOSTILE} Board"));
     let uploaded = app
-        .upload(id.parse().unwrap(), "architecture_pack", "application/json", pack.clone())
+        .upload(
+            id.parse().unwrap(),
+            "architecture_pack",
+            "application/json",
+            pack.clone(),
+        )
         .await;
     assert_eq!(uploaded.status(), 201);
     let diagram = format!(
         "flowchart LR\n    c0[\"Web #lt;script#gt;alert(1)#lt;/script#gt;\"]\n    c1[(\"Store\")]\n    c0 -->|\"reads\"| c1\n    click c0 href \"javascript:alert(4)\"\n"
     );
     let uploaded = app
-        .upload(id.parse().unwrap(), "architecture_pack_diagram", "text/plain", json!(diagram))
+        .upload(
+            id.parse().unwrap(),
+            "architecture_pack_diagram",
+            "text/plain",
+            json!(diagram),
+        )
         .await;
     assert_eq!(uploaded.status(), 201);
 
@@ -115,10 +139,23 @@ async fn prd_and_model_text_is_escaped_and_diagrams_are_svg() {
         .json()
         .await
         .unwrap();
-    assert_eq!(view["title"], json!(format!("{HOSTILE} Board")), "the title is data, escaped where shown");
+    assert_eq!(
+        view["title"],
+        json!(format!("{HOSTILE} Board")),
+        "the title is data, escaped where shown"
+    );
     let sections = view["sections"].as_array().unwrap();
     let ids: Vec<&str> = sections.iter().map(|s| s["id"].as_str().unwrap()).collect();
-    for wanted in ["overview", "timeline", "actions", "questions", "refine", "architecture", "requirements", "plan"] {
+    for wanted in [
+        "overview",
+        "timeline",
+        "actions",
+        "questions",
+        "refine",
+        "architecture",
+        "requirements",
+        "plan",
+    ] {
         assert!(ids.contains(&wanted), "{wanted} in {ids:?}");
     }
     let all_html: String = sections
@@ -139,7 +176,9 @@ async fn prd_and_model_text_is_escaped_and_diagrams_are_svg() {
         .as_str()
         .unwrap();
     assert!(plan.contains("<svg"), "the issue graph is rendered");
-    let first_item = pack["implementation"]["github_issue_plan"][0]["id"].as_str().unwrap();
+    let first_item = pack["implementation"]["github_issue_plan"][0]["id"]
+        .as_str()
+        .unwrap();
     assert!(plan.contains(first_item));
 
     let rows: Value = app
