@@ -120,8 +120,8 @@ async fn prd_and_model_text_is_escaped_and_diagrams_are_svg() {
         )
         .await;
     assert_eq!(uploaded.status(), 201);
-    let diagram = format!(
-        "flowchart LR\n    c0[\"Web #lt;script#gt;alert(1)#lt;/script#gt;\"]\n    c1[(\"Store\")]\n    c0 -->|\"reads\"| c1\n    click c0 href \"javascript:alert(4)\"\n"
+    let diagram = String::from(
+        "flowchart LR\n    c0[\"Web #lt;script#gt;alert(1)#lt;/script#gt;\"]\n    c1[(\"Store\")]\n    c0 -->|\"reads\"| c1\n    click c0 href \"javascript:alert(4)\"\n",
     );
     let uploaded = app
         .upload(
