@@ -1,6 +1,6 @@
 //! The router: the route table's routes each behind its access check and
-//! body limit, request tracing and the JSON fallbacks for unknown routes and
-//! wrong methods.
+//! body limit, the web console's pages under `/ui/`, request tracing and the
+//! JSON fallbacks for unknown routes and wrong methods.
 
 use std::sync::Arc;
 
@@ -50,7 +50,10 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         }
         router = router.route(route.doc.path, handler);
     }
+    // The console's pages hold no data (its script reads the API with the
+    // token), so they are public and outside the route table's token checks.
     let router = router
+        .merge(pass_console::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.run_body_limit))

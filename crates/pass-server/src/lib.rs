@@ -21,6 +21,7 @@ pub mod routes;
 pub mod runs;
 pub mod store;
 pub mod telemetry;
+pub mod views;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -156,6 +156,7 @@ pub enum Tag {
     Agents,
     Coordination,
     Projects,
+    Console,
 }
 
 impl Tag {
@@ -174,6 +175,7 @@ impl Tag {
             Tag::Agents => "agents",
             Tag::Coordination => "coordination",
             Tag::Projects => "projects",
+            Tag::Console => "console",
         }
     }
 
@@ -184,6 +186,9 @@ impl Tag {
             Tag::Agents => "Dispatch and the callbacks agents make while they work",
             Tag::Coordination => "Questions, approval and refinement of a plan",
             Tag::Projects => "Projects: one product, its revisions and its backlog",
+            Tag::Console => {
+                "What the web console at /ui/ reads: runs as rows and as rendered sections"
+            }
         }
     }
 }
@@ -324,6 +329,51 @@ fn open_schemas_as_objects(schema: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(open_schemas_as_objects),
         _ => {}
     }
+}
+
+/// The answers of the console's two read routes (`pass-console`'s row and
+/// view types, which are answers only and have no contract schema).
+pub fn console_views(run_status: Value, plan_state: Value) -> (Value, Value) {
+    let text = json!({"type": "string"});
+    let rows = json!({
+        "type": "object",
+        "required": ["total", "runs"],
+        "properties": {
+            "total": {"type": "integer", "minimum": 0},
+            "runs": {"type": "array", "items": {
+                "type": "object",
+                "required": ["run_id", "short_id", "title", "project_id", "project", "revision",
+                    "status", "plan_state", "created_at", "last_updated_at"],
+                "properties": {
+                    "run_id": {"type": "string", "format": "uuid"},
+                    "short_id": text, "title": text,
+                    "project_id": {"type": "string", "format": "uuid"},
+                    "project": text,
+                    "revision": {"type": "integer", "minimum": 1},
+                    "status": run_status,
+                    "plan_state": {"oneOf": [plan_state, {"type": "null"}]},
+                    "created_at": text, "last_updated_at": text
+                }
+            }}
+        }
+    });
+    let view = json!({
+        "type": "object",
+        "required": ["run_id", "title", "status", "live", "sections"],
+        "properties": {
+            "run_id": {"type": "string", "format": "uuid"},
+            "title": text,
+            "status": run_status,
+            "live": {"type": "boolean", "description": "true while agents are moving; the console keeps polling"},
+            "sections": {"type": "array", "items": {
+                "type": "object",
+                "required": ["id", "title", "html"],
+                "properties": {"id": text, "title": text,
+                    "html": {"type": "string", "description": "HTML with every text from a PRD or a model escaped"}}
+            }}
+        }
+    });
+    (rows, view)
 }
 
 fn error_description(status: u16) -> &'static str {

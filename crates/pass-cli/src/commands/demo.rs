@@ -29,6 +29,10 @@ pub struct Args {
     /// Where runs are stored.
     #[arg(long, env = "RUNS_DIR", default_value = "runs")]
     pub runs_dir: PathBuf,
+    /// Keep the API running and open the run in the web console (prints the
+    /// link when no browser can be started); Ctrl-C stops it.
+    #[arg(long)]
+    pub open: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -70,7 +74,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let server = pass_server::start(config)
         .await
         .context("could not start the in-process API")?;
-    let client = PassClient::new(server.base_url.as_str(), Some(SecretString::from(token)))?;
+    let client = PassClient::new(
+        server.base_url.as_str(),
+        Some(SecretString::from(token.clone())),
+    )?;
 
     let store = server.store().clone();
     let issues_dir = move |project_id| {
@@ -79,6 +86,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .unwrap_or_else(|| store.local_issues_dir(project_id))
     };
     let outcome = drive(&client, input, &fallback, &runs_dir, issues_dir).await;
+    if let (Ok(run_id), true) = (&outcome, args.open) {
+        let link = pass_console::console_link(&server.base_url, &token, Some(*run_id));
+        if !pass_console::open_in_browser(&link) {
+            println!("no browser could be started; open this link:");
+        }
+        println!("console: {link}\nthe API keeps running for the console; Ctrl-C stops it");
+        pass_server::shutdown_signal().await?;
+    }
     let shutdown = server.shutdown().await;
     outcome?;
     shutdown.context("the in-process API did not shut down cleanly")?;
@@ -94,7 +109,7 @@ async fn drive(
     fallback_name: &str,
     runs_dir: &Path,
     issues_dir: impl Fn(Uuid) -> PathBuf,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Uuid> {
     let run = super::run::create_revision(client, &mut input, None, fallback_name).await?;
     let run_id = run.run_id;
     for workflow in [WorkflowName::Planner, WorkflowName::Implementation] {
@@ -134,7 +149,7 @@ async fn drive(
             .join("architecture_pack_summary.md")
             .display()
     );
-    Ok(())
+    Ok(run_id)
 }
 
 /// The most recently modified log file in `dir`, if any.

@@ -4,6 +4,7 @@ pub mod agent;
 pub mod api;
 pub mod coordination;
 pub mod demo;
+pub mod export;
 pub mod follow;
 pub mod plan;
 pub mod projects;

@@ -5,6 +5,7 @@
 
 mod artifact_index;
 mod auth;
+mod console;
 mod coordination;
 mod crash;
 mod dispatch_github;
