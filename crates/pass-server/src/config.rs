@@ -16,7 +16,12 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:3001";
 pub const DEFAULT_RUN_BODY_LIMIT: usize = 1024 * 1024;
 /// Default body limit of artifact uploads (10 MiB): packs can be large.
 pub const DEFAULT_ARTIFACT_BODY_LIMIT: usize = 10 * 1024 * 1024;
-
+/// Default time a client has to send a request head (10 s).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time an answer may wait on a client that reads none of it (30 s).
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most connections `PASS_MAX_CONNECTIONS` may ask for.
+pub const MAX_CONNECTIONS_CEILING: usize = 1_000_000;
 /// Which routes need the bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMode {
@@ -120,6 +125,17 @@ pub struct ServerConfig {
     /// a run id nothing can tell when the workflow ends, and an execution
     /// left open refuses every new dispatch.
     pub dispatch_find_timeout: Duration,
+    /// `PASS_HEADER_READ_TIMEOUT_MS` (default 10 s): a connection that has
+    /// not sent a whole request head this long after opening (or after its
+    /// previous answer) is closed.
+    pub header_read_timeout: Duration,
+    /// `PASS_WRITE_TIMEOUT_MS` (default 30 s): a connection whose client
+    /// reads nothing of an answer for this long is closed.
+    pub write_timeout: Duration,
+    /// `PASS_MAX_CONNECTIONS`: connections served at once; unset, the
+    /// open-files limit minus a reserve, at most 8192 (see
+    /// [`crate::http::connection_limit`]).
+    pub max_connections: Option<usize>,
 }
 
 /// A configuration value that cannot be used, naming the variable.
@@ -207,6 +223,16 @@ impl ServerConfig {
                 reason: "must be at least 1".to_owned(),
             });
         }
+        let max_connections = get("PASS_MAX_CONNECTIONS")
+            .map(|_| parse_number(&get, "PASS_MAX_CONNECTIONS", 0))
+            .transpose()?;
+        if let Some(n) = max_connections.filter(|n| !(1..=MAX_CONNECTIONS_CEILING).contains(n)) {
+            return Err(ConfigError::Invalid {
+                name: "PASS_MAX_CONNECTIONS",
+                value: n.to_string(),
+                reason: format!("must be between 1 and {MAX_CONNECTIONS_CEILING}"),
+            });
+        }
         Ok(Self {
             bind,
             runs_dir,
@@ -236,6 +262,13 @@ impl ServerConfig {
                 "PASS_DISPATCH_FIND_TIMEOUT_MS",
                 600_000,
             )? as u64),
+            header_read_timeout: parse_timeout(
+                &get,
+                "PASS_HEADER_READ_TIMEOUT_MS",
+                DEFAULT_HEADER_READ_TIMEOUT,
+            )?,
+            write_timeout: parse_timeout(&get, "PASS_WRITE_TIMEOUT_MS", DEFAULT_WRITE_TIMEOUT)?,
+            max_connections,
         })
     }
 }
@@ -297,6 +330,23 @@ fn parse_number(
             reason: format!("{e}"),
         }),
     }
+}
+
+/// A timeout in milliseconds; 0 is refused, as it would disable a protection.
+fn parse_timeout(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let millis = parse_number(get, name, default.as_millis() as usize)?;
+    if millis == 0 {
+        return Err(ConfigError::Invalid {
+            name,
+            value: "0".to_owned(),
+            reason: "must be at least 1 (milliseconds)".to_owned(),
+        });
+    }
+    Ok(Duration::from_millis(millis as u64))
 }
 
 /// `owner/repo` from the workflow variables, then the older shared fallbacks;
@@ -373,6 +423,30 @@ mod tests {
         assert_eq!(c.run_body_limit, 1024 * 1024);
         assert_eq!(c.dispatch_find_timeout, Duration::from_secs(600));
         assert!(c.api_token.is_none());
+        assert_eq!(c.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(c.write_timeout, Duration::from_secs(30));
+        assert_eq!(c.max_connections, None);
+    }
+
+    #[test]
+    fn hardening_settings_read_empty_as_unset_and_refuse_zero() {
+        let c = config(&[
+            ("PASS_HEADER_READ_TIMEOUT_MS", "250"),
+            ("PASS_WRITE_TIMEOUT_MS", " "),
+            ("PASS_MAX_CONNECTIONS", "64"),
+        ])
+        .unwrap();
+        assert_eq!(c.header_read_timeout, Duration::from_millis(250));
+        assert_eq!(c.write_timeout, Duration::from_secs(30));
+        assert_eq!(c.max_connections, Some(64));
+        for (name, value) in [
+            ("PASS_HEADER_READ_TIMEOUT_MS", "0"),
+            ("PASS_WRITE_TIMEOUT_MS", "soon"),
+            ("PASS_MAX_CONNECTIONS", "0"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 
     #[test]

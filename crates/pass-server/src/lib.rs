@@ -15,6 +15,7 @@ pub mod config;
 pub mod coordination;
 pub mod dispatch;
 pub mod error;
+pub mod http;
 pub mod openapi;
 pub mod projects;
 pub mod runs;
@@ -93,7 +94,15 @@ impl RunningServer {
 }
 
 /// Binds, opens the store, recovers unfinished executions and starts serving.
+///
+/// Raises the open-files limit to its maximum and keeps the connection limit
+/// below it (see [`http::listener`]).
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    let fd_limit = http::raise_nofile_limit();
+    let (max_connections, lowered) = http::connection_limit(config.max_connections, fd_limit);
+    if let Some(why) = lowered {
+        tracing::warn!("{why}");
+    }
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|source| ServerError::Bind {
@@ -151,14 +160,17 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     };
     let router = app::router(state, &config);
 
-    let mut http_stop = stop_rx.clone();
-    let http = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let options = http::ListenerOptions {
+        header_read_timeout: config.header_read_timeout,
+        write_timeout: config.write_timeout,
+        max_connections,
+    };
+    let http = tokio::spawn(http::listener::serve(
+        listener,
+        router,
+        options,
+        stop_rx.clone(),
+    ));
 
     let flush_store = store.clone();
     let interval = config.index_flush_interval;
@@ -175,7 +187,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         }
     });
 
-    tracing::info!(addr = %local_addr, "PASS API listening");
+    tracing::info!(
+        addr = %local_addr,
+        max_connections,
+        open_files_limit = fd_limit,
+        header_read_timeout_ms = config.header_read_timeout.as_millis() as u64,
+        "PASS API listening"
+    );
     Ok(RunningServer {
         local_addr,
         base_url,

@@ -1,0 +1,334 @@
+//! The server under hostile clients, over raw sockets: clients that never
+//! finish their request head, that stop reading answers, and 1,100 idle
+//! connections against a process with few file descriptors.
+//!
+//! Timeouts here are small and configured per server; every bound a test
+//! waits on is generous (tens of seconds) so that a loaded machine is slow,
+//! not flaky, and no assertion depends on something happening *late*
+//! except where the server cannot possibly have answered yet.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::Command;
+
+use crate::support::{TOKEN, TempDir, TestApp, run_input, spawn_app};
+
+/// How long any test waits for something that should happen at once.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn addr(app: &TestApp) -> SocketAddr {
+    app.server.as_ref().unwrap().local_addr
+}
+
+/// Reads until the peer closes (EOF or reset) and answers what came, or
+/// panics after [`PATIENCE`].
+async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut received = Vec::new();
+    let mut buf = [0u8; 8192];
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read(&mut buf)).await {
+            Err(_) => panic!(
+                "the server kept the connection open for {PATIENCE:?}; got {:?}",
+                String::from_utf8_lossy(&received)
+            ),
+            Ok(Ok(0)) | Ok(Err(_)) => return received,
+            Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Reads one HTTP answer with a `Content-Length` body: (status, body).
+async fn read_answer(stream: &mut TcpStream) -> (u16, String) {
+    let mut received = Vec::new();
+    let mut buf = [0u8; 8192];
+    let answer = async {
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(
+                n > 0,
+                "closed before a whole answer: {:?}",
+                String::from_utf8_lossy(&received)
+            );
+            received.extend_from_slice(&buf[..n]);
+            let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let head = String::from_utf8(received[..end].to_vec()).unwrap();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse().unwrap())
+                })
+                .unwrap_or(0);
+            let body = &received[end + 4..];
+            if body.len() >= length {
+                let status = head[9..12].parse().unwrap();
+                return (status, String::from_utf8(body[..length].to_vec()).unwrap());
+            }
+        }
+    };
+    tokio::time::timeout(PATIENCE, answer).await.unwrap()
+}
+
+/// The start of a `POST /runs` whose body is `length` bytes, of which the
+/// head only is sent; the client waits for `100 Continue`, which hyper sends
+/// once the handler reads the body: from then on the request is in flight.
+async fn start_slow_post(addr: SocketAddr, length: usize) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /runs HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nExpect: 100-continue\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut line = String::new();
+    let mut reader = BufReader::new(&mut stream);
+    tokio::time::timeout(PATIENCE, reader.read_line(&mut line))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(line.starts_with("HTTP/1.1 100"), "{line:?}");
+    line.clear();
+    reader.read_line(&mut line).await.unwrap();
+    assert_eq!(line, "\r\n");
+    stream
+}
+
+fn run_body() -> String {
+    serde_json::to_string(&run_input(None)).unwrap()
+}
+
+#[tokio::test]
+async fn a_client_that_sends_no_request_head_in_time_is_disconnected() {
+    let app = spawn_app(&[("PASS_HEADER_READ_TIMEOUT_MS", "500")]).await;
+    // Nothing at all, then half a head: both are dropped without an answer.
+    for sent in ["", "GET /healthz HTTP/1.1\r\nHost: x\r\n"] {
+        let started = Instant::now();
+        let mut stream = TcpStream::connect(addr(&app)).await.unwrap();
+        stream.write_all(sent.as_bytes()).await.unwrap();
+        let answer = read_until_closed(&mut stream).await;
+        assert!(answer.is_empty(), "{:?}", String::from_utf8_lossy(&answer));
+        assert!(started.elapsed() >= Duration::from_millis(450));
+    }
+    // A keep-alive connection is closed the same way after its answer.
+    let mut stream = TcpStream::connect(addr(&app)).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (status, _) = read_answer(&mut stream).await;
+    assert_eq!(status, 200);
+    assert!(read_until_closed(&mut stream).await.is_empty());
+    // A client that sends its head in time is served.
+    assert_eq!(app.get_public("/healthz").await.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_an_answer_is_dropped() {
+    let app = spawn_app(&[("PASS_WRITE_TIMEOUT_MS", "300")]).await;
+    let id = app.new_run().await;
+    // 8 MiB: more than the server's socket buffer (at most 4 MiB) and the
+    // client's (kept small below) hold together.
+    let payload = "x".repeat(8 * 1024 * 1024);
+    let response = app.upload(id, "big", "text/markdown", json!(payload)).await;
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(addr(&app)).await.unwrap();
+    let request = format!(
+        "GET /runs/{id}/artifacts/big?raw=true HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // Read nothing for well over the write timeout, then everything there is.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let received = read_until_closed(&mut stream).await;
+    assert!(
+        received.len() < payload.len(),
+        "the whole answer ({} bytes) waited for a client that read nothing",
+        received.len()
+    );
+    // The server is fine, and a reading client gets the whole file.
+    let response = app
+        .send(
+            Method::GET,
+            &format!("/runs/{id}/artifacts/big?raw=true"),
+            None,
+        )
+        .await;
+    assert_eq!(response.bytes().await.unwrap().len(), payload.len());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn at_the_connection_limit_busy_connections_are_kept_and_new_ones_wait() {
+    let app = spawn_app(&[("PASS_MAX_CONNECTIONS", "2")]).await;
+    let body = run_body();
+    let mut first = start_slow_post(addr(&app), body.len()).await;
+    let mut second = start_slow_post(addr(&app), body.len()).await;
+
+    // Both slots hold a request in flight: the third connection is accepted
+    // by the kernel but not served, and not closed either.
+    let mut third = TcpStream::connect(addr(&app)).await.unwrap();
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let early = tokio::time::timeout(Duration::from_secs(1), third.read(&mut byte)).await;
+    assert!(early.is_err(), "answered past the limit: {early:?}");
+
+    // The first request ends: its slot goes to the third connection.
+    first.write_all(body.as_bytes()).await.unwrap();
+    let (status, text) = read_answer(&mut first).await;
+    assert_eq!(status, 201, "{text}");
+    drop(first);
+    let (status, text) = read_answer(&mut third).await;
+    assert_eq!(status, 200, "{text}");
+    second.write_all(body.as_bytes()).await.unwrap();
+    let (status, text) = read_answer(&mut second).await;
+    assert_eq!(status, 201, "{text}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn at_the_connection_limit_idle_connections_make_room() {
+    let app = spawn_app(&[
+        ("PASS_MAX_CONNECTIONS", "3"),
+        ("PASS_HEADER_READ_TIMEOUT_MS", "600000"),
+    ])
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(TcpStream::connect(addr(&app)).await.unwrap());
+    }
+    // Far from its head timeout, the oldest idle connection is closed so
+    // that the new request is served.
+    let response = tokio::time::timeout(PATIENCE, app.get_public("/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let closed = read_until_closed(&mut idle[0]).await;
+    assert!(closed.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_connections_and_finishes_requests_in_flight() {
+    let mut app = spawn_app(&[("PASS_HEADER_READ_TIMEOUT_MS", "600000")]).await;
+    let server_addr = addr(&app);
+    let mut idle = TcpStream::connect(server_addr).await.unwrap();
+    let mut half_head = TcpStream::connect(server_addr).await.unwrap();
+    half_head
+        .write_all(b"GET /runs HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    let body = run_body();
+    let mut in_flight = start_slow_post(server_addr, body.len()).await;
+
+    let server = app.server.take().unwrap();
+    let shutdown = tokio::spawn(server.shutdown());
+    // Idle connections are closed at once, whatever their head timeout.
+    assert!(read_until_closed(&mut idle).await.is_empty());
+    assert!(read_until_closed(&mut half_head).await.is_empty());
+    // The request in flight is finished, then the server stops.
+    assert!(!shutdown.is_finished());
+    in_flight.write_all(body.as_bytes()).await.unwrap();
+    let (status, text) = read_answer(&mut in_flight).await;
+    assert_eq!(status, 201, "{text}");
+    tokio::time::timeout(PATIENCE, shutdown)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn healthz_answers_while_1100_idle_connections_are_open_in_a_process_with_512_files() {
+    let limit = pass_server::http::raise_nofile_limit();
+    if limit.is_some_and(|l| l < 2048) {
+        eprintln!("skipped: this test process may open only {limit:?} files");
+        return;
+    }
+    let root = TempDir::new("idle-flood");
+    let runs_dir = root.path().join("runs");
+    // The server gets 512 descriptors (so a connection limit of 384) and a
+    // head timeout that never fires here: only the limit keeps it up.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 512 && exec \"$0\"")
+        .arg(env!("CARGO_BIN_EXE_pass-server"))
+        .current_dir(root.path())
+        .env("PASS_API_TOKEN", TOKEN)
+        .env("RUNS_DIR", &runs_dir)
+        .env("PASS_BIND", "127.0.0.1:0")
+        .env("PASS_EXECUTION_BACKEND", "local")
+        .env("PASS_AGENT_BIN_DIR", "/nonexistent-pass-agents")
+        .env("PASS_HEADER_READ_TIMEOUT_MS", "600000")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(PATIENCE, lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let server: SocketAddr = line.strip_prefix("listening on ").unwrap().parse().unwrap();
+
+    let mut opening = tokio::task::JoinSet::new();
+    for _ in 0..1100 {
+        opening
+            .spawn(async move { tokio::time::timeout(PATIENCE, TcpStream::connect(server)).await });
+    }
+    let mut idle = Vec::new();
+    while let Some(opened) = opening.join_next().await {
+        if let Ok(Ok(stream)) = opened.unwrap() {
+            idle.push(stream);
+        }
+    }
+    assert_eq!(idle.len(), 1100, "connections the kernel did not complete");
+
+    let started = Instant::now();
+    let http = reqwest::Client::builder()
+        .timeout(PATIENCE)
+        .build()
+        .unwrap();
+    let health: Value = http
+        .get(format!("http://{server}/healthz"))
+        .send()
+        .await
+        .expect("/healthz did not answer")
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["store"]["status"], "ok", "{health}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    // A write still works, and the server stops cleanly.
+    let client = crate::support::client_for(&format!("http://{server}")).with_retries(0);
+    client.create_run(&run_input(None)).await.unwrap();
+    drop(idle);
+    let status = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().unwrap().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(PATIENCE, child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "{exit}");
+}
