@@ -18,6 +18,7 @@ use crate::config::ServerConfig;
 use crate::coordination;
 use crate::dispatch::Dispatcher;
 use crate::error::{method_not_allowed, not_found};
+use crate::http::{RequestGuard, guard_request};
 use crate::projects;
 use crate::runs;
 use crate::store::Store;
@@ -95,7 +96,8 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         .route_layer(from_fn_with_state(auth, require_token))
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(config.run_body_limit));
+        .layer(DefaultBodyLimit::max(config.run_body_limit))
+        .layer(from_fn_with_state(RequestGuard::new(config), guard_request));
     telemetry::with_request_layers(router).with_state(state)
 }
 

@@ -18,6 +18,8 @@ pub const DEFAULT_RUN_BODY_LIMIT: usize = 1024 * 1024;
 pub const DEFAULT_ARTIFACT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// Default time a client has to send a request head (10 s).
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a request body has to arrive after its head (30 s).
+pub const DEFAULT_REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time an answer may wait on a client that reads none of it (30 s).
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most connections `PASS_MAX_CONNECTIONS` may ask for.
@@ -129,6 +131,10 @@ pub struct ServerConfig {
     /// not sent a whole request head this long after opening (or after its
     /// previous answer) is closed.
     pub header_read_timeout: Duration,
+    /// `PASS_REQUEST_BODY_TIMEOUT_MS` (default 30 s): a request body must
+    /// arrive within this time of its head, or the request is answered 408
+    /// `request_timeout`.
+    pub request_body_timeout: Duration,
     /// `PASS_WRITE_TIMEOUT_MS` (default 30 s): a connection whose client
     /// reads nothing of an answer for this long is closed.
     pub write_timeout: Duration,
@@ -266,6 +272,11 @@ impl ServerConfig {
                 &get,
                 "PASS_HEADER_READ_TIMEOUT_MS",
                 DEFAULT_HEADER_READ_TIMEOUT,
+            )?,
+            request_body_timeout: parse_timeout(
+                &get,
+                "PASS_REQUEST_BODY_TIMEOUT_MS",
+                DEFAULT_REQUEST_BODY_TIMEOUT,
             )?,
             write_timeout: parse_timeout(&get, "PASS_WRITE_TIMEOUT_MS", DEFAULT_WRITE_TIMEOUT)?,
             max_connections,
@@ -424,6 +435,7 @@ mod tests {
         assert_eq!(c.dispatch_find_timeout, Duration::from_secs(600));
         assert!(c.api_token.is_none());
         assert_eq!(c.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(c.request_body_timeout, Duration::from_secs(30));
         assert_eq!(c.write_timeout, Duration::from_secs(30));
         assert_eq!(c.max_connections, None);
     }

@@ -1,6 +1,7 @@
 //! The server under hostile clients, over raw sockets: clients that never
-//! finish their request head, that stop reading answers, and 1,100 idle
-//! connections against a process with few file descriptors.
+//! finish their request head or body, that stop reading answers, that send
+//! oversized targets and headers or garbage, and 1,100 idle connections
+//! against a process with few file descriptors.
 //!
 //! Timeouts here are small and configured per server; every bound a test
 //! waits on is generous (tens of seconds) so that a loaded machine is slow,
@@ -17,7 +18,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::Command;
 
-use crate::support::{TOKEN, TempDir, TestApp, run_input, spawn_app};
+use crate::support::{TOKEN, TempDir, TestApp, expect_error, run_input, spawn_app};
 
 /// How long any test waits for something that should happen at once.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -133,6 +134,30 @@ async fn a_client_that_sends_no_request_head_in_time_is_disconnected() {
 }
 
 #[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_is_answered_408() {
+    let app = spawn_app(&[("PASS_REQUEST_BODY_TIMEOUT_MS", "500")]).await;
+    let body = run_body();
+    let mut stream = start_slow_post(addr(&app), body.len()).await;
+    // A third of the body, then silence.
+    stream
+        .write_all(&body.as_bytes()[..body.len() / 3])
+        .await
+        .unwrap();
+    let (status, text) = read_answer(&mut stream).await;
+    assert_eq!(status, 408, "{text}");
+    let error: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(error["error"], "request_timeout", "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("500 ms"),
+        "{error}"
+    );
+    // Nothing was created, and a body sent in time is fine.
+    assert_eq!(app.client.list_runs(None, None).await.unwrap().total, 0);
+    app.new_run().await;
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_client_that_stops_reading_an_answer_is_dropped() {
     let app = spawn_app(&[("PASS_WRITE_TIMEOUT_MS", "300")]).await;
     let id = app.new_run().await;
@@ -170,8 +195,77 @@ async fn a_client_that_stops_reading_an_answer_is_dropped() {
 }
 
 #[tokio::test]
+async fn oversized_targets_and_headers_get_the_contracts_json_errors() {
+    let app = spawn_app(&[]).await;
+    // 10 KiB of query: over the router's 8 KiB, under hyper's 64 KiB.
+    let long = app.url(&format!("/runs?cursor={}", "a".repeat(10 * 1024)));
+    let response = app.http.get(&long).bearer_auth(TOKEN).send().await.unwrap();
+    let body = expect_error(response, 414, "uri_too_long").await;
+    assert!(body["message"].as_str().unwrap().contains("8192"), "{body}");
+    // Also on routes that do not exist and without a token.
+    let response = app
+        .http
+        .get(app.url(&format!("/{}", "p".repeat(9000))))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 414, "uri_too_long").await;
+
+    // One 40 KiB header.
+    let response = app
+        .authed(Method::GET, "/runs")
+        .header("x-filler", "f".repeat(40 * 1024))
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 431, "headers_too_large").await;
+    // 120 small headers: over the router's 100, under hyper's 256.
+    let mut request = app.authed(Method::GET, "/runs");
+    for n in 0..120 {
+        request = request.header(format!("x-h{n}"), "1");
+    }
+    let response = request.send().await.unwrap();
+    expect_error(response, 431, "headers_too_large").await;
+
+    // Within the limits all is as before.
+    let response = app
+        .authed(Method::GET, "/runs")
+        .header("x-filler", "f".repeat(16 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    app.stop().await;
+}
+
+/// A known limit, pinned so a change is noticed: bytes that are not HTTP
+/// never reach the router, and hyper answers them itself, with an empty
+/// body (see `pass_server::http`).
+#[tokio::test]
+async fn garbage_is_answered_by_hyper_with_an_empty_400_and_the_server_carries_on() {
+    let app = spawn_app(&[]).await;
+    for garbage in [
+        &b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n"[..],
+        b"HELLO THERE\r\n\r\n",
+        b"GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+    ] {
+        let mut stream = TcpStream::connect(addr(&app)).await.unwrap();
+        stream.write_all(garbage).await.unwrap();
+        let answer = String::from_utf8_lossy(&read_until_closed(&mut stream).await).into_owned();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
+        assert!(answer.ends_with("\r\n\r\n"), "a body: {answer:?}");
+    }
+    assert_eq!(app.get_public("/healthz").await.status(), 200);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn at_the_connection_limit_busy_connections_are_kept_and_new_ones_wait() {
-    let app = spawn_app(&[("PASS_MAX_CONNECTIONS", "2")]).await;
+    let app = spawn_app(&[
+        ("PASS_MAX_CONNECTIONS", "2"),
+        ("PASS_REQUEST_BODY_TIMEOUT_MS", "120000"),
+    ])
+    .await;
     let body = run_body();
     let mut first = start_slow_post(addr(&app), body.len()).await;
     let mut second = start_slow_post(addr(&app), body.len()).await;
