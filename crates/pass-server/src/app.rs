@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::header;
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
@@ -18,7 +18,7 @@ use crate::config::ServerConfig;
 use crate::coordination;
 use crate::dispatch::Dispatcher;
 use crate::error::{method_not_allowed, not_found};
-use crate::http::{RequestGuard, guard_request};
+use crate::http::{HealthContext, HealthReport, RequestGuard, guard_request};
 use crate::projects;
 use crate::runs;
 use crate::store::Store;
@@ -102,11 +102,29 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
 }
 
 /// `GET /healthz`: liveness plus what an operator needs to know at a glance.
-async fn healthz(State(state): State<AppState>) -> Json<Value> {
+/// `status` is `degraded`, with `reasons`, when the runs folder is missing,
+/// not writable or short of space, or no token is configured; the checks'
+/// settings come from the request guard layer (see [`crate::http::health`]).
+async fn healthz(
+    State(state): State<AppState>,
+    checks: Option<Extension<Arc<HealthContext>>>,
+) -> Json<Value> {
     let store_ok = state.store.is_healthy();
     let corrupt = state.store.corrupt_count() + state.store.corrupt_project_count();
+    let mut report = match checks {
+        Some(Extension(checks)) => checks.report(state.store.root().to_path_buf()).await,
+        None => HealthReport::default(),
+    };
+    if !store_ok {
+        report
+            .reasons
+            .insert(0, "the runs folder is missing or not a folder".to_owned());
+    }
     Json(json!({
-        "status": if store_ok { "ok" } else { "degraded" },
+        "status": if report.reasons.is_empty() { "ok" } else { "degraded" },
+        "reasons": report.reasons,
+        "auth": report.auth,
+        "disk": report.disk,
         "version": env!("CARGO_PKG_VERSION"),
         "store": {
             "status": if !store_ok { "unavailable" } else if corrupt > 0 { "degraded" } else { "ok" },

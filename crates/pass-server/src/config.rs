@@ -22,8 +22,24 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default time an answer may wait on a client that reads none of it (30 s).
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default free space under which `/healthz` reports degraded (64 MiB).
+pub const DEFAULT_MIN_FREE_DISK_BYTES: u64 = 64 * 1024 * 1024;
 /// The most connections `PASS_MAX_CONNECTIONS` may ask for.
 pub const MAX_CONNECTIONS_CEILING: usize = 1_000_000;
+/// `PASS_API_TOKEN`'s value in `.env.example`: public, so never a real token.
+pub const ENV_EXAMPLE_TOKEN: &str = "change-me-to-a-long-random-string";
+
+/// What `PASS_API_TOKEN` holds, as far as start-up and `/healthz` care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    /// Unset or empty: protected routes fail closed.
+    Missing,
+    /// The `.env.example` placeholder ([`ENV_EXAMPLE_TOKEN`]).
+    Placeholder,
+    /// Anything else.
+    Set,
+}
+
 /// Which routes need the bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMode {
@@ -142,6 +158,9 @@ pub struct ServerConfig {
     /// open-files limit minus a reserve, at most 8192 (see
     /// [`crate::http::connection_limit`]).
     pub max_connections: Option<usize>,
+    /// `PASS_MIN_FREE_DISK_BYTES` (default 64 MiB): `/healthz` reports
+    /// degraded when the runs folder's file system has less free space.
+    pub min_free_disk_bytes: u64,
 }
 
 /// A configuration value that cannot be used, naming the variable.
@@ -280,7 +299,23 @@ impl ServerConfig {
             )?,
             write_timeout: parse_timeout(&get, "PASS_WRITE_TIMEOUT_MS", DEFAULT_WRITE_TIMEOUT)?,
             max_connections,
+            min_free_disk_bytes: parse_number(
+                &get,
+                "PASS_MIN_FREE_DISK_BYTES",
+                DEFAULT_MIN_FREE_DISK_BYTES as usize,
+            )? as u64,
         })
+    }
+
+    /// Whether `PASS_API_TOKEN` is missing, the `.env.example` placeholder, or set.
+    pub fn token_state(&self) -> TokenState {
+        use secrecy::ExposeSecret;
+        match &self.api_token {
+            None => TokenState::Missing,
+            Some(token) if token.expose_secret().is_empty() => TokenState::Missing,
+            Some(token) if token.expose_secret() == ENV_EXAMPLE_TOKEN => TokenState::Placeholder,
+            Some(_) => TokenState::Set,
+        }
     }
 }
 
@@ -438,6 +473,8 @@ mod tests {
         assert_eq!(c.request_body_timeout, Duration::from_secs(30));
         assert_eq!(c.write_timeout, Duration::from_secs(30));
         assert_eq!(c.max_connections, None);
+        assert_eq!(c.min_free_disk_bytes, 64 * 1024 * 1024);
+        assert_eq!(c.token_state(), TokenState::Missing);
     }
 
     #[test]
@@ -446,11 +483,13 @@ mod tests {
             ("PASS_HEADER_READ_TIMEOUT_MS", "250"),
             ("PASS_WRITE_TIMEOUT_MS", " "),
             ("PASS_MAX_CONNECTIONS", "64"),
+            ("PASS_MIN_FREE_DISK_BYTES", "0"),
         ])
         .unwrap();
         assert_eq!(c.header_read_timeout, Duration::from_millis(250));
         assert_eq!(c.write_timeout, Duration::from_secs(30));
         assert_eq!(c.max_connections, Some(64));
+        assert_eq!(c.min_free_disk_bytes, 0);
         for (name, value) in [
             ("PASS_HEADER_READ_TIMEOUT_MS", "0"),
             ("PASS_WRITE_TIMEOUT_MS", "soon"),
@@ -459,6 +498,26 @@ mod tests {
             let err = config(&[(name, value)]).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
+    }
+
+    #[test]
+    fn the_placeholder_token_is_the_one_in_env_example() {
+        let example = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.env.example"),
+        )
+        .unwrap();
+        assert!(
+            example
+                .lines()
+                .any(|l| l == format!("PASS_API_TOKEN={ENV_EXAMPLE_TOKEN}")),
+            "the placeholder in .env.example changed"
+        );
+        let c = config(&[("PASS_API_TOKEN", ENV_EXAMPLE_TOKEN)]).unwrap();
+        assert_eq!(c.token_state(), TokenState::Placeholder);
+        let c = config(&[("PASS_API_TOKEN", "a-real-secret")]).unwrap();
+        assert_eq!(c.token_state(), TokenState::Set);
+        let c = config(&[("PASS_API_TOKEN", "")]).unwrap();
+        assert_eq!(c.token_state(), TokenState::Missing);
     }
 
     #[test]

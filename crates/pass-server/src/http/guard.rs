@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
 use pass_contracts::ErrorCode;
 
+use super::health::HealthContext;
 use crate::config::ServerConfig;
 use crate::error::ApiError;
 
@@ -36,17 +38,20 @@ pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// The most header lines a request may carry (hyper's own default).
 pub const MAX_HEADER_COUNT: usize = 100;
 
-/// What the layer needs: the body deadline.
+/// What the layer needs: the body deadline, and the health checks' settings
+/// that it hands to `/healthz` as a request extension.
 #[derive(Debug, Clone)]
 pub struct RequestGuard {
     /// `PASS_REQUEST_BODY_TIMEOUT_MS`.
     pub body_timeout: Duration,
+    pub health: Arc<HealthContext>,
 }
 
 impl RequestGuard {
     pub fn new(config: &ServerConfig) -> Self {
         Self {
             body_timeout: config.request_body_timeout,
+            health: Arc::new(HealthContext::new(config)),
         }
     }
 }
@@ -54,12 +59,13 @@ impl RequestGuard {
 /// The layer's function: `from_fn_with_state(RequestGuard::new(config), guard_request)`.
 pub async fn guard_request(
     State(guard): State<RequestGuard>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     if let Err(error) = check_head(request.uri(), request.headers()) {
         return error.into_response();
     }
+    request.extensions_mut().insert(guard.health.clone());
     let request = if request.body().is_end_stream() {
         request
     } else {

@@ -8,6 +8,7 @@
 //! - [`guard`]: the router layer that answers request targets and headers
 //!   over this server's limits, and request bodies that do not arrive in
 //!   time, with the contract's JSON errors;
+//! - [`health`]: the checks behind `/healthz`'s degraded states;
 //! - [`system`]: the process's file-descriptor limit and the free space
 //!   where runs are stored.
 //!
@@ -30,9 +31,11 @@
 //! answer, as there is no request to answer.
 
 pub mod guard;
+pub mod health;
 pub mod listener;
 pub mod system;
 
 pub use guard::{BodyTimedOut, RequestGuard, guard_request};
+pub use health::{HealthContext, HealthReport};
 pub use listener::ListenerOptions;
 pub use system::{connection_limit, raise_nofile_limit};

@@ -1,7 +1,8 @@
 //! The server under hostile clients, over raw sockets: clients that never
 //! finish their request head or body, that stop reading answers, that send
 //! oversized targets and headers or garbage, and 1,100 idle connections
-//! against a process with few file descriptors.
+//! against a process with few file descriptors. Plus `/healthz`'s
+//! degraded states.
 //!
 //! Timeouts here are small and configured per server; every bound a test
 //! waits on is generous (tens of seconds) so that a loaded machine is slow,
@@ -425,4 +426,49 @@ async fn healthz_answers_while_1100_idle_connections_are_open_in_a_process_with_
         .unwrap()
         .unwrap();
     assert!(exit.success(), "{exit}");
+}
+
+#[tokio::test]
+async fn healthz_is_degraded_without_a_token() {
+    let app = spawn_app(&[("PASS_API_TOKEN", "")]).await;
+    let response = app.get_public("/healthz").await;
+    assert_eq!(response.status(), 200, "degraded is still alive");
+    let health: Value = response.json().await.unwrap();
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["auth"]["token"], "missing", "{health}");
+    let reasons = health["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), 1, "{health}");
+    assert!(reasons[0].as_str().unwrap().contains("PASS_API_TOKEN"));
+    // The fields other clients read are still there.
+    assert_eq!(health["store"]["status"], "ok");
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(health["execution_backend"], "local");
+    app.stop().await;
+
+    let app = spawn_app(&[]).await;
+    let health = app.get_public_json("/healthz").await;
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["reasons"], json!([]));
+    assert_eq!(health["auth"]["token"], "set");
+    assert_eq!(health["disk"]["status"], "ok", "{health}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn healthz_is_degraded_when_the_runs_folder_is_short_of_space() {
+    // A minimum no disk here has: the same as a disk that filled up.
+    let app = spawn_app(&[("PASS_MIN_FREE_DISK_BYTES", "9000000000000000000")]).await;
+    let health = app.get_public_json("/healthz").await;
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["disk"]["status"], "low", "{health}");
+    assert!(health["disk"]["available_bytes"].as_u64().unwrap() > 0);
+    let reasons = health["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), 1, "{health}");
+    let reason = reasons[0].as_str().unwrap();
+    assert!(reason.contains("PASS_MIN_FREE_DISK_BYTES"), "{reason}");
+    assert!(
+        !reason.contains(&*app.runs_dir.to_string_lossy()),
+        "{reason}"
+    );
+    app.stop().await;
 }
