@@ -1,8 +1,8 @@
 //! The server under hostile clients, over raw sockets: clients that never
 //! finish their request head or body, that stop reading answers, that send
 //! oversized targets and headers or garbage, and 1,100 idle connections
-//! against a process with few file descriptors. Plus `/healthz`'s
-//! degraded states.
+//! against a process with few file descriptors. Plus the start-up refusal
+//! of a placeholder token and `/healthz`'s degraded states.
 //!
 //! Timeouts here are small and configured per server; every bound a test
 //! waits on is generous (tens of seconds) so that a loaded machine is slow,
@@ -19,7 +19,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::Command;
 
-use crate::support::{TOKEN, TempDir, TestApp, expect_error, run_input, spawn_app};
+use crate::support::{TOKEN, TempDir, TestApp, env, expect_error, run_input, spawn_app};
 
 /// How long any test waits for something that should happen at once.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -471,4 +471,92 @@ async fn healthz_is_degraded_when_the_runs_folder_is_short_of_space() {
         "{reason}"
     );
     app.stop().await;
+}
+
+#[tokio::test]
+async fn start_refuses_a_placeholder_or_missing_token_beyond_loopback() {
+    let dir = TempDir::new("token-policy");
+    let config = |pairs: &[(&str, &str)]| {
+        let mut vars = env(&[
+            ("RUNS_DIR", &dir.path().display().to_string()),
+            ("PASS_AGENT_BIN_DIR", "/nonexistent-pass-agents"),
+        ]);
+        vars.extend(env(pairs));
+        pass_server::ServerConfig::from_lookup(|name| vars.get(name).cloned()).unwrap()
+    };
+    for (token, named) in [
+        (
+            pass_server::ENV_EXAMPLE_TOKEN,
+            "placeholder from .env.example",
+        ),
+        ("", "not set"),
+    ] {
+        for bind in ["0.0.0.0:0", "[::]:0"] {
+            let error =
+                pass_server::start(config(&[("PASS_API_TOKEN", token), ("PASS_BIND", bind)]))
+                    .await
+                    .unwrap_err();
+            assert!(
+                matches!(error, pass_server::ServerError::UnsafeToken { .. }),
+                "{error}"
+            );
+            let message = error.to_string();
+            assert!(message.contains("refusing to start"), "{message}");
+            assert!(message.contains(named), "{message}");
+            assert!(message.contains("127.0.0.1"), "{message}");
+        }
+        // Loopback only: it starts (and warns).
+        let server = pass_server::start(config(&[
+            ("PASS_API_TOKEN", token),
+            ("PASS_BIND", "127.0.0.1:0"),
+        ]))
+        .await
+        .unwrap();
+        server.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_binary_refuses_the_placeholder_token_on_all_interfaces_and_warns_on_loopback() {
+    let root = TempDir::new("token-binary");
+    let spawn = |bind: &str| {
+        Command::new(env!("CARGO_BIN_EXE_pass-server"))
+            .current_dir(root.path())
+            .env("PASS_API_TOKEN", pass_server::ENV_EXAMPLE_TOKEN)
+            .env("RUNS_DIR", root.path().join("runs"))
+            .env("PASS_BIND", bind)
+            .env("PASS_EXECUTION_BACKEND", "local")
+            .env("PASS_AGENT_BIN_DIR", "/nonexistent-pass-agents")
+            .env("RUST_LOG", "warn")
+            .env("PASS_LOG_FORMAT", "text")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let child = spawn("0.0.0.0:0");
+    let output = tokio::time::timeout(PATIENCE, child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("refusing to start"), "{stderr}");
+    assert!(stderr.contains("placeholder from .env.example"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("listening on"));
+
+    let mut child = spawn("127.0.0.1:0");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(PATIENCE, stdout.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(line.starts_with("listening on 127.0.0.1:"), "{line}");
+    child.start_kill().unwrap();
+    let output = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("INSECURE"), "{stderr}");
+    assert!(stderr.contains("loopback only"), "{stderr}");
 }
