@@ -175,7 +175,13 @@ async fn a_client_that_stops_reading_an_answer_is_dropped() {
         "GET /runs/{id}/artifacts/big?raw=true HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await.unwrap();
-    // Read nothing for well over the write timeout, then everything there is.
+    // Once the answer has started to arrive (peeked, not read), read nothing
+    // for well over the write timeout, then everything there is.
+    let mut peeked = [0u8; 1024];
+    tokio::time::timeout(PATIENCE, stream.peek(&mut peeked))
+        .await
+        .unwrap()
+        .unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let received = read_until_closed(&mut stream).await;
     assert!(
