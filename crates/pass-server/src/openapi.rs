@@ -103,12 +103,13 @@ impl Operation {
             json!({"description": self.success.1, "content": success_content})
         };
         responses.insert(self.success.0.to_string(), success);
-        let mut statuses: Vec<u16> = vec![400, 404, 405, 500];
+        // Every request can be refused for its target or head size.
+        let mut statuses: Vec<u16> = vec![400, 404, 405, 414, 431, 500];
         if needs_token {
             statuses.push(401);
         }
         if self.request.is_some() {
-            statuses.extend([413, 415]);
+            statuses.extend([408, 413, 415]);
         }
         statuses.extend(self.errors.iter().copied());
         statuses.sort_unstable();
@@ -385,7 +386,10 @@ fn error_description(status: u16) -> &'static str {
         409 => {
             "run_conflict, project_conflict, sync_in_progress, sync_lease_lost or execution_superseded"
         }
+        408 => "request_timeout: the body did not arrive in time",
         413 => "payload_too_large",
+        414 => "uri_too_long",
+        431 => "headers_too_large",
         415 => "unsupported_media_type",
         502 => "dispatch_failed",
         _ => "server_misconfigured or internal_error",

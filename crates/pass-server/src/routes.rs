@@ -66,6 +66,10 @@ pub fn table(generator: &mut SchemaGenerator) -> Vec<Route> {
         "required": ["status", "version", "store", "execution_backend"],
         "properties": {
             "status": {"type": "string", "enum": ["ok", "degraded"]},
+            "reasons": {"type": "array", "items": {"type": "string"},
+                "description": "Why the status is degraded: no token, runs folder not writable, disk short of space"},
+            "auth": {"type": "object"},
+            "disk": {"type": "object"},
             "version": {"type": "string"},
             "store": {"type": "object", "properties": {
                 "status": {"type": "string"}, "runs": {"type": "integer"}, "projects": {"type": "integer"},

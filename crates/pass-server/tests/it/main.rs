@@ -10,6 +10,7 @@ mod coordination;
 mod crash;
 mod dispatch_github;
 mod dispatch_local;
+mod hostile;
 mod openapi;
 mod projects;
 mod routes;
