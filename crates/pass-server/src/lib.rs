@@ -253,12 +253,11 @@ fn check_token_policy(config: &ServerConfig) -> Result<(), ServerError> {
         TokenState::Placeholder => "the placeholder from .env.example",
     };
     if !config.bind.ip().to_canonical().is_loopback() {
-        let error = ServerError::UnsafeToken {
+        // Not logged here: the caller prints the error, once.
+        return Err(ServerError::UnsafeToken {
             token,
             bind: config.bind,
-        };
-        tracing::error!("{error}");
-        return Err(error);
+        });
     }
     match config.token_state() {
         TokenState::Placeholder => tracing::warn!(

@@ -550,6 +550,9 @@ async fn the_binary_refuses_the_placeholder_token_on_all_interfaces_and_warns_on
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("refusing to start"), "{stderr}");
     assert!(stderr.contains("placeholder from .env.example"), "{stderr}");
+    // Said once, in words: no second copy in a log line or in Debug form.
+    assert_eq!(stderr.matches("refusing to start").count(), 1, "{stderr}");
+    assert!(!stderr.contains("UnsafeToken"), "{stderr}");
     assert!(!String::from_utf8_lossy(&output.stdout).contains("listening on"));
 
     let mut child = spawn("127.0.0.1:0");
