@@ -164,6 +164,9 @@ struct Shared {
     options: Options,
     script: Script<Behaviour, RecordedRequest>,
     cached_prefixes: Arc<Mutex<HashSet<u64>>>,
+    /// Requests that reached the handler, counted on arrival: a caller that
+    /// hangs up before the answer is counted here but never recorded.
+    received: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A running stand-in; stops when dropped.
@@ -182,6 +185,7 @@ impl AnthropicStandIn {
             options,
             script: Script::new(),
             cached_prefixes: Arc::default(),
+            received: Arc::default(),
         };
         let app = Router::new()
             .route("/v1/messages", post(messages))
@@ -198,6 +202,14 @@ impl AnthropicStandIn {
 
     pub fn api_key(&self) -> &str {
         &self.shared.options.api_key
+    }
+
+    /// Requests received so far, including those whose caller hung up
+    /// before the answer (which [`AnthropicStandIn::requests`] never sees).
+    pub fn received(&self) -> usize {
+        self.shared
+            .received
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -423,6 +435,9 @@ fn strict_schema_problem(schema: &Value, path: &str) -> Result<(), String> {
 }
 
 async fn messages(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    shared
+        .received
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     if !shared.options.latency.is_zero() {
         tokio::time::sleep(shared.options.latency).await;
     }
