@@ -55,7 +55,7 @@ async fn one_pack(
     prd: &str,
     latency: Duration,
     concurrency: usize,
-) -> anyhow::Result<(Duration, Planned)> {
+) -> anyhow::Result<(Duration, Planned, usize)> {
     let server = AnthropicStandIn::start_with(Options {
         latency,
         ..Options::default()
@@ -70,7 +70,14 @@ async fn one_pack(
     let config = config(&server.base_url(), server.api_key(), concurrency)?;
     let started = Instant::now();
     let planned = pass_planner::plan(prd, None, Uuid::new_v4(), &config, None).await?;
-    Ok((started.elapsed(), planned))
+    let elapsed = started.elapsed();
+    // The client sends each body as compact JSON, so this is the bytes on the wire.
+    let bytes = server
+        .requests()
+        .iter()
+        .map(|r| r.body.to_string().len())
+        .sum();
+    Ok((elapsed, planned, bytes))
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -79,8 +86,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let latency = Duration::from_millis(args.latency_ms);
     let chain = longest_chain();
 
-    let (wall, planned) = one_pack(&prd, latency, args.concurrency).await?;
-    let (sequential, _) = one_pack(&prd, latency, 1).await?;
+    let (wall, planned, request_bytes) = one_pack(&prd, latency, args.concurrency).await?;
+    let (sequential, _, _) = one_pack(&prd, latency, 1).await?;
     let totals = &planned.usage.totals;
     let target = latency * (chain as u32 + 1);
     let ms = |d: Duration| d.as_millis();
@@ -109,6 +116,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ms(target),
         if wall <= target { "met" } else { "NOT met" }
     );
+    println!("  request bytes per pack:         {request_bytes}");
     println!(
         "  input tokens sent per pack:     {}",
         totals.prompt_tokens_sent

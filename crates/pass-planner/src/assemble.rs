@@ -179,7 +179,14 @@ pub fn assemble(d: &Drafts, meta: PackMeta<'_>) -> Result<ArchitecturePack, Plan
         .collect();
 
     let mut assumptions = texts(&d.core.assumptions);
-    for extra in meta.extra_assumptions {
+    // What the issue plan deliberately leaves out is said in the pack.
+    for extra in d
+        .issue_plan
+        .left_out
+        .iter()
+        .cloned()
+        .chain(meta.extra_assumptions)
+    {
         if let Ok(t) = Text::new(extra) {
             if !assumptions.contains(&t) {
                 assumptions.push(t);
@@ -339,6 +346,11 @@ fn issue_item(issue: &IssueDraft) -> IssuePlanItem {
     body.push_str("\n\n");
     if !issue.details.trim().is_empty() {
         body.push_str(issue.details.trim());
+        body.push_str("\n\n");
+    }
+    if !issue.test_strategy.trim().is_empty() {
+        body.push_str("**Test strategy:** ");
+        body.push_str(issue.test_strategy.trim());
         body.push_str("\n\n");
     }
     let line = |label: &str, items: &[String]| {

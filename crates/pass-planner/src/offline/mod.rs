@@ -134,14 +134,17 @@ pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
     for item in &reading.constraints {
         assumptions.push(format!("Constraint stated in the PRD: {item}"));
     }
-    for item in &reading.non_goals {
-        assumptions.push(format!("Out of scope per the PRD: {item}"));
-    }
-    for item in &reading.done {
-        assumptions.push(format!(
-            "Already done per the PRD, not planned again: {item}"
-        ));
-    }
+    let mut left_out: Vec<String> = reading
+        .non_goals
+        .iter()
+        .map(|item| format!("Out of scope per the PRD: {item}"))
+        .collect();
+    left_out.extend(
+        reading
+            .done
+            .iter()
+            .map(|item| format!("Already done per the PRD, not planned again: {item}")),
+    );
     assumptions.extend(designed.notes);
 
     let mut open_questions = prose::questions(&doc);
@@ -267,6 +270,7 @@ pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
         nfrs: &nfrs,
         chain: &chain,
         local,
+        left_out: &left_out,
     });
     Drafts {
         core: CoreDraft {
@@ -277,6 +281,9 @@ pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
             } else {
                 actors
             },
+            product_kind: product.kind.draft(),
+            deployment: deployment(&product, &architecture),
+            named_stack: product.stack.iter().map(|t| t.name.to_owned()).collect(),
             assumptions,
             open_questions,
         },
@@ -322,6 +329,38 @@ fn verbatim_hint(
         .find(|l| !l.is_empty())
         .unwrap_or(prd)
         .to_owned()
+}
+
+/// Where the product runs, as the reader understood it.
+fn deployment(
+    product: &product::Product,
+    architecture: &crate::sections::ArchitectureDraft,
+) -> String {
+    let clouds: Vec<&str> = architecture
+        .components
+        .iter()
+        .map(|c| c.cloud_service.as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if product.no_network {
+        "On the user's machine, with no network traffic.".to_owned()
+    } else if clouds.is_empty() {
+        match product.kind {
+            ProductKind::LocalApp | ProductKind::Cli | ProductKind::Game => {
+                "On the user's machine.".to_owned()
+            }
+            ProductKind::Mobile => {
+                "On users' phones, with a hosted backend where the requirements need one."
+                    .to_owned()
+            }
+            ProductKind::Embedded => {
+                "On the devices, with a hosted backend where the requirements need one.".to_owned()
+            }
+            _ => "Hosted by the team; the PRD names no platform.".to_owned(),
+        }
+    } else {
+        format!("Hosted by the team on {}.", clouds.join(", "))
+    }
 }
 
 fn default_answer(question: &str) -> String {

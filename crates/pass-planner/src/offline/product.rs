@@ -23,6 +23,22 @@ pub enum ProductKind {
 }
 
 impl ProductKind {
+    /// The same kind as the sections name it.
+    pub fn draft(self) -> crate::sections::ProductKind {
+        use crate::sections::ProductKind as Draft;
+        match self {
+            ProductKind::LocalApp => Draft::DesktopOrLocalApp,
+            ProductKind::Cli => Draft::CliOrLibrary,
+            ProductKind::Mobile => Draft::MobileApp,
+            ProductKind::WebSaas => Draft::WebSaas,
+            ProductKind::ApiService => Draft::ApiService,
+            ProductKind::ChatBot => Draft::ChatOrVoiceBot,
+            ProductKind::DataPipeline => Draft::DataOrMlPipeline,
+            ProductKind::Game => Draft::Game,
+            ProductKind::Embedded => Draft::EmbeddedOrIot,
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             ProductKind::LocalApp => "a desktop / local-first app",
