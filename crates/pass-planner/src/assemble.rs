@@ -129,19 +129,28 @@ pub fn assemble(d: &Drafts, meta: PackMeta<'_>) -> Result<ArchitecturePack, Plan
         })
         .collect();
     let issues = &d.issue_plan.issues;
+    // Requirement id → the issues implementing it, fully and in part, built
+    // once: a plan of thousands of requirements is not scanned per requirement.
+    let mut full_by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut part_by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for issue in issues {
+        for (links, by) in [
+            (&issue.implements, &mut full_by),
+            (&issue.partially_implements, &mut part_by),
+        ] {
+            for r in links {
+                let list = by.entry(r.as_str()).or_default();
+                if !list.contains(&issue.id.as_str()) {
+                    list.push(issue.id.as_str());
+                }
+            }
+        }
+    }
     let coverage = requirements
         .iter()
         .map(|r| {
-            let full: Vec<&str> = issues
-                .iter()
-                .filter(|i| i.implements.iter().any(|x| x == r.id.as_str()))
-                .map(|i| i.id.as_str())
-                .collect();
-            let part: Vec<&str> = issues
-                .iter()
-                .filter(|i| i.partially_implements.iter().any(|x| x == r.id.as_str()))
-                .map(|i| i.id.as_str())
-                .collect();
+            let full = full_by.get(r.id.as_str()).cloned().unwrap_or_default();
+            let part = part_by.get(r.id.as_str()).cloned().unwrap_or_default();
             let (status, notes) = if !full.is_empty() {
                 let mut note = format!("covered by {}", full.join(", "));
                 if !part.is_empty() {

@@ -777,18 +777,38 @@ impl<'a> ExcerptIndex<'a> {
 
     pub fn contains(&self, hint: &str) -> bool {
         let hint = hint.trim();
-        let bytes = hint.as_bytes();
-        if bytes.len() >= EXCERPT_KEY {
-            if let Some(positions) = self.starts.get(&bytes[..EXCERPT_KEY]) {
-                if positions
-                    .iter()
-                    .any(|p| self.prd.as_bytes()[*p..].starts_with(bytes))
-                {
-                    return true;
-                }
-            }
+        self.indexed(hint) || is_verbatim_excerpt(self.prd, hint)
+    }
+
+    /// Whether `excerpt` occurs in the PRD byte for byte (no white space
+    /// allowance), starting at a word: from the index when it is long
+    /// enough to have a key, so checking thousands of excerpts does not scan
+    /// the PRD once each.
+    pub fn contains_at_word(&self, excerpt: &str) -> bool {
+        if excerpt.len() >= EXCERPT_KEY {
+            return self.indexed(excerpt);
         }
-        is_verbatim_excerpt(self.prd, hint)
+        let prd = self.prd.as_bytes();
+        !excerpt.is_empty()
+            && self
+                .prd
+                .match_indices(excerpt)
+                .any(|(i, _)| i == 0 || !prd[i - 1].is_ascii_alphanumeric())
+    }
+
+    /// Found through the index: the excerpt starts at a word and is long
+    /// enough to have a key.
+    fn indexed(&self, excerpt: &str) -> bool {
+        let bytes = excerpt.as_bytes();
+        bytes.len() >= EXCERPT_KEY
+            && self
+                .starts
+                .get(&bytes[..EXCERPT_KEY])
+                .is_some_and(|positions| {
+                    positions
+                        .iter()
+                        .any(|p| self.prd.as_bytes()[*p..].starts_with(bytes))
+                })
     }
 }
 

@@ -38,7 +38,7 @@ use crate::sections::{
 };
 use document::{Doc, normalise};
 use product::ProductKind;
-use scope::{Role, role_of};
+use scope::Role;
 
 /// Reads `prd` into every section. `org_given` says whether the run carried
 /// org constraints (otherwise the defaults are recorded as an assumption).
@@ -241,11 +241,10 @@ pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
     let chain: Vec<String> = doc
         .lines
         .iter()
-        .filter(|l| {
-            (l.is_item() || l.is_heading()) && role_of(&l.path, section_title) == Role::Order
-        })
-        .filter(|l| !(l.is_heading() && l.path.len() <= 1))
-        .map(|l| l.text.clone())
+        .zip(scope::line_roles(&doc, section_title))
+        .filter(|(l, role)| (l.is_item() || l.is_heading()) && *role == Role::Order)
+        .filter(|(l, _)| !(l.is_heading() && l.path.len() <= 1))
+        .map(|(l, _)| l.text.clone())
         .collect();
     let refinement = design::refinement(&architecture, &open_questions);
     let implementation =
@@ -312,14 +311,15 @@ fn verbatim_hint(
     hint: &str,
     text: &str,
 ) -> String {
-    if !hint.trim().is_empty() && excerpts.contains(hint) && prd.contains(hint.trim()) {
-        return hint.trim().to_owned();
+    let trimmed = hint.trim();
+    if !trimmed.is_empty() && excerpts.contains_at_word(trimmed) {
+        return trimmed.to_owned();
     }
     for candidate in [hint, text] {
         let words: Vec<&str> = candidate.split_whitespace().collect();
         for n in (1..=words.len()).rev() {
             let excerpt = words[..n].join(" ");
-            if excerpt.chars().count() >= 3 && prd.contains(&excerpt) {
+            if excerpt.chars().count() >= 3 && excerpts.contains_at_word(&excerpt) {
                 return excerpt;
             }
         }
@@ -363,6 +363,7 @@ fn deployment(
     }
 }
 
+/// A clarification's default when the PRD does not answer it.
 fn default_answer(question: &str) -> String {
     let q = question.to_ascii_lowercase();
     if q.contains("sign in") {

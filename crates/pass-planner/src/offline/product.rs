@@ -3,7 +3,7 @@
 //! WhatsApp bot gets its channel, a stack the PRD names is kept).
 
 use super::document::{Doc, Kind};
-use super::scope::role_of;
+use super::scope::line_roles;
 use super::text::{any_word, has_word};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,8 +233,9 @@ pub struct Signals {
 pub fn product_text(doc: &Doc, title: Option<&str>) -> String {
     doc.lines
         .iter()
-        .filter(|l| l.kind != Kind::Code && !role_of(&l.path, title).is_passing_mention())
-        .map(|l| l.text.to_lowercase())
+        .zip(line_roles(doc, title))
+        .filter(|(l, role)| l.kind != Kind::Code && !role.is_passing_mention())
+        .map(|(l, _)| l.text.to_lowercase())
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -10,7 +10,7 @@ use pass_contracts::pack::Priority;
 
 use super::document::{Doc, Kind, Line};
 use super::ids::{inline_priority, is_done_status, leading_id, modal_priority, priority_label};
-use super::scope::{Role, role_of};
+use super::scope::{Role, line_roles};
 use super::stories::{acceptance_label, is_gwt, story_text};
 use super::text::{content_words, is_placeholder, sentence_case, strip_numbering};
 use crate::sections::RequirementDraft;
@@ -97,7 +97,7 @@ impl Candidate {
 
 /// Reads every requirement of `doc`. `title` is the document's title.
 pub fn read(doc: &Doc, title: Option<&str>) -> Reading {
-    let roles: Vec<Role> = doc.lines.iter().map(|l| role_of(&l.path, title)).collect();
+    let roles: Vec<Role> = line_roles(doc, title);
     let mut reading = Reading::default();
     record_excluded(doc, &roles, &mut reading);
 

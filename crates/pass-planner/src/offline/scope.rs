@@ -262,6 +262,22 @@ pub fn role_of(path: &[String], title: Option<&str>) -> Role {
     roles.last().copied().unwrap_or(Role::Unknown)
 }
 
+/// [`role_of`] for every line of `doc`, computed once per distinct heading
+/// path (lines under one heading share theirs), so a PRD of thousands of
+/// items does not re-read its headings for each.
+pub fn line_roles(doc: &super::document::Doc, title: Option<&str>) -> Vec<Role> {
+    let mut known: std::collections::HashMap<*const Vec<String>, Role> =
+        std::collections::HashMap::new();
+    doc.lines
+        .iter()
+        .map(|l| {
+            *known
+                .entry(std::rc::Rc::as_ptr(&l.path))
+                .or_insert_with(|| role_of(&l.path, title))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
