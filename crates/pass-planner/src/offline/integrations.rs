@@ -49,6 +49,34 @@ const TOOL_AFTER: &[&str] = &[
 
 /// Words that never name a service on their own in "via X" / "X API".
 const NOT_NAMES: &[&str] = &[
+    // Generic words that start "X API" or "via X" without naming a service
+    // ("Average API response time", "Web Audio API", "YouTube Data API").
+    "data",
+    "audio",
+    "video",
+    "average",
+    "search",
+    "storage",
+    "file",
+    "files",
+    "admin",
+    "user",
+    "users",
+    "backend",
+    "frontend",
+    "server",
+    "client",
+    "main",
+    "core",
+    "custom",
+    "health",
+    "status",
+    "platform",
+    "service",
+    "services",
+    "mobile",
+    "desktop",
+    "browser",
     "the",
     "a",
     "an",
@@ -369,7 +397,37 @@ fn scan_phrasing(text: &str, hits: &mut BTreeMap<String, Hit>) {
         while let Some(pos) = lower.get(from..).and_then(|l| l.find(marker)) {
             let start = from + pos + marker.len();
             if let Some(name) = capitalised_run(text, start) {
-                names.push(name);
+                // "via SearchTrackables screen": a part of the product.
+                let after = text
+                    .get(start + name.len()..)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .map(|w| {
+                        w.trim_matches(|c: char| !c.is_alphanumeric())
+                            .to_lowercase()
+                    })
+                    .unwrap_or_default();
+                let product_part = [
+                    "screen",
+                    "page",
+                    "view",
+                    "modal",
+                    "tab",
+                    "button",
+                    "component",
+                    "context",
+                    "menu",
+                    "form",
+                    "dialog",
+                    "panel",
+                    "flow",
+                    "hook",
+                    "store",
+                    "module",
+                ]
+                .contains(&after.as_str());
+                if !product_part {
+                    names.push(name);
+                }
             }
             from = start;
         }

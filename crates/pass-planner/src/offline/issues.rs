@@ -67,6 +67,7 @@ pub fn is_generic_group(group: &str) -> bool {
     let l = group.to_lowercase();
     l.is_empty()
         || l.starts_with("as a")
+        || super::ids::priority_label(&l).is_some() && l.split_whitespace().count() <= 5
         || [
             "requirement",
             "feature",
@@ -84,6 +85,19 @@ pub fn is_generic_group(group: &str) -> bool {
             "use case",
             "specification",
             "epic",
+            "story",
+            "功能",
+            "需求",
+            "機能",
+            "要件",
+            "기능",
+            "요구",
+            "chức năng",
+            "yêu cầu",
+            "функціонал",
+            "функционал",
+            "вимог",
+            "требован",
         ]
         .iter()
         .any(|w| l.contains(w))
@@ -371,7 +385,7 @@ fn slice_title(slice: &Slice<'_>, part: Option<usize>) -> String {
     let lead = &slice.members[0].draft.text;
     let lead = lead.split(": ").next().unwrap_or(lead);
     let base = if slice.group.is_empty() || is_generic_group(&slice.group) {
-        cut_words(story_goal(lead), 70)
+        cut_words(&story_goal(lead), 70)
     } else {
         slice.group.clone()
     };
@@ -386,17 +400,24 @@ fn slice_title(slice: &Slice<'_>, part: Option<usize>) -> String {
     }
 }
 
-/// "As a patient, I want to book a slot, so that …" → "Book a slot".
-fn story_goal(text: &str) -> &str {
+/// "As a patient, I want to book a slot, so that …" → "Book a slot" (with
+/// or without the comma before "so that").
+fn story_goal(text: &str) -> String {
     let lower = text.to_lowercase();
     if lower.starts_with("as a") {
         if let Some(pos) = lower.find(" i want ") {
             let rest = &text[pos + " i want ".len()..];
             let rest = rest.strip_prefix("to ").unwrap_or(rest);
-            return rest.split(", so that").next().unwrap_or(rest).trim();
+            let end = rest.to_lowercase().find(" so that").unwrap_or(rest.len());
+            let goal = rest[..end].trim().trim_end_matches([',', '.']);
+            let mut chars = goal.chars();
+            return match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => text.to_owned(),
+            };
         }
     }
-    text
+    text.to_owned()
 }
 
 pub fn issue_plan(input: &PlanInput<'_>) -> IssuePlanDraft {

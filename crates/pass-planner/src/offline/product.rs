@@ -293,9 +293,8 @@ fn named_stack(text: &str) -> Vec<Tech> {
         if let Some(at) = first {
             // "React" inside "React Native" is the mobile framework only.
             if tech.key == "react"
-                && !has_word(
+                && !react_as_technology(
                     &text.replace("react native", "").replace("react-native", ""),
-                    "react",
                 )
             {
                 continue;
@@ -308,6 +307,43 @@ fn named_stack(text: &str) -> Vec<Tech> {
     }
     found.sort_by_key(|(at, _)| *at);
     found.into_iter().map(|(_, t)| t).collect()
+}
+
+/// Whether lower-case `text` names React the library somewhere, not only
+/// the verb ("users react with an emoji", "react to a message", "(react)
+/// để đăng ký"): a mention followed by a preposition or an emoji is the verb.
+fn react_as_technology(text: &str) -> bool {
+    const AFTER_VERB: &[&str] = &[
+        "to", "with", "on", "by", "và", "với", "để", "trước", "auf", "mit", "à", "avec", "con",
+        "com",
+    ];
+    let mut from = 0;
+    while let Some(pos) = text.get(from..).and_then(|t| t.find("react")) {
+        let start = from + pos;
+        let end = start + "react".len();
+        from = end;
+        let before_ok = !text[..start]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric);
+        let after_ok = !text[end..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric);
+        if !(before_ok && after_ok) {
+            continue;
+        }
+        let rest = text[end..].trim_start_matches([')', ' ']);
+        let next_word: String = rest.chars().take_while(|c| c.is_alphanumeric()).collect();
+        let emoji_next = rest
+            .chars()
+            .next()
+            .is_some_and(|c| !c.is_ascii() && !c.is_alphanumeric());
+        if !emoji_next && !AFTER_VERB.contains(&next_word.as_str()) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Offset of the first mention of `word` that is not a comparison or an exclusion.

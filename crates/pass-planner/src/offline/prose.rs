@@ -223,11 +223,20 @@ pub fn actors(doc: &Doc) -> Vec<String> {
                 "target audience",
                 "stakeholder",
                 "user types",
-                "users",
             ]
             .iter()
-            .any(|k| context.contains(k));
-            if role_section && !context.contains("stor") && !context.contains("experience") {
+            .any(|k| context.contains(k))
+                // "Users" alone also heads tables and API routes; only a bare
+                // "Users" section lists user kinds, and a route is never one.
+                || context.trim_end_matches(':') == "users";
+            let route = ["GET ", "POST ", "PUT ", "PATCH ", "DELETE "]
+                .iter()
+                .any(|m| text.starts_with(m));
+            if role_section
+                && !route
+                && !context.contains("stor")
+                && !context.contains("experience")
+            {
                 let name = text
                     .split([':', '—', '–', '('])
                     .next()
