@@ -299,7 +299,7 @@ impl<'s> Builder<'s> {
                         && text.chars().count() > 2;
                     let index = self.lines.len();
                     if (bold_only || is_label_text(&text)) && !in_item {
-                        let text = text.trim_end_matches(':').trim().to_owned();
+                        let text = text.trim_end_matches([':', '：']).trim().to_owned();
                         self.open_heading(7, text, raw);
                         self.label = Some(index);
                         continue;
@@ -337,7 +337,7 @@ impl<'s> Builder<'s> {
             return;
         }
         if let Some(item) = self.lines.pop() {
-            let text = item.text.trim_end_matches(':').trim().to_owned();
+            let text = item.text.trim_end_matches([':', '：']).trim().to_owned();
             let index = self.lines.len();
             self.open_heading(7, text, item.raw);
             self.label = Some(index);
@@ -602,13 +602,13 @@ fn heading_level(level: HeadingLevel) -> u8 {
 /// their section headings this way. A sentence ("The board has three
 /// columns:") is not one.
 fn is_label_text(text: &str) -> bool {
-    let Some(name) = text.trim().strip_suffix(':') else {
+    let Some(name) = text.trim().strip_suffix([':', '：']) else {
         return false;
     };
     let name = name.trim();
     let words = name.split_whitespace().count();
     (1..=6).contains(&words)
-        && !name.contains(['.', '!', '?', ':', ';'])
+        && !name.contains(['.', '!', '?', ':', ';', '。', '：'])
         && name.chars().next().is_some_and(|c| !c.is_lowercase())
 }
 
@@ -741,19 +741,7 @@ mod tests {
     #[test]
     fn numbered_labels_and_label_lines_head_what_follows() {
         let doc = Doc::parse(&normalise(
-            "1. Goals (Цілі):
-- faster admin work
-
-3. Features (Ключовий функціонал):
-- Search for a user
-- Add a user to a group
-
-The board has three columns, each with a name:
-- Out
-
-1. First step:
-   - nested detail
-",
+            "未來考慮：\n\n- 離線地圖\n\n1. Goals (Цілі):\n- faster admin work\n\n3. Features (Ключовий функціонал):\n- Search for a user\n- Add a user to a group\n\nThe board has three columns, each with a name:\n- Out\n\n1. First step:\n   - nested detail\n",
         ));
         let headings: Vec<&str> = doc
             .lines
@@ -761,7 +749,10 @@ The board has three columns, each with a name:
             .filter(|l| l.kind == Kind::Heading(7))
             .map(|l| l.text.as_str())
             .collect();
-        assert_eq!(headings, ["Goals (Цілі)", "Features (Ключовий функціонал)"]);
+        assert_eq!(
+            headings,
+            ["未來考慮", "Goals (Цілі)", "Features (Ключовий функціонал)"]
+        );
         let search = doc
             .lines
             .iter()

@@ -935,8 +935,20 @@ fn without_ids(
                     .iter()
                     .filter(|j| is_requirement_like(&doc.lines[**j].text))
                     .count();
-                if items.len() >= 2 && capability_items * 2 >= items.len() {
-                    // The heading groups stated capabilities: each is a requirement.
+                let items_with_children = items
+                    .iter()
+                    .filter(|j| {
+                        doc.lines
+                            .get(**j + 1)
+                            .is_some_and(|next| next.parent == Some(**j))
+                    })
+                    .count();
+                if items.len() >= 2
+                    && (capability_items * 2 >= items.len()
+                        || items_with_children * 2 >= items.len())
+                {
+                    // The heading groups stated capabilities, or items with
+                    // details of their own: each item is a requirement.
                     i += 1;
                     continue;
                 }
@@ -1116,7 +1128,9 @@ fn direct_items(doc: &Doc, heading: usize) -> Vec<usize> {
         }
         if line.is_item()
             && line.indent == 0
-            && line.parent.is_none_or(|p| !doc.lines[p].is_heading())
+            && line
+                .parent
+                .is_none_or(|p| p == heading || !doc.lines[p].is_heading())
         {
             out.push(j);
         }

@@ -344,7 +344,6 @@ const OTHER_LANGUAGES: &[(&str, Role)] = &[
     ("使用者故事", Role::Features),
     ("用户故事", Role::Features),
     ("用戶故事", Role::Features),
-    ("里程碑", Role::Features),
     ("機能", Role::Features),
     ("要件", Role::Features),
     ("ユーザーストーリー", Role::Features),
