@@ -4,9 +4,10 @@
 //! Prints the wall time with the configured concurrency next to the number
 //! of calls, the longest chain of dependent sections and the wall time of the
 //! same calls made strictly one after another (measured, concurrency 1), the
-//! target `(longest chain + 1) × latency`, and the input tokens sent per pack
-//! with the share served from the prompt cache. Then the offline reader's
-//! time on every sample PRD.
+//! target `(longest chain + 1) × latency`, the request bytes and the input
+//! tokens sent per pack with the share served from the prompt cache. Then the
+//! offline reader's time on every sample PRD, and on a generated PRD of
+//! `--scale-requirements` requirements (the issue's bar: 5,000 in under 2 s).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +35,36 @@ pub struct Args {
     /// Folder of PRDs for the offline timing.
     #[arg(long, default_value = "samples/prds")]
     prd_dir: PathBuf,
+    /// Requirements in the generated PRD the offline reader is timed on.
+    #[arg(long, default_value_t = 5_000)]
+    scale_requirements: usize,
+}
+
+/// A PRD of `n` requirements in three phrasings (ids, inline priorities,
+/// measurable targets), fifty to a section, as long PRDs are written.
+fn generated_prd(n: usize) -> String {
+    let mut text = String::from(
+        "# Depot Ledger - Product Requirements\n\n## Overview\n\nDepot Ledger lets warehouse staff track pallets across depots.\n",
+    );
+    for i in 1..=n {
+        let area = (i - 1) / 50 + 1;
+        if (i - 1) % 50 == 0 {
+            text.push_str(&format!("\n## Area {area}: depot operations\n\n"));
+        }
+        let line = match i % 3 {
+            0 => format!(
+                "- FR-{i}: Staff can review backlog item {i} of area {area} and export it as CSV.\n"
+            ),
+            1 => format!(
+                "- FR-{i}: Supervisors can approve transfer {i} between depot {area} and the hub (Priority: High).\n"
+            ),
+            _ => format!(
+                "- FR-{i}: The system shall record pallet movement {i} in depot {area} within 2 seconds.\n"
+            ),
+        };
+        text.push_str(&line);
+    }
+    text
 }
 
 fn config(base_url: &str, key: &str, concurrency: usize) -> anyhow::Result<PlannerConfig> {
@@ -55,7 +86,7 @@ async fn one_pack(
     prd: &str,
     latency: Duration,
     concurrency: usize,
-) -> anyhow::Result<(Duration, Planned)> {
+) -> anyhow::Result<(Duration, Planned, usize)> {
     let server = AnthropicStandIn::start_with(Options {
         latency,
         ..Options::default()
@@ -70,7 +101,14 @@ async fn one_pack(
     let config = config(&server.base_url(), server.api_key(), concurrency)?;
     let started = Instant::now();
     let planned = pass_planner::plan(prd, None, Uuid::new_v4(), &config, None).await?;
-    Ok((started.elapsed(), planned))
+    let elapsed = started.elapsed();
+    // The client sends each body as compact JSON, so this is the bytes on the wire.
+    let bytes = server
+        .requests()
+        .iter()
+        .map(|r| r.body.to_string().len())
+        .sum();
+    Ok((elapsed, planned, bytes))
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -79,8 +117,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let latency = Duration::from_millis(args.latency_ms);
     let chain = longest_chain();
 
-    let (wall, planned) = one_pack(&prd, latency, args.concurrency).await?;
-    let (sequential, _) = one_pack(&prd, latency, 1).await?;
+    let (wall, planned, request_bytes) = one_pack(&prd, latency, args.concurrency).await?;
+    let (sequential, _, _) = one_pack(&prd, latency, 1).await?;
     let totals = &planned.usage.totals;
     let target = latency * (chain as u32 + 1);
     let ms = |d: Duration| d.as_millis();
@@ -109,6 +147,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ms(target),
         if wall <= target { "met" } else { "NOT met" }
     );
+    println!("  request bytes per pack:         {request_bytes}");
     println!(
         "  input tokens sent per pack:     {}",
         totals.prompt_tokens_sent
@@ -142,6 +181,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .unwrap_or_default(),
             text.len(),
             started.elapsed().as_secs_f64() * 1000.0,
+            planned.pack.requirements.len(),
+            planned.pack.implementation.github_issue_plan.len()
+        );
+    }
+    let text = generated_prd(args.scale_requirements);
+    let mut best = f64::MAX;
+    let mut planned = None;
+    for _ in 0..3 {
+        let started = Instant::now();
+        planned = Some(pass_planner::plan(&text, None, Uuid::new_v4(), &offline, None).await?);
+        best = best.min(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    if let Some(planned) = planned {
+        println!(
+            "  generated, {} requirements   {:>7} bytes  {:>6.1} ms (best of 3)  {} requirements planned  {} issues",
+            args.scale_requirements,
+            text.len(),
+            best,
             planned.pack.requirements.len(),
             planned.pack.implementation.github_issue_plan.len()
         );

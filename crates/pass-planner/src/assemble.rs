@@ -129,19 +129,28 @@ pub fn assemble(d: &Drafts, meta: PackMeta<'_>) -> Result<ArchitecturePack, Plan
         })
         .collect();
     let issues = &d.issue_plan.issues;
+    // Requirement id → the issues implementing it, fully and in part, built
+    // once: a plan of thousands of requirements is not scanned per requirement.
+    let mut full_by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut part_by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for issue in issues {
+        for (links, by) in [
+            (&issue.implements, &mut full_by),
+            (&issue.partially_implements, &mut part_by),
+        ] {
+            for r in links {
+                let list = by.entry(r.as_str()).or_default();
+                if !list.contains(&issue.id.as_str()) {
+                    list.push(issue.id.as_str());
+                }
+            }
+        }
+    }
     let coverage = requirements
         .iter()
         .map(|r| {
-            let full: Vec<&str> = issues
-                .iter()
-                .filter(|i| i.implements.iter().any(|x| x == r.id.as_str()))
-                .map(|i| i.id.as_str())
-                .collect();
-            let part: Vec<&str> = issues
-                .iter()
-                .filter(|i| i.partially_implements.iter().any(|x| x == r.id.as_str()))
-                .map(|i| i.id.as_str())
-                .collect();
+            let full = full_by.get(r.id.as_str()).cloned().unwrap_or_default();
+            let part = part_by.get(r.id.as_str()).cloned().unwrap_or_default();
             let (status, notes) = if !full.is_empty() {
                 let mut note = format!("covered by {}", full.join(", "));
                 if !part.is_empty() {
@@ -179,7 +188,14 @@ pub fn assemble(d: &Drafts, meta: PackMeta<'_>) -> Result<ArchitecturePack, Plan
         .collect();
 
     let mut assumptions = texts(&d.core.assumptions);
-    for extra in meta.extra_assumptions {
+    // What the issue plan deliberately leaves out is said in the pack.
+    for extra in d
+        .issue_plan
+        .left_out
+        .iter()
+        .cloned()
+        .chain(meta.extra_assumptions)
+    {
         if let Ok(t) = Text::new(extra) {
             if !assumptions.contains(&t) {
                 assumptions.push(t);
@@ -339,6 +355,11 @@ fn issue_item(issue: &IssueDraft) -> IssuePlanItem {
     body.push_str("\n\n");
     if !issue.details.trim().is_empty() {
         body.push_str(issue.details.trim());
+        body.push_str("\n\n");
+    }
+    if !issue.test_strategy.trim().is_empty() {
+        body.push_str("**Test strategy:** ");
+        body.push_str(issue.test_strategy.trim());
         body.push_str("\n\n");
     }
     let line = |label: &str, items: &[String]| {

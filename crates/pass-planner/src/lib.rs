@@ -15,8 +15,10 @@ pub mod model;
 pub mod offline;
 pub mod pipeline;
 pub mod policy;
+pub mod prompt;
 pub mod refine;
 pub mod render;
+pub mod repair;
 pub mod revision;
 pub mod sections;
 pub mod usage;
@@ -188,7 +190,11 @@ pub async fn plan_with_model(
         PipelineInput {
             prd_text,
             org,
+            org_given,
             checkpoint_dir,
+            previous_pack: history
+                .and_then(|h| h.previous.as_ref())
+                .map(|previous| &previous.pack),
         },
         model,
         config,
@@ -197,8 +203,9 @@ pub async fn plan_with_model(
     let drafts = assemble::drafts_from_sections(&output.sections)?;
     let mut extra = output.policy_notes;
     if !org_given && model.provider() != Provider::Offline {
-        extra.push("No org constraints were given; PASS defaults apply.".to_owned());
+        extra.push("No org constraints were given: the stack the PRD names is kept, and PASS defaults fill only what it leaves open.".to_owned());
     }
+    extra.push(product_line(&drafts.core));
     extra.extend(output.truncation_note);
     let usage = UsageReport::new(
         model.provider(),
@@ -216,6 +223,33 @@ pub async fn plan_with_model(
         keep_wording,
     };
     finish(&drafts, extra, usage, &context)
+}
+
+/// The core section's reading of the product, said in the pack (the
+/// contract has no field for it).
+fn product_line(core: &sections::CoreDraft) -> String {
+    let mut line = format!("The PRD is read as {}", core.product_kind.describe());
+    if !core.named_stack.is_empty() {
+        line.push_str(&format!(" built with {}", core.named_stack.join(", ")));
+    }
+    if !core.deployment.trim().is_empty() {
+        line.push_str(&format!(
+            "; it runs {}",
+            lower_first(core.deployment.trim())
+        ));
+    }
+    if !line.ends_with('.') {
+        line.push('.');
+    }
+    line
+}
+
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) if !text.starts_with("AWS") => first.to_lowercase().chain(chars).collect(),
+        _ => text.to_owned(),
+    }
 }
 
 /// The offline reader's plan: its typed drafts go straight to the checks and

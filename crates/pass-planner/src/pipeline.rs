@@ -1,7 +1,10 @@
 //! Sections in dependency order, independent ones at once; each one
 //! generated, normalised, checked (with the org policy for the architecture),
 //! repaired with the exact problems quoted, checkpointed, and paid for out of
-//! the run's token budget.
+//! the run's token budget. When the last attempt still has problems, code
+//! repairs what it can (references, ids, cycles, order, source hints; see
+//! [`crate::repair`]) and says so in the pack, so a run does not fail on a
+//! detail a model got wrong three times.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -23,7 +26,9 @@ use crate::sections::{ALL_SECTIONS, ArchitectureDraft, CheckContext, SectionName
 use crate::usage::SectionUsage;
 
 /// Bump when prompts or draft shapes change, so old checkpoints are not reused.
-const CHECKPOINT_VERSION: &str = "pass-planner-checkpoint-1";
+const CHECKPOINT_VERSION: &str = "pass-planner-checkpoint-2";
+/// Starts every note a deterministic repair leaves, so a resumed run keeps them.
+const REPAIR_NOTE: &str = "repaired by code:";
 /// Longest list a section may hold after normalisation.
 pub const MAX_LIST_ITEMS: usize = 200;
 
@@ -32,8 +37,15 @@ pub const MAX_LIST_ITEMS: usize = 200;
 pub struct PipelineInput<'a> {
     pub prd_text: &'a str,
     pub org: &'a OrgConstraints,
+    /// Whether the run carried org constraints; the model is told, since
+    /// defaults only fill what the PRD leaves open.
+    pub org_given: bool,
     /// Where validated sections are kept so a rerun resumes; none to disable.
     pub checkpoint_dir: Option<PathBuf>,
+    /// The project's previous revision: its requirement ids and plan items
+    /// are shown to the model so unchanged work keeps its ids (a hint; ids
+    /// are matched again by code afterwards).
+    pub previous_pack: Option<&'a pass_contracts::ArchitecturePack>,
 }
 
 /// Every section's validated value, plus what it cost.
@@ -87,6 +99,7 @@ struct Shared<'a> {
     org: &'a OrgConstraints,
     budget: TokenBudget,
     checkpoint_dir: Option<PathBuf>,
+    previous_pack: Option<&'a pass_contracts::ArchitecturePack>,
 }
 
 struct SectionOutcome {
@@ -122,6 +135,8 @@ pub async fn run(
     let context = Arc::new(PromptContext {
         prd_text: prompt_prd,
         org_constraints_json: serde_json::to_string_pretty(input.org).unwrap_or_default(),
+        org_given: input.org_given,
+        strictness: input.org.strictness,
         truncated_from: truncation_note.as_ref().map(|_| full_chars),
     });
     let shared = Shared {
@@ -135,6 +150,7 @@ pub async fn run(
             state: Mutex::new((0, 0)),
         },
         checkpoint_dir: input.checkpoint_dir,
+        previous_pack: input.previous_pack,
     };
 
     let mut done: BTreeMap<SectionName, Value> = BTreeMap::new();
@@ -142,9 +158,12 @@ pub async fn run(
     let mut policy_notes = Vec::new();
     let mut started: BTreeSet<SectionName> = BTreeSet::new();
     let mut running = FuturesUnordered::new();
+    // The first failure ends the run, but only after the sections already
+    // running have finished: their checkpoints make a rerun cheaper.
+    let mut failure: Option<PlannerError> = None;
     loop {
         for section in ALL_SECTIONS {
-            if running.len() >= config.concurrency {
+            if running.len() >= config.concurrency || failure.is_some() {
                 break;
             }
             let ready = !started.contains(&section)
@@ -160,14 +179,19 @@ pub async fn run(
             }
         }
         match running.next().await {
-            Some(result) => {
-                let outcome = result?;
+            Some(Ok(outcome)) => {
                 done.insert(outcome.section, outcome.value);
                 usage.push(outcome.usage);
                 policy_notes.extend(outcome.policy_notes);
             }
+            Some(Err(error)) => {
+                failure.get_or_insert(error);
+            }
             None => break,
         }
+    }
+    if let Some(error) = failure {
+        return Err(error);
     }
     usage.sort_by_key(|u| ALL_SECTIONS.iter().position(|s| *s == u.section));
     Ok(PipelineOutput {
@@ -186,12 +210,10 @@ async fn run_section(
     let started = Instant::now();
     let provider = shared.model.provider();
     let model_name = shared.model.model_name().to_owned();
-    let schema = section.schema();
-    let key = checkpoint_key(shared, section, &schema, &earlier);
-    let ctx = CheckContext {
-        prd_text: shared.prd_text,
-        earlier: &earlier,
-    };
+    let schema = section.schema_for(&earlier);
+    let briefing = briefing(section, &earlier, shared.previous_pack);
+    let key = checkpoint_key(shared, section, &schema, &briefing, &earlier);
+    let ctx = CheckContext::new(shared.prd_text, &earlier);
     let mut usage = SectionUsage {
         section,
         provider,
@@ -209,11 +231,17 @@ async fn run_section(
     if let Some((value, saved_notes)) =
         load_checkpoint(shared.checkpoint_dir.as_deref(), section, &key)
     {
-        let (problems, mut notes) = all_problems(shared, section, &value, &ctx);
+        // Only validated sections are saved, some after a repair that
+        // accepted a coverage gap; the same leniency applies on reading.
+        let lenient = CheckContext {
+            lenient_coverage: true,
+            ..CheckContext::new(shared.prd_text, &earlier)
+        };
+        let (problems, mut notes) = all_problems(shared, section, &value, &lenient);
         notes.extend(
             saved_notes
                 .into_iter()
-                .filter(|n| n.contains("was too long")),
+                .filter(|n| n.contains("was too long") || n.contains(REPAIR_NOTE)),
         );
         if problems.is_empty() {
             usage.from_checkpoint = true;
@@ -243,6 +271,7 @@ async fn run_section(
             section,
             schema: schema.clone(),
             context: Arc::clone(&shared.context),
+            briefing: briefing.clone(),
             earlier: earlier.clone(),
             repair_notes: repair_notes.clone(),
             previous: previous.clone(),
@@ -257,7 +286,7 @@ async fn run_section(
             }) if attempt < shared.config.max_attempts => {
                 tracing::warn!(%section, attempt, %reason, "unreadable answer; asking again");
                 repair_notes = vec![format!(
-                    "your previous answer could not be read ({reason}); answer with the tool call / JSON object only"
+                    "your previous answer could not be read ({reason}); answer with the section only"
                 )];
                 previous = None;
                 continue;
@@ -265,7 +294,8 @@ async fn run_section(
             Err(error) => return Err(error),
         };
         let mut capped = Vec::new();
-        let value = normalise_noting(reply, &mut capped);
+        let value =
+            crate::repair::canonicalise(section, normalise_noting(reply, &mut capped), &ctx);
         let (problems, mut notes) = all_problems(shared, section, &value, &ctx);
         if problems.is_empty() {
             notes.extend(
@@ -291,6 +321,38 @@ async fn run_section(
         tracing::warn!(%section, attempt, problems = problems.len(), "section rejected; asking for a repair");
         repair_notes = problems;
         previous = Some(value);
+    }
+    if let Some(last) = previous {
+        let (fixed, changes) = crate::repair::repair(section, last, &ctx);
+        let fixed = normalise(fixed);
+        let lenient = CheckContext {
+            lenient_coverage: true,
+            ..CheckContext::new(shared.prd_text, &earlier)
+        };
+        let (problems, mut notes) = all_problems(shared, section, &fixed, &lenient);
+        if problems.is_empty() {
+            tracing::warn!(%section, changes = changes.len(), "section repaired by code after the last attempt");
+            notes.extend(
+                changes
+                    .into_iter()
+                    .map(|c| format!("The model's `{section}` section was {REPAIR_NOTE} {c}")),
+            );
+            save_checkpoint(
+                shared.checkpoint_dir.as_deref(),
+                section,
+                &key,
+                &fixed,
+                &notes,
+            )?;
+            usage.latency_ms = started.elapsed().as_millis() as u64;
+            return Ok(SectionOutcome {
+                section,
+                value: fixed,
+                usage,
+                policy_notes: notes,
+            });
+        }
+        repair_notes = problems;
     }
     Err(PlannerError::SectionInvalid {
         section,
@@ -408,10 +470,7 @@ pub fn check_drafts(
                 attempts: 1,
                 problems: vec![e.to_string()],
             })?;
-        let ctx = CheckContext {
-            prd_text,
-            earlier: &earlier,
-        };
+        let ctx = CheckContext::new(prd_text, &earlier);
         let (problems, section_notes) = section_problems(org, section, &value, &ctx);
         if !problems.is_empty() {
             return Err(PlannerError::SectionInvalid {
@@ -480,10 +539,34 @@ fn normalise_at(value: Value, path: &str, capped: &mut Vec<String>) -> Value {
     }
 }
 
+/// What code computes for a section's prompt: the issue count target and,
+/// with a previous revision, the ids it used.
+fn briefing(
+    section: SectionName,
+    earlier: &BTreeMap<SectionName, Value>,
+    previous: Option<&pass_contracts::ArchitecturePack>,
+) -> String {
+    match section {
+        SectionName::Requirements => crate::prompt::requirements_briefing(previous),
+        SectionName::IssuePlan => {
+            let ctx = CheckContext::new("", earlier);
+            let domain = ctx.earlier::<crate::sections::DomainDraft>(SectionName::Domain);
+            let target = crate::prompt::issue_count_target(
+                ctx.requirements().len(),
+                domain.as_ref().is_some_and(|d| !d.entities.is_empty()),
+                domain.as_ref().map_or(0, |d| d.integrations.len()),
+            );
+            crate::prompt::issue_plan_briefing(target, previous)
+        }
+        _ => String::new(),
+    }
+}
+
 fn checkpoint_key(
     shared: &Shared<'_>,
     section: SectionName,
     schema: &Value,
+    briefing: &str,
     earlier: &BTreeMap<SectionName, Value>,
 ) -> String {
     let mut hasher = Sha256::new();
@@ -496,7 +579,9 @@ fn checkpoint_key(
     part(shared.model.provider().as_str().as_bytes());
     part(shared.model.model_name().as_bytes());
     part(schema.to_string().as_bytes());
+    part(briefing.as_bytes());
     part(shared.context.prd_text.as_bytes());
+    part(&[u8::from(shared.context.org_given)]);
     part(shared.context.org_constraints_json.as_bytes());
     for (name, value) in earlier {
         part(name.as_str().as_bytes());

@@ -79,11 +79,37 @@ impl SectionName {
         match self {
             Core => &[],
             Requirements | Clarifications | Workflows | Domain => &[Core],
-            Architecture => &[Core, Requirements, Domain],
+            Architecture => &[Core, Requirements, Clarifications, Workflows, Domain],
             Refinement => &[Core, Architecture],
             Implementation => &[Core, Requirements, Architecture],
-            IssuePlan => &[Core, Requirements, Domain, Architecture, Implementation],
+            IssuePlan => &[
+                Core,
+                Requirements,
+                Clarifications,
+                Workflows,
+                Domain,
+                Architecture,
+                Implementation,
+            ],
         }
+    }
+
+    /// Whether the model needs the PRD itself for this section. Refinement
+    /// and the implementation overview work from decided sections only, so
+    /// their calls leave the PRD out.
+    pub fn reads_prd(self) -> bool {
+        !matches!(self, SectionName::Refinement | SectionName::Implementation)
+    }
+
+    /// Whether this section's schema is the same for every run: no list of
+    /// earlier sections' ids or names is built into it. Those sections share
+    /// one tool list on the Anthropic path, so their calls share a cached
+    /// prompt prefix (tools, instructions, PRD).
+    pub fn has_fixed_schema(self) -> bool {
+        !matches!(
+            self,
+            SectionName::Refinement | SectionName::Implementation | SectionName::IssuePlan
+        )
     }
 
     /// The contract's `ANTHROPIC_*_MAX_TOKENS` name for this section's output
@@ -118,31 +144,31 @@ impl SectionName {
     pub fn instructions(self) -> &'static str {
         match self {
             SectionName::Core => {
-                "Write the product core: its title as the PRD names it (empty string if it has none), a two to four sentence summary of what is built and for whom, the actors (user roles and external systems that act), assumptions you had to make, and the open questions the PRD leaves unanswered (TBD/TBC items, missing decisions)."
+                "Write the product core: its title as the PRD names it (empty string if it has none); a two to four sentence summary of what is built and for whom; the actors (user roles and external systems that act); the product kind; the deployment (where it runs and who operates it, in the PRD's terms, e.g. \"on the user's laptop, no network\" or \"hosted multi-tenant SaaS\"); named_stack: every language, framework, database, platform or hosted service the PRD itself says to build with, as it names them (empty when it names none); the assumptions you had to make; and the open questions the PRD leaves unanswered (TBD/TBC items, missing decisions). Market, competitors, personas, monetisation and appendices describe the product's world, not what to build."
             }
             SectionName::Requirements => {
-                "List the functional requirements. Keep ids the PRD gives (FR-001, REQ-7, U10 ...) exactly; otherwise number them REQ-001, REQ-002 ... Priority comes from MoSCoW headings or words (must/should/could, P0/P1/P2). Acceptance criteria come from Given/When/Then blocks, 'Acceptance:' lines and checklists. source_hint must be an exact, verbatim excerpt of the PRD (one line or part of one) that states the requirement."
+                "List every functional requirement the PRD asks to build: rows of requirement tables, numbered or bulleted feature lists, user stories, checklists under phases. Keep every id the PRD gives exactly as written, in any scheme or language (FR1.2, REQ-012, US-O01, A1, R-001); an item without an id gets the next free REQ-001, REQ-002 ... text: the requirement in one sentence, with the row's description folded in. priority: P0/P1 or Critical/High or Must (Have) mean must; P2, Medium or Should mean should; P3, Low or Could mean could; must when the PRD gives none. acceptance_criteria: copied from the PRD (Given/When/Then blocks, 'Acceptance:' lines, criteria columns, checklists), never the requirement restated; empty when the PRD gives none. Assumptions, constraints, dependencies, risks, non-goals, out-of-scope, won't-have, future and already-done items are not requirements: leave them out. source_hint: an exact, verbatim excerpt of the PRD (one line or part of one) that states the requirement."
             }
             SectionName::Clarifications => {
-                "List the clarifying questions whose answers change the plan. For each, give the answer the PRD implies, or a sensible default with default_used true, and say why it matters. Ids CQ-1, CQ-2 ..."
+                "List the clarifying questions whose answers change the plan (at most eight). For each, give the answer the PRD implies, or a sensible default with default_used true, and say why it matters; the architecture and the issue plan are made with these answers. Ids CQ-1, CQ-2 ..."
             }
             SectionName::Workflows => {
-                "List the user or system workflows the PRD describes (numbered flows, journeys, execution sequences), each with ordered, non-empty steps. Ids WF-1, WF-2 ... An empty list is right when the PRD describes none."
+                "List the user or system workflows the PRD describes (numbered flows, journeys, execution sequences), each with ordered, non-empty steps; the issue plan's feature slices follow them. Ids WF-1, WF-2 ... An empty list is right when the PRD describes none."
             }
             SectionName::Domain => {
-                "Describe the data entities (with their fields), the external integrations (well-known services such as payments, email, calendars, storage, chat, LLM vendors, source hosting) and the non-functional requirements (health or personal data means pii, payments mean financial_like, 99.9% or better means high availability)."
+                "Describe the data entities (with their fields), the external integrations and the non-functional requirements. An integration is a service the product itself calls or is called by (payments, messaging channels such as WhatsApp, speech, email, calendars, storage, LLM vendors, source hosting); the team's own tools and services named only in non-goals or as alternatives (\"instead of X\") are not integrations. NFRs: health or personal data means pii, payments mean financial_like, 99.9% or better means high availability."
             }
             SectionName::Architecture => {
-                "Design the architecture within the org constraints (stack, allowed cloud services, architecture preference, public database rule). Give every component a unique name, its type, its technology (e.g. nextjs, fastify, postgres), the cloud service it runs on (one of the allowed services, or empty) and whether it is reachable from the internet. Every data flow names two components by their exact names."
+                "First write approach: how the product kind, deployment, named stack, the PRD's constraints, the workflows and the clarification answers shape the design, in a few sentences. Then design the architecture. The stack the PRD names (core.named_stack) is kept; the org constraints fill only what the PRD leaves open, unless they were given with strictness strict, in which case they win and each conflict with the PRD is stated in risks. A local-first or offline product gets no cloud components. Every core integration becomes an external_integration component or an adapter inside one. Give every component a unique name, its type, its technology in lower case (e.g. fastapi, tauri, postgres), the cloud service it runs on (one of the allowed services when the product is cloud-hosted, else empty) and whether it is reachable from the internet. Every data flow names two components by their exact names. Pros, cons and risks each name the PRD constraint or requirement they answer; no generic trade-offs."
             }
             SectionName::Refinement => {
                 "Say which components a user may edit in a wireframe (exact component names), which questions a chat assistant should suggest, and which topics it may edit."
             }
             SectionName::Implementation => {
-                "Write the implementation overview: a summary, the infrastructure-as-code handoff (summary and module names), logic requirements (ids LR-1, LR-2 ...; affected_components are exact component names; dependencies are logic requirement ids without cycles), coordination views, question sources, required observability signals and dashboard panels."
+                "Write the implementation overview: a summary, the infrastructure-as-code handoff (summary and module names; none for a product that runs only on users' machines), logic requirements (ids LR-1, LR-2 ...; affected_components are exact component names; dependencies are logic requirement ids without cycles), coordination views, question sources, required observability signals and dashboard panels."
             }
             SectionName::IssuePlan => {
-                "Decompose the work into GitHub issues, each small enough for one pull request (split bigger ones). Each issue names the requirement ids it fully implements and those it only partly implements, the components it touches (exact names), the issues it depends on (ids, no cycles), a size (s, m or l), a priority, and specific, testable acceptance criteria. Every must requirement is implemented by at least one issue. Ids ISSUE-001, ISSUE-002 ..."
+                "First write approach: the slices and the order you chose, in a few sentences. Then decompose the work into GitHub issues a tech lead would hand out, each small enough for one pull request. (1) Foundation first: one issue that sets up the repository with the chosen stack and CI, then the data model, then one client per core integration, before the features that use them. (2) Then feature slices in the order of the workflows and the PRD's phases, must (P0, MVP, phase 1) before should before could; an issue implements the requirements that belong together (one feature across its components), not one issue per requirement. (3) depends_on names only issues listed earlier, never a later one; the order follows the architecture (data model, services, API, UI). (4) Aim for the issue count given below. (5) acceptance_criteria: copy the PRD's criteria of the requirements the issue implements; where it has none, write specific, testable checks (inputs, expected results, limits), never the title or the requirement restated. (6) details: what to build and how, in Markdown; test_strategy: which tests prove it (unit, integration, end-to-end) and against what. (7) Won't-have, out-of-scope, future and already-done items get no issue: list each in left_out with the reason. Each issue names the requirement ids it fully implements and those it only partly implements, the components it touches, a size (s, m or l) and a priority. Every must requirement is implemented by at least one issue. Titles are imperative, whole and at most 80 characters. Ids ISSUE-001, ISSUE-002 ..."
             }
         }
     }
@@ -160,6 +186,71 @@ impl SectionName {
             SectionName::Implementation => crate::model::strict_schema::<ImplementationDraft>(),
             SectionName::IssuePlan => crate::model::strict_schema::<IssuePlanDraft>(),
         }
+    }
+
+    /// The section's schema for one run: where a field names something an
+    /// earlier section decided (a component, a requirement), the schema
+    /// lists the valid values as an `enum`, so a strict decoder cannot
+    /// produce a dangling reference. A list longer than [`MAX_ENUM_VALUES`]
+    /// is left open (a bounded enum keeps the compiled grammar small) and
+    /// checked and repaired after the answer instead.
+    pub fn schema_for(
+        self,
+        earlier: &BTreeMap<SectionName, serde_json::Value>,
+    ) -> serde_json::Value {
+        let mut schema = self.schema();
+        let ctx = CheckContext::new("", earlier);
+        let components: Vec<String> = ctx
+            .earlier::<ArchitectureDraft>(SectionName::Architecture)
+            .map(|a| a.components.into_iter().map(|c| c.name).collect())
+            .unwrap_or_default();
+        let requirements: Vec<String> = ctx.requirements().into_iter().map(|r| r.id).collect();
+        let lists: &[(&str, &[String])] = match self {
+            SectionName::Refinement => &[("/properties/editable_components/items", &components)],
+            SectionName::Implementation => &[(
+                "/properties/logic_requirements/items/properties/affected_components/items",
+                &components,
+            )],
+            SectionName::IssuePlan => &[
+                (
+                    "/properties/issues/items/properties/implements/items",
+                    &requirements,
+                ),
+                (
+                    "/properties/issues/items/properties/partially_implements/items",
+                    &requirements,
+                ),
+                (
+                    "/properties/issues/items/properties/components/items",
+                    &components,
+                ),
+            ],
+            _ => &[],
+        };
+        for (pointer, values) in lists {
+            constrain(&mut schema, pointer, values);
+        }
+        schema
+    }
+}
+
+/// Longest list of valid values written into a schema as an `enum`.
+pub const MAX_ENUM_VALUES: usize = 250;
+
+/// Makes the string schema at `pointer` an `enum` of `values` (unique, in
+/// order) when there are between one and [`MAX_ENUM_VALUES`] of them.
+fn constrain(schema: &mut serde_json::Value, pointer: &str, values: &[String]) {
+    let mut unique: Vec<&str> = Vec::new();
+    for v in values {
+        if !v.trim().is_empty() && !unique.contains(&v.as_str()) {
+            unique.push(v);
+        }
+    }
+    if unique.is_empty() || unique.len() > MAX_ENUM_VALUES {
+        return;
+    }
+    if let Some(serde_json::Value::Object(target)) = schema.pointer_mut(pointer) {
+        target.insert("enum".to_owned(), serde_json::json!(unique));
     }
 }
 
@@ -192,10 +283,51 @@ pub struct CoreDraft {
     pub summary: String,
     /// User roles and acting external systems, each a short noun phrase.
     pub actors: Vec<String>,
+    pub product_kind: ProductKind,
+    /// Where the product runs and who operates it, in the PRD's terms.
+    pub deployment: String,
+    /// Languages, frameworks, databases, platforms and services the PRD
+    /// itself says to build with, as it names them; empty when it names none.
+    pub named_stack: Vec<String>,
     /// Assumptions made where the PRD is silent.
     pub assumptions: Vec<String>,
     /// Questions the PRD leaves open.
     pub open_questions: Vec<String>,
+}
+
+/// What kind of product the PRD describes; it decides which parts an
+/// architecture has at all (a local-first app has no cloud, a bot has its
+/// channels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductKind {
+    WebSaas,
+    ApiService,
+    /// Desktop or local-first app: runs on the user's machine.
+    DesktopOrLocalApp,
+    CliOrLibrary,
+    MobileApp,
+    /// Chat or voice bot on messaging channels or phone lines.
+    ChatOrVoiceBot,
+    DataOrMlPipeline,
+    Game,
+    EmbeddedOrIot,
+}
+
+impl ProductKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ProductKind::WebSaas => "a web application",
+            ProductKind::ApiService => "an API / backend service",
+            ProductKind::DesktopOrLocalApp => "a desktop / local-first app",
+            ProductKind::CliOrLibrary => "a command-line tool or library",
+            ProductKind::MobileApp => "a mobile app",
+            ProductKind::ChatOrVoiceBot => "a chat or voice bot on messaging channels",
+            ProductKind::DataOrMlPipeline => "a data or ML pipeline",
+            ProductKind::Game => "a game",
+            ProductKind::EmbeddedOrIot => "an embedded / IoT system",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -315,6 +447,9 @@ impl ArchitectureStyle {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArchitectureDraft {
+    /// Written first: how the product kind, deployment, named stack,
+    /// constraints, workflows and clarification answers shape the design.
+    pub approach: String,
     /// A short name for the design.
     pub name: String,
     /// Two or three sentences on how the parts fit together.
@@ -420,7 +555,12 @@ impl IssueSize {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssuePlanDraft {
+    /// Written first: the slices and the order chosen, and why.
+    pub approach: String,
     pub issues: Vec<IssueDraft>,
+    /// PRD items deliberately given no issue (won't have, out of scope,
+    /// future, already done), each with the reason.
+    pub left_out: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -434,6 +574,8 @@ pub struct IssueDraft {
     pub summary: String,
     /// What to build and how, in Markdown.
     pub details: String,
+    /// Which tests prove the issue done (unit, integration, end-to-end) and against what.
+    pub test_strategy: String,
     /// Requirement ids this issue fully implements.
     pub implements: Vec<String>,
     /// Requirement ids this issue contributes to without completing them.
@@ -488,22 +630,37 @@ impl Drafts {
 pub struct CheckContext<'a> {
     pub prd_text: &'a str,
     pub earlier: &'a BTreeMap<SectionName, serde_json::Value>,
+    /// Set for the last check after a deterministic repair: a must
+    /// requirement no issue implements is then a coverage gap the pack
+    /// reports (coverage `missing`), not a reason to fail the run.
+    pub lenient_coverage: bool,
 }
 
-impl CheckContext<'_> {
-    fn earlier<T: serde::de::DeserializeOwned>(&self, section: SectionName) -> Option<T> {
+impl<'a> CheckContext<'a> {
+    pub fn new(prd_text: &'a str, earlier: &'a BTreeMap<SectionName, serde_json::Value>) -> Self {
+        Self {
+            prd_text,
+            earlier,
+            lenient_coverage: false,
+        }
+    }
+
+    pub(crate) fn earlier<T: serde::de::DeserializeOwned>(
+        &self,
+        section: SectionName,
+    ) -> Option<T> {
         self.earlier
             .get(&section)
             .and_then(|v| serde_json::from_value(v.clone()).ok())
     }
 
-    fn component_names(&self) -> HashSet<String> {
+    pub(crate) fn component_names(&self) -> HashSet<String> {
         self.earlier::<ArchitectureDraft>(SectionName::Architecture)
             .map(|a| a.components.into_iter().map(|c| c.name).collect())
             .unwrap_or_default()
     }
 
-    fn requirements(&self) -> Vec<RequirementDraft> {
+    pub(crate) fn requirements(&self) -> Vec<RequirementDraft> {
         self.earlier::<RequirementsDraft>(SectionName::Requirements)
             .map(|r| r.requirements)
             .unwrap_or_default()
@@ -620,18 +777,38 @@ impl<'a> ExcerptIndex<'a> {
 
     pub fn contains(&self, hint: &str) -> bool {
         let hint = hint.trim();
-        let bytes = hint.as_bytes();
-        if bytes.len() >= EXCERPT_KEY {
-            if let Some(positions) = self.starts.get(&bytes[..EXCERPT_KEY]) {
-                if positions
-                    .iter()
-                    .any(|p| self.prd.as_bytes()[*p..].starts_with(bytes))
-                {
-                    return true;
-                }
-            }
+        self.indexed(hint) || is_verbatim_excerpt(self.prd, hint)
+    }
+
+    /// Whether `excerpt` occurs in the PRD byte for byte (no white space
+    /// allowance), starting at a word: from the index when it is long
+    /// enough to have a key, so checking thousands of excerpts does not scan
+    /// the PRD once each.
+    pub fn contains_at_word(&self, excerpt: &str) -> bool {
+        if excerpt.len() >= EXCERPT_KEY {
+            return self.indexed(excerpt);
         }
-        is_verbatim_excerpt(self.prd, hint)
+        let prd = self.prd.as_bytes();
+        !excerpt.is_empty()
+            && self
+                .prd
+                .match_indices(excerpt)
+                .any(|(i, _)| i == 0 || !prd[i - 1].is_ascii_alphanumeric())
+    }
+
+    /// Found through the index: the excerpt starts at a word and is long
+    /// enough to have a key.
+    fn indexed(&self, excerpt: &str) -> bool {
+        let bytes = excerpt.as_bytes();
+        bytes.len() >= EXCERPT_KEY
+            && self
+                .starts
+                .get(&bytes[..EXCERPT_KEY])
+                .is_some_and(|positions| {
+                    positions
+                        .iter()
+                        .any(|p| self.prd.as_bytes()[*p..].starts_with(bytes))
+                })
     }
 }
 
@@ -827,6 +1004,13 @@ fn check_issue_plan(d: &IssuePlanDraft, ctx: &CheckContext<'_>) -> Vec<String> {
     let requirements = ctx.requirements();
     let requirement_ids: HashSet<&str> = requirements.iter().map(|r| r.id.as_str()).collect();
     let issue_ids: HashSet<&str> = d.issues.iter().map(|i| i.id.as_str()).collect();
+    let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, issue) in d.issues.iter().enumerate() {
+        position.entry(issue.id.as_str()).or_insert(i);
+    }
+    for (i, item) in d.left_out.iter().enumerate() {
+        blank(&mut problems, &format!("left_out[{i}]"), item);
+    }
     for (i, issue) in d.issues.iter().enumerate() {
         blank(&mut problems, &format!("issues[{i}].title"), &issue.title);
         blank(
@@ -871,6 +1055,11 @@ fn check_issue_plan(d: &IssuePlanDraft, ctx: &CheckContext<'_>) -> Vec<String> {
                 problems.push(format!(
                     "issues[{i}].depends_on[{j}]: {dep:?} is not an issue id"
                 ));
+            } else if position.get(dep.as_str()).is_some_and(|p| *p > i) {
+                problems.push(format!(
+                    "issues[{i}].depends_on[{j}]: {dep:?} is listed after {:?}; depends_on names only earlier issues, so list the issues in dependency order",
+                    issue.id
+                ));
             }
         }
     }
@@ -895,7 +1084,7 @@ fn check_issue_plan(d: &IssuePlanDraft, ctx: &CheckContext<'_>) -> Vec<String> {
         .iter()
         .flat_map(|i| i.implements.iter().map(String::as_str))
         .collect();
-    for r in &requirements {
+    for r in requirements.iter().filter(|_| !ctx.lenient_coverage) {
         if r.priority == Priority::Must && !implemented.contains(r.id.as_str()) {
             problems.push(format!(
                 "must requirement {} is not in any issue's implements list",

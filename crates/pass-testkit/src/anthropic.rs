@@ -11,6 +11,19 @@
 //! ways: `{"type":"error","error":{"type","message"}}` bodies, 429 with
 //! `retry-after`, 529 `overloaded_error`, `stop_reason: "max_tokens"`.
 //!
+//! A request with `"stream": true` is answered as server-sent events the way
+//! the Messages API streams: `message_start` (with the input usage), a
+//! `content_block_start` for the `tool_use` block, `ping`, the tool input as
+//! `input_json_delta` pieces, `content_block_stop`, `message_delta` (stop
+//! reason and output usage) and `message_stop`; an error after the stream
+//! began arrives as an `error` event. Tests can pace the events, stall the
+//! stream, or break it with an `error` event.
+//!
+//! Tools marked `"strict": true` are held to the documented structured
+//! output limits (at most 20 strict tools, every object closed, no keyword
+//! outside the supported subset, `minItems` 0 or 1, primitive `enum` values);
+//! a request that breaks one gets the 400 the real API would send.
+//!
 //! Tests script it with a queue of behaviours (global, or per tool name);
 //! when the queue is empty a responder builds the tool input — by default a
 //! schema-shaped example, or whatever a test installs. Every request is
@@ -54,6 +67,18 @@ pub enum Behaviour {
     MaxTokens,
     /// The responder's answer (what an empty queue does).
     Respond,
+    /// A streamed answer (the responder's) whose events are `interval` apart;
+    /// a non-streaming request waits `interval` before answering.
+    Paced { interval: Duration },
+    /// A streamed answer that sends its first `after_events` events, then
+    /// nothing for `silence`, then the rest.
+    Stall {
+        after_events: usize,
+        silence: Duration,
+    },
+    /// A stream that starts, then fails with an `error` event of this kind
+    /// (what the API does when it is overloaded mid-answer).
+    StreamError { kind: String, message: String },
 }
 
 impl Behaviour {
@@ -84,6 +109,16 @@ impl Behaviour {
         }
     }
 
+    /// A 504 from the gateway in front of the API.
+    pub fn gateway_timeout() -> Self {
+        Behaviour::Error {
+            status: 504,
+            kind: "timeout_error".to_owned(),
+            message: "Gateway timeout".to_owned(),
+            retry_after: None,
+        }
+    }
+
     pub fn invalid_request(message: &str) -> Self {
         Behaviour::Error {
             status: 400,
@@ -101,6 +136,8 @@ pub struct RecordedRequest {
     /// Header names in lower case.
     pub headers: BTreeMap<String, String>,
     pub body: Value,
+    /// The body's length on the wire, in bytes.
+    pub bytes: usize,
     /// The forced tool's name, when the body had one.
     pub tool: Option<String>,
     pub status: u16,
@@ -127,6 +164,9 @@ struct Shared {
     options: Options,
     script: Script<Behaviour, RecordedRequest>,
     cached_prefixes: Arc<Mutex<HashSet<u64>>>,
+    /// Requests that reached the handler, counted on arrival: a caller that
+    /// hangs up before the answer is counted here but never recorded.
+    received: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A running stand-in; stops when dropped.
@@ -145,6 +185,7 @@ impl AnthropicStandIn {
             options,
             script: Script::new(),
             cached_prefixes: Arc::default(),
+            received: Arc::default(),
         };
         let app = Router::new()
             .route("/v1/messages", post(messages))
@@ -161,6 +202,14 @@ impl AnthropicStandIn {
 
     pub fn api_key(&self) -> &str {
         &self.shared.options.api_key
+    }
+
+    /// Requests received so far, including those whose caller hung up
+    /// before the answer (which [`AnthropicStandIn::requests`] never sees).
+    pub fn received(&self) -> usize {
+        self.shared
+            .received
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -291,10 +340,104 @@ fn check_request(headers: &HeaderMap, body: &Value, key: &str) -> Result<String,
             "tool_choice.name: tool `{tool}` is not in tools"
         )));
     }
+    check_strict_tools(body).map_err(|message| invalid(&message))?;
     Ok(tool.to_owned())
 }
 
+/// The documented limits on strict tools: at most this many per request.
+pub const MAX_STRICT_TOOLS: usize = 20;
+/// Keywords outside the structured-output subset (numeric and string
+/// bounds, `maxItems`), refused in a strict schema.
+const UNSUPPORTED_STRICT_KEYWORDS: &[&str] = &[
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "maxItems",
+    "uniqueItems",
+];
+
+/// Holds every `strict: true` tool to the structured-output limits.
+fn check_strict_tools(body: &Value) -> Result<(), String> {
+    let strict: Vec<&Value> = body
+        .get("tools")
+        .and_then(Value::as_array)
+        .map(|tools| {
+            tools
+                .iter()
+                .filter(|t| t.get("strict").and_then(Value::as_bool) == Some(true))
+                .collect()
+        })
+        .unwrap_or_default();
+    if strict.len() > MAX_STRICT_TOOLS {
+        return Err(format!(
+            "tools: at most {MAX_STRICT_TOOLS} tools may set strict: true, found {}",
+            strict.len()
+        ));
+    }
+    for (i, tool) in strict.iter().enumerate() {
+        if let Some(schema) = tool.get("input_schema") {
+            strict_schema_problem(schema, &format!("tools.{i}.input_schema"))?;
+        }
+    }
+    Ok(())
+}
+
+fn strict_schema_problem(schema: &Value, path: &str) -> Result<(), String> {
+    let Some(map) = schema.as_object() else {
+        return Ok(());
+    };
+    for keyword in UNSUPPORTED_STRICT_KEYWORDS {
+        if map.contains_key(*keyword) {
+            return Err(format!(
+                "{path}: `{keyword}` is not supported in a strict schema"
+            ));
+        }
+    }
+    if let Some(n) = map.get("minItems").and_then(Value::as_u64) {
+        if n > 1 {
+            return Err(format!(
+                "{path}: minItems values other than 0 or 1 are not supported"
+            ));
+        }
+    }
+    if let Some(values) = map.get("enum").and_then(Value::as_array) {
+        if values.iter().any(|v| v.is_array() || v.is_object()) {
+            return Err(format!(
+                "{path}.enum: complex types in enum are not supported"
+            ));
+        }
+        if values.is_empty() {
+            return Err(format!("{path}.enum: must have at least one value"));
+        }
+    }
+    let is_object = map.get("type").and_then(Value::as_str) == Some("object");
+    if is_object && map.get("additionalProperties") != Some(&Value::Bool(false)) {
+        return Err(format!(
+            "{path}: additionalProperties must be explicitly set to false for objects"
+        ));
+    }
+    for (key, child) in map {
+        match child {
+            Value::Object(_) => strict_schema_problem(child, &format!("{path}.{key}"))?,
+            Value::Array(items) if key != "enum" => {
+                for (i, item) in items.iter().enumerate() {
+                    strict_schema_problem(item, &format!("{path}.{key}.{i}"))?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 async fn messages(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    shared
+        .received
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     if !shared.options.latency.is_zero() {
         tokio::time::sleep(shared.options.latency).await;
     }
@@ -304,6 +447,7 @@ async fn messages(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
         path: "/v1/messages".to_owned(),
         headers: header_map.clone(),
         body: parsed.clone(),
+        bytes: body.len(),
         tool,
         status,
     };
@@ -322,6 +466,22 @@ async fn messages(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
         .get("max_tokens")
         .and_then(Value::as_u64)
         .unwrap_or(0);
+    let streamed = parsed.get("stream").and_then(Value::as_bool) == Some(true);
+    let respond = || {
+        let schema = parsed
+            .get("tools")
+            .and_then(Value::as_array)
+            .and_then(|tools| {
+                tools
+                    .iter()
+                    .find(|t| t.get("name").and_then(Value::as_str) == Some(tool.as_str()))
+            })
+            .and_then(|t| t.get("input_schema"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        tool_use(&tool, responder(&tool, &schema, &parsed))
+    };
+    let mut pacing = Pacing::default();
     let (content, stop_reason, output_tokens) = match behaviour {
         Behaviour::Error {
             status,
@@ -338,22 +498,53 @@ async fn messages(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
             max_tokens,
         ),
         Behaviour::ToolInput(input) => tool_use(&tool, input),
-        Behaviour::Respond => {
-            let schema = parsed
-                .get("tools")
-                .and_then(Value::as_array)
-                .and_then(|tools| {
-                    tools
-                        .iter()
-                        .find(|t| t.get("name").and_then(Value::as_str) == Some(tool.as_str()))
-                })
-                .and_then(|t| t.get("input_schema"))
-                .cloned()
-                .unwrap_or(Value::Null);
-            tool_use(&tool, responder(&tool, &schema, &parsed))
+        Behaviour::Respond => respond(),
+        Behaviour::Paced { interval } => {
+            pacing.interval = interval;
+            respond()
+        }
+        Behaviour::Stall {
+            after_events,
+            silence,
+        } => {
+            pacing.stall = Some((after_events, silence));
+            respond()
+        }
+        Behaviour::StreamError { kind, message } => {
+            pacing.error = Some((kind, message));
+            respond()
         }
     };
-    let (prefix, rest) = prompt_tokens(&parsed);
+    let usage = cache_usage(&shared, &parsed);
+    shared.script.record(record(200, Some(tool.clone())));
+    let message = json!({
+        "id": "msg_standin",
+        "type": "message",
+        "role": "assistant",
+        "model": parsed.get("model").cloned().unwrap_or(Value::Null),
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": null,
+        "usage": {
+            "input_tokens": usage.0,
+            "output_tokens": output_tokens,
+            "cache_creation_input_tokens": usage.1,
+            "cache_read_input_tokens": usage.2
+        }
+    });
+    if streamed {
+        return stream_message(message, pacing);
+    }
+    if !pacing.interval.is_zero() {
+        tokio::time::sleep(pacing.interval).await;
+    }
+    (StatusCode::OK, axum::Json(message)).into_response()
+}
+
+/// (uncached input, cache writes, cache reads) for a request, remembering
+/// the prefixes seen so far as the real cache does.
+fn cache_usage(shared: &Shared, parsed: &Value) -> (u64, u64, u64) {
+    let (prefix, rest) = prompt_tokens(parsed);
     let (mut creation, mut read, mut input) = (0u64, 0u64, rest);
     if let Some((tokens, hash)) = prefix {
         if tokens >= MIN_CACHEABLE_TOKENS {
@@ -370,23 +561,151 @@ async fn messages(State(shared): State<Shared>, headers: HeaderMap, body: Bytes)
             input += tokens;
         }
     }
-    shared.script.record(record(200, Some(tool.clone())));
-    let body = json!({
-        "id": "msg_standin",
-        "type": "message",
-        "role": "assistant",
-        "model": parsed.get("model").cloned().unwrap_or(Value::Null),
-        "content": content,
-        "stop_reason": stop_reason,
-        "stop_sequence": null,
-        "usage": {
-            "input_tokens": input,
-            "output_tokens": output_tokens,
-            "cache_creation_input_tokens": creation,
-            "cache_read_input_tokens": read
+    (input, creation, read)
+}
+
+/// How a streamed answer is sent: the gap between events, an optional
+/// silence after some events, an optional `error` event after the start.
+#[derive(Debug, Default)]
+struct Pacing {
+    interval: Duration,
+    stall: Option<(usize, Duration)>,
+    error: Option<(String, String)>,
+}
+
+/// Bytes of tool input per `input_json_delta` event, so an answer arrives in
+/// several pieces as the real stream's do.
+const JSON_PIECE: usize = 64;
+
+/// The server-sent events of one message, in the order the Messages API
+/// streams them.
+fn stream_events(message: &Value, error: Option<&(String, String)>) -> Vec<(String, Value)> {
+    let mut events = Vec::new();
+    let mut start = message.clone();
+    if let Some(map) = start.as_object_mut() {
+        map.insert("content".to_owned(), json!([]));
+        map.insert("stop_reason".to_owned(), Value::Null);
+        if let Some(usage) = map.get_mut("usage").and_then(Value::as_object_mut) {
+            usage.insert("output_tokens".to_owned(), json!(1));
+        }
+    }
+    events.push((
+        "message_start".to_owned(),
+        json!({"type": "message_start", "message": start}),
+    ));
+    if let Some((kind, text)) = error {
+        events.push((
+            "error".to_owned(),
+            json!({"type": "error", "error": {"type": kind, "message": text}}),
+        ));
+        return events;
+    }
+    let blocks = message
+        .get("content")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for (index, block) in blocks.iter().enumerate() {
+        let is_tool = block.get("type").and_then(Value::as_str) == Some("tool_use");
+        let (opening, text, delta_kind, field) = if is_tool {
+            let mut opening = block.clone();
+            if let Some(map) = opening.as_object_mut() {
+                map.insert("input".to_owned(), json!({}));
+            }
+            let input = block.get("input").map(Value::to_string).unwrap_or_default();
+            (opening, input, "input_json_delta", "partial_json")
+        } else {
+            let text = block
+                .get("text")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            (
+                json!({"type": "text", "text": ""}),
+                text,
+                "text_delta",
+                "text",
+            )
+        };
+        events.push((
+            "content_block_start".to_owned(),
+            json!({"type": "content_block_start", "index": index, "content_block": opening}),
+        ));
+        if index == 0 {
+            events.push(("ping".to_owned(), json!({"type": "ping"})));
+        }
+        for piece in pieces(&text, JSON_PIECE) {
+            events.push((
+                "content_block_delta".to_owned(),
+                json!({"type": "content_block_delta", "index": index, "delta": {"type": delta_kind, field: piece}}),
+            ));
+        }
+        events.push((
+            "content_block_stop".to_owned(),
+            json!({"type": "content_block_stop", "index": index}),
+        ));
+    }
+    events.push((
+        "message_delta".to_owned(),
+        json!({
+            "type": "message_delta",
+            "delta": {"stop_reason": message.get("stop_reason"), "stop_sequence": null},
+            "usage": {"output_tokens": message.pointer("/usage/output_tokens")}
+        }),
+    ));
+    events.push(("message_stop".to_owned(), json!({"type": "message_stop"})));
+    events
+}
+
+/// `text` cut into pieces of at most `size` bytes, on character boundaries.
+fn pieces(text: &str, size: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        if current.len() + c.len_utf8() > size {
+            out.push(std::mem::take(&mut current));
+        }
+        current.push(c);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Sends `message` as an SSE stream, paced as asked, from a task that stops
+/// when the client hangs up.
+fn stream_message(message: Value, pacing: Pacing) -> Response {
+    let events = stream_events(&message, pacing.error.as_ref());
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Bytes>(4);
+    tokio::spawn(async move {
+        for (i, (name, data)) in events.into_iter().enumerate() {
+            if i > 0 && !pacing.interval.is_zero() {
+                tokio::time::sleep(pacing.interval).await;
+            }
+            if let Some((after, silence)) = pacing.stall {
+                if i == after {
+                    tokio::time::sleep(silence).await;
+                }
+            }
+            let frame = format!("event: {name}\ndata: {data}\n\n");
+            if sender.send(Bytes::from(frame)).await.is_err() {
+                return;
+            }
         }
     });
-    (StatusCode::OK, axum::Json(body)).into_response()
+    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver
+            .recv()
+            .await
+            .map(|bytes| (Ok::<Bytes, std::convert::Infallible>(bytes), receiver))
+    });
+    let mut response = Response::new(axum::body::Body::from_stream(stream));
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    response
 }
 
 fn tool_use(tool: &str, input: Value) -> (Value, &'static str, u64) {
@@ -429,9 +748,134 @@ pub fn example_for_schema(schema: &Value) -> Value {
     }
 }
 
+/// A value that fits `schema` but means nothing: strings "Generated from
+/// <n>", enum values, list lengths (1 to 3) and booleans varied by a counter.
+/// What an independent model could answer that a schema check accepts and a
+/// reference check does not (a data flow "from" a component that does not
+/// exist, a source hint the PRD does not contain).
+pub fn generated_for_schema(schema: &Value, counter: &mut u64) -> Value {
+    *counter += 1;
+    let n = *counter;
+    match schema.get("type").and_then(Value::as_str) {
+        Some("object") => {
+            let mut map = Map::new();
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                for (k, v) in props {
+                    map.insert(k.clone(), generated_for_schema(v, counter));
+                }
+            }
+            Value::Object(map)
+        }
+        Some("array") => {
+            let item = schema.get("items").unwrap_or(&Value::Null);
+            let len = 1 + (n % 3) as usize;
+            Value::Array(
+                (0..len)
+                    .map(|_| generated_for_schema(item, counter))
+                    .collect(),
+            )
+        }
+        Some("string") => match schema.get("enum").and_then(Value::as_array) {
+            Some(values) if !values.is_empty() => values[(n as usize) % values.len()].clone(),
+            _ => Value::String(format!("Generated from {n}")),
+        },
+        Some("boolean") => Value::Bool(n % 2 == 0),
+        Some("integer") | Some("number") => Value::from(n),
+        _ => schema
+            .get("enum")
+            .and_then(|e| e.get(0))
+            .cloned()
+            .unwrap_or(Value::Null),
+    }
+}
+
+/// A responder answering every tool with [`generated_for_schema`], each
+/// answer different from the last.
+pub fn generated_responder() -> Responder {
+    let counter = Arc::new(Mutex::new(0u64));
+    Arc::new(move |_, schema, _| {
+        let mut n = counter.lock().unwrap_or_else(|p| p.into_inner());
+        generated_for_schema(schema, &mut n)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_values_follow_the_schema_and_vary() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string", "enum": ["a", "b"]},
+                "names": {"type": "array", "items": {"type": "string"}}
+            }
+        });
+        let mut counter = 0;
+        let first = generated_for_schema(&schema, &mut counter);
+        let second = generated_for_schema(&schema, &mut counter);
+        assert_ne!(first, second);
+        for value in [&first, &second] {
+            assert!(["a", "b"].contains(&value["kind"].as_str().unwrap()));
+            let names = value["names"].as_array().unwrap();
+            assert!((1..=3).contains(&names.len()));
+            assert!(names[0].as_str().unwrap().starts_with("Generated from "));
+        }
+    }
+
+    #[test]
+    fn streamed_events_rebuild_the_tool_input() {
+        let input = json!({"text": "x".repeat(200), "n": 1});
+        let message = json!({
+            "content": [{"type": "tool_use", "id": "t", "name": "emit", "input": input}],
+            "stop_reason": "tool_use",
+            "usage": {"input_tokens": 3, "output_tokens": 9}
+        });
+        let events = stream_events(&message, None);
+        let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names[..3], ["message_start", "content_block_start", "ping"]);
+        assert_eq!(names[names.len() - 2..], ["message_delta", "message_stop"]);
+        let json: String = events
+            .iter()
+            .filter_map(|(_, e)| e.pointer("/delta/partial_json").and_then(Value::as_str))
+            .collect();
+        assert!(
+            events
+                .iter()
+                .filter(|(n, _)| n == "content_block_delta")
+                .count()
+                > 2
+        );
+        assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), input);
+    }
+
+    #[test]
+    fn strict_tools_are_held_to_the_documented_subset() {
+        let tool = |schema: Value| json!({"tools": [{"name": "t", "strict": true, "input_schema": schema}]});
+        let closed = json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"], "additionalProperties": false});
+        assert_eq!(check_strict_tools(&tool(closed)), Ok(()));
+        let open = json!({"type": "object", "properties": {}});
+        assert!(
+            check_strict_tools(&tool(open))
+                .unwrap_err()
+                .contains("additionalProperties")
+        );
+        let bounded = json!({"type": "object", "additionalProperties": false, "properties": {"a": {"type": "string", "minLength": 2}}});
+        assert!(
+            check_strict_tools(&tool(bounded))
+                .unwrap_err()
+                .contains("minLength")
+        );
+        let many: Vec<Value> = (0..21)
+            .map(|i| json!({"name": format!("t{i}"), "strict": true, "input_schema": {"type": "object", "properties": {}, "additionalProperties": false}}))
+            .collect();
+        assert!(
+            check_strict_tools(&json!({"tools": many}))
+                .unwrap_err()
+                .contains("at most 20")
+        );
+    }
 
     #[test]
     fn prefixes_end_at_the_last_breakpoint() {

@@ -5,7 +5,8 @@
 //! It checks `Authorization: Bearer <key>` (when a key is configured) and a
 //! `response_format` of `{type: "json_schema", json_schema: {name, strict,
 //! schema}}`, answers with the JSON as the first choice's message content,
-//! and fails with `{"error":{"message","type","code"}}`. Scripted like the
+//! and fails with `{"error":{"message","type","code"}}`. Reasoning models
+//! (`o1`, `o3`, `o4-mini`, `gpt-5` ...) refuse `max_tokens` as OpenAI's do. Scripted like the
 //! Anthropic stand-in: a behaviour queue (global or per schema name), then a
 //! responder. Every request is recorded.
 
@@ -147,6 +148,15 @@ fn check(
     {
         return Err(invalid("messages is required"));
     }
+    if body.get("max_tokens").is_some() && is_reasoning_model(body) {
+        return Err(Box::new(error(
+            400,
+            "invalid_request_error",
+            Some("unsupported_parameter"),
+            "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+            None,
+        )));
+    }
     let format = body.get("response_format");
     let name = format
         .and_then(|f| f.pointer("/json_schema/name"))
@@ -163,6 +173,18 @@ fn check(
             "response_format must be {type: json_schema, json_schema: {name, schema}}",
         )),
     }
+}
+
+/// OpenAI's reasoning models refuse `max_tokens` (they count hidden
+/// reasoning tokens too) and take `max_completion_tokens` only.
+fn is_reasoning_model(body: &Value) -> bool {
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    ["o1", "o3", "o4", "gpt-5"]
+        .iter()
+        .any(|prefix| model.starts_with(prefix))
 }
 
 async fn completions(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {

@@ -1,11 +1,25 @@
-//! Anthropic Messages API: structured output by a forced, strict tool call.
+//! Anthropic Messages API: structured output by a forced, strict tool call,
+//! streamed.
 //!
-//! Every request carries the same tool list (one tool per section) and the
-//! same system blocks, the last of which holds the PRD and org constraints
-//! marked with `cache_control`. Tools → system is therefore an identical
-//! prefix on every call and is read from the prompt cache after the first;
-//! only `tool_choice` and the user message change per section, and those sit
-//! after the cached prefix.
+//! Sections whose schema is the same for every run (core to architecture)
+//! are sent with the same tool list and the same system blocks, the last of
+//! which holds the PRD and org constraints marked with `cache_control`.
+//! Tools → system is therefore an identical prefix on those calls and is
+//! read from the prompt cache after the first; only `tool_choice` and the
+//! user message change, and those sit after the cached prefix. Sections
+//! whose schema lists this run's component names and requirement ids
+//! (refinement, implementation, issue plan) are sent their own tool only.
+//!
+//! Strict tool use as the structured-outputs documentation asks: `strict:
+//! true` beside `name`, `description` and `input_schema`; every object
+//! closed with `additionalProperties: false`; only the supported keyword
+//! subset (see [`super::strict_schema`]); at most 20 strict tools a request.
+//! Enum values may come back in another letter case, so references are
+//! compared case-insensitively afterwards.
+//!
+//! Answers are streamed (`"stream": true`): `ANTHROPIC_TIMEOUT_MS` bounds
+//! the silence before the answer starts and between its events, not the
+//! whole answer, so a long issue plan is not cut off while it is arriving.
 
 use std::time::Duration;
 
@@ -17,18 +31,22 @@ use serde_json::{Value, json};
 
 use super::http::{HttpApi, debug_client};
 use super::retry::RetryPolicy;
-use super::{Model, ModelError, SYSTEM_INSTRUCTIONS, SectionReply, SectionRequest, TokenUsage};
+use super::{
+    AnswerMode, Model, ModelError, SectionReply, SectionRequest, TokenUsage, system_instructions,
+};
 use crate::config::{AnthropicConfig, Provider};
-use crate::sections::ALL_SECTIONS;
+use crate::sections::{ALL_SECTIONS, SectionName};
 
 const PROVIDER: &str = "Anthropic";
 
-/// 529 is Anthropic's `overloaded_error`.
+/// 529 is Anthropic's `overloaded_error`; 504 comes from gateways in front
+/// of the API.
 const API: HttpApi = HttpApi {
     provider: PROVIDER,
     key_name: "ANTHROPIC_API_KEY",
-    retryable: &[429, 500, 502, 503, 529],
+    retryable: &[429, 500, 502, 503, 504, 529],
     kind_keys: &["type"],
+    timeout_setting: "ANTHROPIC_TIMEOUT_MS",
 };
 
 /// A client for one Anthropic model.
@@ -39,13 +57,26 @@ pub struct AnthropicModel {
     version: String,
     model: String,
     retry: RetryPolicy,
-    tools: Value,
+    timeout: Duration,
+    /// The tools of the sections with a fixed schema, in section order: the
+    /// same list on each of their calls, so the prompt prefix is cached.
+    fixed_tools: Value,
 }
 
 impl std::fmt::Debug for AnthropicModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         debug_client(f, "AnthropicModel", &self.endpoint, &self.model)
     }
+}
+
+/// One strict tool definition.
+fn tool(section: SectionName, schema: &Value) -> Value {
+    json!({
+        "name": section.tool_name(),
+        "description": format!("Record the `{section}` section of the architecture pack."),
+        "input_schema": schema,
+        "strict": true,
+    })
 }
 
 impl AnthropicModel {
@@ -58,16 +89,10 @@ impl AnthropicModel {
             message: "no key configured".to_owned(),
         })?;
         let http = API.client(config.timeout)?;
-        let tools: Vec<Value> = ALL_SECTIONS
+        let fixed_tools: Vec<Value> = ALL_SECTIONS
             .iter()
-            .map(|section| {
-                json!({
-                    "name": section.tool_name(),
-                    "description": format!("Record the `{section}` section of the architecture pack."),
-                    "input_schema": section.schema(),
-                    "strict": true,
-                })
-            })
+            .filter(|s| s.has_fixed_schema())
+            .map(|section| tool(*section, &section.schema()))
             .collect();
         Ok(Self {
             http,
@@ -76,27 +101,34 @@ impl AnthropicModel {
             version: config.version.clone(),
             model: config.model.clone(),
             retry,
-            tools: Value::Array(tools),
+            timeout: config.timeout,
+            fixed_tools: Value::Array(fixed_tools),
         })
     }
 
     /// The request body for one section; public so tests can inspect its shape.
     pub fn request_body(&self, request: &SectionRequest, max_tokens: u32) -> Value {
+        let tools = if request.section.has_fixed_schema() {
+            self.fixed_tools.clone()
+        } else {
+            json!([tool(request.section, &request.schema)])
+        };
         json!({
             "model": self.model,
             "max_tokens": max_tokens,
+            "stream": true,
             "system": [
-                { "type": "text", "text": SYSTEM_INSTRUCTIONS },
+                { "type": "text", "text": system_instructions(AnswerMode::Tool) },
                 {
                     "type": "text",
-                    "text": request.context.data_block(),
+                    "text": request.data_block(),
                     "cache_control": { "type": "ephemeral" }
                 }
             ],
-            "tools": self.tools,
+            "tools": tools,
             "tool_choice": { "type": "tool", "name": request.section.tool_name() },
             "messages": [
-                { "role": "user", "content": [ { "type": "text", "text": request.task_text() } ] }
+                { "role": "user", "content": [ { "type": "text", "text": request.task_text(AnswerMode::Tool) } ] }
             ]
         })
     }
@@ -113,12 +145,13 @@ impl AnthropicModel {
         };
         let parse = |bytes: &[u8], calls: u32, took: Duration| {
             tracing::debug!(section = %request.section, ms = took.as_millis() as u64, "anthropic answered");
-            parse_message(bytes, request, calls)
+            let message = read_stream(bytes, calls)?;
+            parse_message(message, request, calls)
         };
         let on_retry = |failure: &ModelError, wait: Duration| {
             tracing::warn!(section = %request.section, error = %failure, wait_ms = wait.as_millis() as u64, "retrying Anthropic call");
         };
-        API.call_with_retries(&self.retry, send, parse, on_retry)
+        API.call_with_retries(&self.retry, self.timeout, send, parse, on_retry)
             .await
     }
 }
@@ -140,7 +173,7 @@ impl Model for AnthropicModel {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 struct MessageResponse {
     #[serde(default)]
     content: Vec<Value>,
@@ -148,6 +181,17 @@ struct MessageResponse {
     stop_reason: Option<String>,
     #[serde(default)]
     usage: UsageBody,
+}
+
+impl MessageResponse {
+    fn token_usage(&self) -> TokenUsage {
+        TokenUsage {
+            input_tokens: self.usage.input_tokens,
+            output_tokens: self.usage.output_tokens,
+            cache_creation_input_tokens: self.usage.cache_creation_input_tokens.unwrap_or(0),
+            cache_read_input_tokens: self.usage.cache_read_input_tokens.unwrap_or(0),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -162,29 +206,165 @@ struct UsageBody {
     cache_read_input_tokens: Option<u64>,
 }
 
-fn parse_message(
-    bytes: &[u8],
-    request: &SectionRequest,
-    calls: u32,
-) -> Result<SectionReply, ModelError> {
-    let message: MessageResponse =
-        serde_json::from_slice(bytes).map_err(|e| ModelError::BadReply {
+/// Rebuilds the message a streamed answer describes: the usage from
+/// `message_start` and `message_delta`, each content block from its start
+/// event and its `input_json_delta` / `text_delta` pieces, the stop reason.
+/// An `error` event fails the call the way an HTTP error would (an overload
+/// may be retried); a stream that ends before `message_stop` broke off.
+fn read_stream(bytes: &[u8], calls: u32) -> Result<MessageResponse, ModelError> {
+    let text = String::from_utf8_lossy(bytes);
+    // A proxy that ignores `stream` answers with the whole message instead.
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_slice(bytes).map_err(|e| ModelError::BadReply {
             provider: PROVIDER,
             reason: format!("the response is not a Messages API message: {e}"),
             usage: TokenUsage::default(),
-        })?;
-    let usage = TokenUsage {
-        input_tokens: message.usage.input_tokens,
-        output_tokens: message.usage.output_tokens,
-        cache_creation_input_tokens: message.usage.cache_creation_input_tokens.unwrap_or(0),
-        cache_read_input_tokens: message.usage.cache_read_input_tokens.unwrap_or(0),
-    };
-    if message.stop_reason.as_deref() == Some("max_tokens") {
-        return Err(ModelError::MaxTokens {
-            provider: PROVIDER,
-            max_tokens: request.max_tokens,
-            usage,
         });
+    }
+    let mut message = MessageResponse::default();
+    let mut pieces: Vec<String> = Vec::new();
+    let mut stopped = false;
+    for frame in text.split("\n\n") {
+        let data: String = frame
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(str::trim_start)
+            .collect::<Vec<_>>()
+            .join("\n");
+        if data.is_empty() {
+            continue;
+        }
+        let event: Value = serde_json::from_str(&data).map_err(|e| ModelError::BadReply {
+            provider: PROVIDER,
+            reason: format!("a streamed event is not JSON: {e}"),
+            usage: message.token_usage(),
+        })?;
+        let index = event.get("index").and_then(Value::as_u64).unwrap_or(0) as usize;
+        match event
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+        {
+            "message_start" => {
+                if let Some(usage) = event.pointer("/message/usage") {
+                    message.usage = serde_json::from_value(usage.clone()).unwrap_or_default();
+                }
+            }
+            "content_block_start" => {
+                let block = event.get("content_block").cloned().unwrap_or(Value::Null);
+                if message.content.len() <= index {
+                    message.content.resize(index + 1, Value::Null);
+                    pieces.resize(index + 1, String::new());
+                }
+                message.content[index] = block;
+            }
+            "content_block_delta" => {
+                let delta = event.get("delta");
+                let piece = delta
+                    .and_then(|d| d.get("partial_json").or_else(|| d.get("text")))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if let Some(buffer) = pieces.get_mut(index) {
+                    buffer.push_str(piece);
+                }
+            }
+            "message_delta" => {
+                if let Some(reason) = event.pointer("/delta/stop_reason").and_then(Value::as_str) {
+                    message.stop_reason = Some(reason.to_owned());
+                }
+                if let Some(n) = event
+                    .pointer("/usage/output_tokens")
+                    .and_then(Value::as_u64)
+                {
+                    message.usage.output_tokens = n;
+                }
+            }
+            "message_stop" => stopped = true,
+            "error" => {
+                let kind = event
+                    .pointer("/error/type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown_error")
+                    .to_owned();
+                let text = event
+                    .pointer("/error/message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                return Err(match kind.as_str() {
+                    "overloaded_error" | "api_error" | "rate_limit_error" => {
+                        ModelError::Unavailable {
+                            provider: PROVIDER,
+                            status: if kind == "overloaded_error" { 529 } else { 500 },
+                            kind,
+                            message: text,
+                            calls,
+                        }
+                    }
+                    _ => ModelError::Rejected {
+                        provider: PROVIDER,
+                        status: 200,
+                        kind,
+                        message: text,
+                    },
+                });
+            }
+            _ => {}
+        }
+    }
+    if !stopped {
+        return Err(ModelError::Transport {
+            provider: PROVIDER,
+            reason: "the streamed answer ended before message_stop".to_owned(),
+            calls,
+        });
+    }
+    for (block, piece) in message.content.iter_mut().zip(&pieces) {
+        let Some(map) = block.as_object_mut() else {
+            continue;
+        };
+        match map.get("type").and_then(Value::as_str) {
+            Some("tool_use") if !piece.is_empty() => {
+                let input = serde_json::from_str(piece).map_err(|e| ModelError::BadReply {
+                    provider: PROVIDER,
+                    reason: format!("the streamed tool input is not JSON: {e}"),
+                    usage: TokenUsage::default(),
+                })?;
+                map.insert("input".to_owned(), input);
+            }
+            Some("text") => {
+                map.insert("text".to_owned(), Value::String(piece.clone()));
+            }
+            _ => {}
+        }
+    }
+    Ok(message)
+}
+
+fn parse_message(
+    message: MessageResponse,
+    request: &SectionRequest,
+    calls: u32,
+) -> Result<SectionReply, ModelError> {
+    let usage = message.token_usage();
+    match message.stop_reason.as_deref() {
+        Some("max_tokens") => {
+            return Err(ModelError::MaxTokens {
+                provider: PROVIDER,
+                max_tokens: request.max_tokens,
+                usage,
+            });
+        }
+        // The documented answer of a model that declines: its text may not
+        // fit the schema, so it is read as an unusable answer.
+        Some("refusal") => {
+            return Err(ModelError::BadReply {
+                provider: PROVIDER,
+                reason: "the model refused (stop_reason refusal)".to_owned(),
+                usage,
+            });
+        }
+        _ => {}
     }
     let tool = request.section.tool_name();
     let input = message.content.iter().find_map(|block| {

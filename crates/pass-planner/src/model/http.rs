@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::retry::{RetryPolicy, parse_retry_after};
+use super::retry::{RetryPolicy, delay, parse_retry_after};
 use super::{ModelError, SectionReply};
 
 /// How one provider's HTTP API reports failure.
@@ -21,6 +21,8 @@ pub(super) struct HttpApi {
     /// Where in the body's `error` object the error kind is, first found
     /// wins (both APIs answer `{"error": {..., "message"}}`).
     pub(super) kind_keys: &'static [&'static str],
+    /// The setting that bounds how long the server may stay silent.
+    pub(super) timeout_setting: &'static str,
 }
 
 /// What one call came to.
@@ -35,10 +37,13 @@ enum Exchange {
 }
 
 impl HttpApi {
-    /// Fails only when TLS or the resolver cannot be set up.
-    pub(super) fn client(&self, timeout: Duration) -> Result<reqwest::Client, ModelError> {
+    /// Fails only when TLS or the resolver cannot be set up. There is no
+    /// deadline on a whole call: a long answer may take minutes while it
+    /// keeps arriving; silence is bounded per read instead (see
+    /// [`HttpApi::call_with_retries`]).
+    pub(super) fn client(&self, connect_timeout: Duration) -> Result<reqwest::Client, ModelError> {
         reqwest::Client::builder()
-            .timeout(timeout)
+            .connect_timeout(connect_timeout)
             .build()
             .map_err(|e| ModelError::Transport {
                 provider: self.provider,
@@ -51,9 +56,16 @@ impl HttpApi {
     /// `parse` reads a 2xx body (with the call number and how long the call
     /// took), and `on_retry` hears each failure and the wait before the next
     /// call, so a provider can log it.
+    ///
+    /// `silence` bounds the wait for the response to start and then for
+    /// each further piece of the body, so a streamed answer may run as long
+    /// as it keeps arriving. A call that goes silent fails with
+    /// [`ModelError::Timeout`] and is not retried: the same request would
+    /// most likely stall again, and the run's validated sections are kept.
     pub(super) async fn call_with_retries<F>(
         &self,
         retry: &RetryPolicy,
+        silence: Duration,
         send: impl Fn() -> F,
         parse: impl Fn(&[u8], u32, Duration) -> Result<SectionReply, ModelError>,
         on_retry: impl Fn(&ModelError, Duration),
@@ -65,8 +77,11 @@ impl HttpApi {
         loop {
             calls += 1;
             let started = Instant::now();
-            let outcome = send().await;
-            let judged = self.judge(calls, outcome, |bytes| {
+            let outcome = match tokio::time::timeout(silence, send()).await {
+                Ok(outcome) => outcome,
+                Err(_) => return Err(self.timeout(silence, "waiting for the answer to start")),
+            };
+            let judged = self.judge(calls, outcome, silence, |bytes| {
                 parse(bytes, calls, started.elapsed())
             });
             let (retry_after, failure) = match judged.await {
@@ -79,7 +94,7 @@ impl HttpApi {
             if calls > retry.max_retries {
                 return Err(failure);
             }
-            let wait = retry.delay(calls, retry_after);
+            let wait = delay(retry, calls, retry_after);
             on_retry(&failure, wait);
             tokio::time::sleep(wait).await;
         }
@@ -92,6 +107,7 @@ impl HttpApi {
         &self,
         calls: u32,
         outcome: Result<reqwest::Response, reqwest::Error>,
+        silence: Duration,
         parse: impl FnOnce(&[u8]) -> Result<SectionReply, ModelError>,
     ) -> Exchange {
         let provider = self.provider;
@@ -110,18 +126,35 @@ impl HttpApi {
         };
         let status = response.status().as_u16();
         let retry_after = parse_retry_after(response.headers());
-        let bytes = match response.bytes().await {
+        let bytes = match self.read_body(response, silence).await {
             Ok(bytes) => bytes,
-            Err(e) => {
-                return Exchange::Finished(Err(ModelError::Transport {
-                    provider,
-                    reason: e.to_string(),
-                    calls,
-                }));
+            Err(BodyError::Silent) => {
+                return Exchange::Finished(Err(self.timeout(silence, "the answer was arriving")));
+            }
+            Err(BodyError::Broken(reason)) => {
+                return Exchange::Retryable {
+                    retry_after: None,
+                    failure: ModelError::Transport {
+                        provider,
+                        reason,
+                        calls,
+                    },
+                };
             }
         };
         if (200..300).contains(&status) {
-            return Exchange::Finished(parse(&bytes));
+            return match parse(&bytes) {
+                // An overload reported inside a streamed answer is a 5xx by another route.
+                Err(failure @ ModelError::Unavailable { .. }) => Exchange::Retryable {
+                    retry_after: None,
+                    failure,
+                },
+                Err(failure @ ModelError::Transport { .. }) => Exchange::Retryable {
+                    retry_after: None,
+                    failure,
+                },
+                other => Exchange::Finished(other),
+            };
         }
         let (kind, message) = self.error_body(&bytes);
         if matches!(status, 401 | 403) {
@@ -153,7 +186,41 @@ impl HttpApi {
     }
 }
 
+/// Why a body could not be read whole.
+enum BodyError {
+    /// Nothing arrived within the silence bound.
+    Silent,
+    /// The connection broke.
+    Broken(String),
+}
+
 impl HttpApi {
+    /// The body, piece by piece, each piece within `silence` of the last.
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        silence: Duration,
+    ) -> Result<Vec<u8>, BodyError> {
+        let mut body = Vec::new();
+        loop {
+            match tokio::time::timeout(silence, response.chunk()).await {
+                Err(_) => return Err(BodyError::Silent),
+                Ok(Ok(Some(piece))) => body.extend_from_slice(&piece),
+                Ok(Ok(None)) => return Ok(body),
+                Ok(Err(error)) => return Err(BodyError::Broken(error_chain(&error))),
+            }
+        }
+    }
+
+    fn timeout(&self, silence: Duration, waiting_for: &'static str) -> ModelError {
+        ModelError::Timeout {
+            provider: self.provider,
+            setting: self.timeout_setting,
+            after_ms: silence.as_millis() as u64,
+            waiting_for,
+        }
+    }
+
     /// `{"error": {<kind key>, "message"}}` → (kind, message); a body of
     /// another shape becomes the message, cut to 300 characters.
     fn error_body(&self, bytes: &[u8]) -> (String, String) {

@@ -1,6 +1,8 @@
 //! OpenAI-compatible chat completions with `response_format: json_schema`
 //! (strict), so OpenAI itself and local servers (Ollama, vLLM, llama.cpp)
-//! work the same way.
+//! work the same way. The output budget travels as `max_completion_tokens`,
+//! the name OpenAI's reasoning models require (they refuse `max_tokens`).
+//! No tools are sent, so the prompts ask for a JSON object, not a tool call.
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -9,7 +11,9 @@ use serde_json::{Value, json};
 
 use super::http::{HttpApi, debug_client};
 use super::retry::RetryPolicy;
-use super::{Model, ModelError, SYSTEM_INSTRUCTIONS, SectionReply, SectionRequest, TokenUsage};
+use super::{
+    AnswerMode, Model, ModelError, SectionReply, SectionRequest, TokenUsage, system_instructions,
+};
 use crate::config::{OpenAiConfig, Provider};
 
 const PROVIDER: &str = "OpenAI-compatible server";
@@ -20,6 +24,7 @@ const API: HttpApi = HttpApi {
     key_name: "OPENAI_API_KEY",
     retryable: &[429, 500, 502, 503, 504],
     kind_keys: &["type", "code"],
+    timeout_setting: "OPENAI_TIMEOUT_MS",
 };
 
 pub struct OpenAiModel {
@@ -28,6 +33,7 @@ pub struct OpenAiModel {
     api_key: Option<SecretString>,
     model: String,
     retry: RetryPolicy,
+    timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for OpenAiModel {
@@ -45,6 +51,7 @@ impl OpenAiModel {
             api_key: config.api_key.clone(),
             model: config.model.clone(),
             retry,
+            timeout: config.timeout,
         })
     }
 
@@ -52,11 +59,11 @@ impl OpenAiModel {
     pub fn request_body(&self, request: &SectionRequest) -> Value {
         json!({
             "model": self.model,
-            "max_tokens": request.max_tokens,
+            "max_completion_tokens": request.max_tokens,
             "messages": [
-                { "role": "system", "content": SYSTEM_INSTRUCTIONS },
-                { "role": "user", "content": request.context.data_block() },
-                { "role": "user", "content": request.task_text() }
+                { "role": "system", "content": system_instructions(AnswerMode::Json) },
+                { "role": "user", "content": request.data_block() },
+                { "role": "user", "content": request.task_text(AnswerMode::Json) }
             ],
             "response_format": {
                 "type": "json_schema",
@@ -80,7 +87,7 @@ impl OpenAiModel {
             .send()
         };
         let parse = |bytes: &[u8], calls: u32, _took| parse_completion(bytes, request, calls);
-        API.call_with_retries(&self.retry, send, parse, |_, _| {})
+        API.call_with_retries(&self.retry, self.timeout, send, parse, |_, _| {})
             .await
     }
 }

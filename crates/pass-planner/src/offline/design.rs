@@ -854,8 +854,27 @@ pub fn architecture(input: &ArchitectureInput<'_>) -> Designed {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let approach = format!(
+        "Read as {}{}; the design follows from that and the PRD's named stack, with org choices only where the PRD names none.",
+        input.product.kind.describe(),
+        if input.product.stack.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " built with {}",
+                input
+                    .product
+                    .stack
+                    .iter()
+                    .map(|t| t.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
     Designed {
         architecture: ArchitectureDraft {
+            approach,
             name: match input.title {
                 Some(t) if !t.is_empty() => format!("{t} architecture"),
                 _ => "Product architecture".to_owned(),

@@ -79,16 +79,41 @@ pub struct Doc {
 /// blanked, since CommonMark would otherwise swallow the Markdown after them
 /// into an HTML block. Every line of the result is a line of the input, so
 /// single-line excerpts of it are verbatim excerpts of the PRD.
+///
+/// A template prompt that spans lines (`[List the main features:` … `- How
+/// it works]`) keeps only its first line, which reads as a placeholder: the
+/// lines inside the brackets are instructions to whoever fills the template,
+/// never features.
 pub fn normalise(source: &str) -> String {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let lines: Vec<&str> = source
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .collect();
+    let mut blank = vec![false; lines.len()];
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim();
+        if is_tag_line(trimmed) {
+            blank[i] = true;
+        } else if trimmed.starts_with('[') && !trimmed.contains(']') && !blank[i] {
+            if let Some(end) = (i + 1..lines.len().min(i + 16)).find(|j| {
+                let t = lines[*j].trim();
+                t.ends_with(']') && !t.contains('[')
+            }) {
+                for flag in &mut blank[i + 1..=end] {
+                    *flag = true;
+                }
+            }
+        }
+    }
     let mut out = String::with_capacity(source.len());
-    for line in source.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if !is_tag_line(line.trim()) {
+    for (line, blank) in lines.iter().zip(blank) {
+        if !blank {
             out.push_str(line);
         }
         out.push('\n');
     }
+    out.pop();
     out
 }
 
@@ -178,6 +203,8 @@ struct Builder<'s> {
     label: Option<usize>,
     /// Label for each open list, by depth.
     list_labels: Vec<Option<usize>>,
+    /// For each open list: the number of units before it began, and its items.
+    list_starts: Vec<(usize, usize)>,
     ordered: Vec<bool>,
     pending: Option<Pending>,
     strong: usize,
@@ -271,8 +298,8 @@ impl<'s> Builder<'s> {
                         && !pending.plain_outside[i]
                         && text.chars().count() > 2;
                     let index = self.lines.len();
-                    if bold_only && !in_item {
-                        let text = text.trim_end_matches(':').trim().to_owned();
+                    if (bold_only || is_label_text(&text)) && !in_item {
+                        let text = text.trim_end_matches([':', '：']).trim().to_owned();
                         self.open_heading(7, text, raw);
                         self.label = Some(index);
                         continue;
@@ -295,6 +322,25 @@ impl<'s> Builder<'s> {
                 }
             }
             Kind::TableRow | Kind::Code => {}
+        }
+    }
+
+    /// A top-level list of one childless item that ends in a colon
+    /// ("3. Features (Ключовий функціонал):") labels what follows, as a
+    /// heading would: plain-text PRDs number their sections that way.
+    fn label_list(&mut self, first: usize) {
+        if self.lines.len() != first + 1 {
+            return;
+        }
+        let is_label = self.lines[first].is_item() && is_label_text(&self.lines[first].text);
+        if !is_label {
+            return;
+        }
+        if let Some(item) = self.lines.pop() {
+            let text = item.text.trim_end_matches([':', '：']).trim().to_owned();
+            let index = self.lines.len();
+            self.open_heading(7, text, item.raw);
+            self.label = Some(index);
         }
     }
 
@@ -413,6 +459,7 @@ impl<'s> Builder<'s> {
             }
             Tag::List(first) => {
                 self.flush();
+                self.list_starts.push((self.lines.len(), 0));
                 self.ordered.push(first.is_some());
                 let label = if self.items.is_empty() {
                     self.label
@@ -423,6 +470,9 @@ impl<'s> Builder<'s> {
             }
             Tag::Item => {
                 self.flush();
+                if let Some((_, items)) = self.list_starts.last_mut() {
+                    *items += 1;
+                }
                 self.items.push(None);
                 self.task = None;
             }
@@ -462,8 +512,12 @@ impl<'s> Builder<'s> {
                 self.flush();
                 self.ordered.pop();
                 self.list_labels.pop();
+                let started = self.list_starts.pop();
                 if self.items.is_empty() {
                     self.label = None;
+                    if let Some((first, 1)) = started {
+                        self.label_list(first);
+                    }
                 }
             }
             TagEnd::CodeBlock => {
@@ -543,6 +597,21 @@ fn heading_level(level: HeadingLevel) -> u8 {
     }
 }
 
+/// A short line ending in a colon that names what follows ("Core Features
+/// (POC Phase):", "Non-functional Requirements:"): plain-text PRDs write
+/// their section headings this way. A sentence ("The board has three
+/// columns:") is not one.
+fn is_label_text(text: &str) -> bool {
+    let Some(name) = text.trim().strip_suffix([':', '：']) else {
+        return false;
+    };
+    let name = name.trim();
+    let words = name.split_whitespace().count();
+    (1..=6).contains(&words)
+        && !name.contains(['.', '!', '?', ':', ';', '。', '：'])
+        && name.chars().next().is_some_and(|c| !c.is_lowercase())
+}
+
 fn squash(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -566,6 +635,7 @@ impl Doc {
             items: Vec::new(),
             label: None,
             list_labels: Vec::new(),
+            list_starts: Vec::new(),
             ordered: Vec::new(),
             pending: None,
             strong: 0,
@@ -637,11 +707,12 @@ mod tests {
         let doc = Doc::parse(&normalise(
             "# Title\n\nIntro:\n- a\n  - [ ] b\n\n1) step one\n\n**Label**:\n* c\n```\n- not a bullet\n```\n",
         ));
+        // A short "Label:" line is a heading the list hangs under.
         assert_eq!(
             kinds(&doc),
             vec![
                 Kind::Heading(1),
-                Kind::Text,
+                Kind::Heading(7),
                 Kind::Bullet,
                 Kind::Check(false),
                 Kind::Numbered,
@@ -655,6 +726,53 @@ mod tests {
         assert_eq!(doc.lines[3].text, "b");
         assert_eq!(doc.lines[6].parent, Some(5));
         assert_eq!(doc.lines[6].path.as_slice(), ["Title", "Label"]);
+    }
+
+    #[test]
+    fn a_template_prompt_over_several_lines_is_one_placeholder() {
+        let source = "# Core Features\n[List the main features. For each, include:\n- What it does\n- How it works]\n\n# Next\n- [ ] a real task\n";
+        let normalised = normalise(source);
+        assert!(!normalised.contains("What it does"), "{normalised}");
+        assert!(normalised.contains("[List the main features"));
+        assert!(normalised.contains("- [ ] a real task"));
+        assert_eq!(normalised.lines().count(), source.lines().count());
+    }
+
+    #[test]
+    fn numbered_labels_and_label_lines_head_what_follows() {
+        let doc = Doc::parse(&normalise(
+            "未來考慮：\n\n- 離線地圖\n\n1. Goals (Цілі):\n- faster admin work\n\n3. Features (Ключовий функціонал):\n- Search for a user\n- Add a user to a group\n\nThe board has three columns, each with a name:\n- Out\n\n1. First step:\n   - nested detail\n",
+        ));
+        let headings: Vec<&str> = doc
+            .lines
+            .iter()
+            .filter(|l| l.kind == Kind::Heading(7))
+            .map(|l| l.text.as_str())
+            .collect();
+        assert_eq!(
+            headings,
+            ["未來考慮", "Goals (Цілі)", "Features (Ключовий функціонал)"]
+        );
+        let search = doc
+            .lines
+            .iter()
+            .find(|l| l.text == "Search for a user")
+            .unwrap();
+        assert_eq!(
+            search.path.last().map(String::as_str),
+            Some("Features (Ключовий функціонал)")
+        );
+        // A sentence ending in a colon, and an item with children, stay what they are.
+        assert!(
+            doc.lines
+                .iter()
+                .any(|l| l.kind == Kind::Text && l.text.starts_with("The board"))
+        );
+        assert!(
+            doc.lines
+                .iter()
+                .any(|l| l.kind == Kind::Numbered && l.text == "First step:")
+        );
     }
 
     #[test]

@@ -4,14 +4,14 @@
 //! Passing mentions (non-goals, competition, future ideas, "instead of X",
 //! the team's own tools such as "Claude Code") are not integrations.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use pass_contracts::pack::{Criticality, Direction, Priority};
 
 use super::catalogue::{Category, SERVICES, Service};
 use super::document::{Doc, Kind};
 use super::requirements::ReadRequirement;
-use super::scope::{Role, role_of};
+use super::scope::{Role, line_roles};
 use super::text::has_word;
 use crate::sections::IntegrationDraft;
 
@@ -49,6 +49,34 @@ const TOOL_AFTER: &[&str] = &[
 
 /// Words that never name a service on their own in "via X" / "X API".
 const NOT_NAMES: &[&str] = &[
+    // Generic words that start "X API" or "via X" without naming a service
+    // ("Average API response time", "Web Audio API", "YouTube Data API").
+    "data",
+    "audio",
+    "video",
+    "average",
+    "search",
+    "storage",
+    "file",
+    "files",
+    "admin",
+    "user",
+    "users",
+    "backend",
+    "frontend",
+    "server",
+    "client",
+    "main",
+    "core",
+    "custom",
+    "health",
+    "status",
+    "platform",
+    "service",
+    "services",
+    "mobile",
+    "desktop",
+    "browser",
     "the",
     "a",
     "an",
@@ -112,9 +140,18 @@ struct Hit {
     mentions: usize,
 }
 
-fn mentioned(lower: &str, original: &str, service: &Service) -> Option<usize> {
+fn mentioned(
+    lower: &str,
+    original: &str,
+    tokens: &HashSet<&str>,
+    service: &Service,
+    firsts: &[Option<String>],
+) -> Option<usize> {
     let names = std::iter::once(service.name).chain(service.aliases.iter().copied());
-    for name in names {
+    for (name, first) in names.zip(firsts) {
+        if first.as_ref().is_some_and(|f| !tokens.contains(f.as_str())) {
+            continue;
+        }
         let found = if service.exact {
             find_word(original, name)
         } else {
@@ -125,6 +162,38 @@ fn mentioned(lower: &str, original: &str, service: &Service) -> Option<usize> {
         }
     }
     None
+}
+
+/// For each service, the lower-case first run of letters and digits of its
+/// name and of each alias (none when it starts with another character). A
+/// name can occur as whole words in a line only if that run is one of the
+/// line's words; checking it first spares a substring search per service,
+/// alias and line, which made long PRDs slow.
+fn first_runs() -> Vec<Vec<Option<String>>> {
+    SERVICES
+        .iter()
+        .map(|service| {
+            std::iter::once(service.name)
+                .chain(service.aliases.iter().copied())
+                .map(|name| {
+                    name.starts_with(char::is_alphanumeric).then(|| {
+                        name.chars()
+                            .take_while(|c| c.is_alphanumeric())
+                            .flat_map(char::to_lowercase)
+                            .collect()
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The lower-case runs of letters and digits of `lower`.
+fn tokens_of(lower: &str) -> HashSet<&str> {
+    lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 /// Byte offset of `needle` as whole words in `haystack`.
@@ -183,11 +252,12 @@ pub fn read(
         .map(|r| format!("{} {}", r.draft.text, r.draft.acceptance_criteria.join(" ")))
         .collect::<Vec<_>>()
         .join("\n");
-    for line in &doc.lines {
+    let roles = line_roles(doc, title);
+    let firsts = first_runs();
+    for (line, role) in doc.lines.iter().zip(roles) {
         if line.kind == Kind::Code || line.is_heading() && line.level() != Some(7) {
             continue;
         }
-        let role = role_of(&line.path, title);
         if role.is_passing_mention() || is_future_label(doc, line) {
             continue;
         }
@@ -195,9 +265,9 @@ pub fn read(
         let lower = original.to_lowercase();
         if lower.len() != original.len() {
             // Offsets must agree between the two spellings; scan the lower form only.
-            scan_catalogue(&lower, &lower, role, &mut hits, true);
+            scan_catalogue(&lower, &lower, &firsts, &mut hits, true);
         } else {
-            scan_catalogue(&lower, original, role, &mut hits, false);
+            scan_catalogue(&lower, original, &firsts, &mut hits, false);
         }
         if !matches!(role, Role::Technical | Role::Quality) || lower.contains("integrat") {
             scan_phrasing(original, &mut hits);
@@ -280,15 +350,16 @@ fn is_future_label(doc: &Doc, line: &super::document::Line) -> bool {
 fn scan_catalogue(
     lower: &str,
     original: &str,
-    _role: Role,
+    firsts: &[Vec<Option<String>>],
     hits: &mut BTreeMap<String, Hit>,
     lower_only: bool,
 ) {
-    for service in SERVICES {
+    let tokens = tokens_of(lower);
+    for (service, first) in SERVICES.iter().zip(firsts) {
         if service.exact && lower_only {
             continue;
         }
-        let Some(at) = mentioned(lower, original, service) else {
+        let Some(at) = mentioned(lower, original, &tokens, service, first) else {
             continue;
         };
         let len = service.name.len().min(lower.len().saturating_sub(at));
@@ -326,7 +397,37 @@ fn scan_phrasing(text: &str, hits: &mut BTreeMap<String, Hit>) {
         while let Some(pos) = lower.get(from..).and_then(|l| l.find(marker)) {
             let start = from + pos + marker.len();
             if let Some(name) = capitalised_run(text, start) {
-                names.push(name);
+                // "via SearchTrackables screen": a part of the product.
+                let after = text
+                    .get(start + name.len()..)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .map(|w| {
+                        w.trim_matches(|c: char| !c.is_alphanumeric())
+                            .to_lowercase()
+                    })
+                    .unwrap_or_default();
+                let product_part = [
+                    "screen",
+                    "page",
+                    "view",
+                    "modal",
+                    "tab",
+                    "button",
+                    "component",
+                    "context",
+                    "menu",
+                    "form",
+                    "dialog",
+                    "panel",
+                    "flow",
+                    "hook",
+                    "store",
+                    "module",
+                ]
+                .contains(&after.as_str());
+                if !product_part {
+                    names.push(name);
+                }
             }
             from = start;
         }

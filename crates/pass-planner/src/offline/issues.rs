@@ -34,6 +34,8 @@ pub struct PlanInput<'a> {
     /// The PRD's dependency chain, in order (feature names).
     pub chain: &'a [String],
     pub local: bool,
+    /// PRD items deliberately not planned, with the reason.
+    pub left_out: &'a [String],
 }
 
 /// How many feature issues a PRD of `n` requirements is planned in: about one
@@ -65,6 +67,7 @@ pub fn is_generic_group(group: &str) -> bool {
     let l = group.to_lowercase();
     l.is_empty()
         || l.starts_with("as a")
+        || super::ids::priority_label(&l).is_some() && l.split_whitespace().count() <= 5
         || [
             "requirement",
             "feature",
@@ -82,6 +85,19 @@ pub fn is_generic_group(group: &str) -> bool {
             "use case",
             "specification",
             "epic",
+            "story",
+            "功能",
+            "需求",
+            "機能",
+            "要件",
+            "기능",
+            "요구",
+            "chức năng",
+            "yêu cầu",
+            "функціонал",
+            "функционал",
+            "вимог",
+            "требован",
         ]
         .iter()
         .any(|w| l.contains(w))
@@ -369,7 +385,7 @@ fn slice_title(slice: &Slice<'_>, part: Option<usize>) -> String {
     let lead = &slice.members[0].draft.text;
     let lead = lead.split(": ").next().unwrap_or(lead);
     let base = if slice.group.is_empty() || is_generic_group(&slice.group) {
-        cut_words(story_goal(lead), 70)
+        cut_words(&story_goal(lead), 70)
     } else {
         slice.group.clone()
     };
@@ -384,17 +400,24 @@ fn slice_title(slice: &Slice<'_>, part: Option<usize>) -> String {
     }
 }
 
-/// "As a patient, I want to book a slot, so that …" → "Book a slot".
-fn story_goal(text: &str) -> &str {
+/// "As a patient, I want to book a slot, so that …" → "Book a slot" (with
+/// or without the comma before "so that").
+fn story_goal(text: &str) -> String {
     let lower = text.to_lowercase();
     if lower.starts_with("as a") {
         if let Some(pos) = lower.find(" i want ") {
             let rest = &text[pos + " i want ".len()..];
             let rest = rest.strip_prefix("to ").unwrap_or(rest);
-            return rest.split(", so that").next().unwrap_or(rest).trim();
+            let end = rest.to_lowercase().find(" so that").unwrap_or(rest.len());
+            let goal = rest[..end].trim().trim_end_matches([',', '.']);
+            let mut chars = goal.chars();
+            return match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => text.to_owned(),
+            };
         }
     }
-    text
+    text.to_owned()
 }
 
 pub fn issue_plan(input: &PlanInput<'_>) -> IssuePlanDraft {
@@ -448,7 +471,8 @@ pub fn issue_plan(input: &PlanInput<'_>) -> IssuePlanDraft {
         id: foundation.clone(),
         title: unique_title(if input.local { "Project skeleton, CI and packaging".to_owned() } else { "Project skeleton, CI and deployment pipeline".to_owned() }, &mut titles),
         summary: format!("Set up {} with builds, tests and a {} path.", internal.join(", "), if input.local { "packaging" } else { "deployment" }),
-        details: "Create the repository layout for each component, a CI workflow that builds and tests them, configuration from environment variables or a settings file, and a first build anyone on the team can run.\n\nTest strategy: CI runs on every pull request; a smoke test starts each component.".to_owned(),
+        details: "Create the repository layout for each component, a CI workflow that builds and tests them, configuration from environment variables or a settings file, and a first build anyone on the team can run.".to_owned(),
+        test_strategy: "CI runs on every pull request; a smoke test starts each component.".to_owned(),
         implements: Vec::new(),
         partially_implements: Vec::new(),
         components: internal.clone(),
@@ -469,21 +493,41 @@ pub fn issue_plan(input: &PlanInput<'_>) -> IssuePlanDraft {
             details: input
                 .entities
                 .iter()
-                .map(|e| format!("- {}: {}", e.name, if e.fields.is_empty() { "fields to be confirmed".to_owned() } else { e.fields.join(", ") }))
+                .map(|e| {
+                    format!(
+                        "- {}: {}",
+                        e.name,
+                        if e.fields.is_empty() {
+                            "fields to be confirmed".to_owned()
+                        } else {
+                            e.fields.join(", ")
+                        }
+                    )
+                })
                 .collect::<Vec<_>>()
-                .join("\n")
-                + "\n\nTest strategy: migration tests from an empty database; repository tests per entity.",
+                .join("\n"),
+            test_strategy: "Migration tests from an empty database; repository tests per entity."
+                .to_owned(),
             implements: Vec::new(),
             partially_implements: Vec::new(),
             components: vec![db.clone(), main.clone()],
             depends_on: vec![foundation.clone()],
-            size: if input.entities.len() > 4 { IssueSize::M } else { IssueSize::S },
+            size: if input.entities.len() > 4 {
+                IssueSize::M
+            } else {
+                IssueSize::S
+            },
             priority: Priority::Must,
             acceptance_criteria: input
                 .entities
                 .iter()
                 .take(8)
-                .map(|e| format!("{} records round-trip through the data layer with their fields validated", e.name))
+                .map(|e| {
+                    format!(
+                        "{} records round-trip through the data layer with their fields validated",
+                        e.name
+                    )
+                })
                 .collect(),
         });
         data_model = Some(id);
@@ -504,9 +548,10 @@ pub fn issue_plan(input: &PlanInput<'_>) -> IssuePlanDraft {
             title: unique_title(format!("{} client: {}", c.name, c.responsibility.to_lowercase()), &mut titles),
             summary: format!("A client for {} ({}) with timeouts, retries and a local stand-in for tests.", c.name, c.responsibility),
             details: format!(
-                "Contract: {}\n\nTest strategy: contract tests against a local stand-in; no test calls the live service.",
+                "Contract: {}",
                 integration.map_or("to be confirmed", |i| i.contract_stub.as_str())
             ),
+            test_strategy: "Contract tests against a local stand-in; no test calls the live service.".to_owned(),
             implements: Vec::new(),
             partially_implements: Vec::new(),
             components: vec![c.name.clone(), caller],
@@ -630,12 +675,9 @@ pub fn issue_plan(input: &PlanInput<'_>) -> IssuePlanDraft {
                     r.draft.text
                 )
             })
-            .chain(std::iter::once(format!(
-                "\nTest strategy: {}.",
-                test_strategy(&components, arch)
-            )))
             .collect::<Vec<_>>()
             .join("\n");
+        let strategy = format!("{}.", test_strategy(&components, arch));
         for r in &slice.members {
             by_requirement.insert(r.draft.id.clone(), id.clone());
         }
@@ -648,6 +690,7 @@ pub fn issue_plan(input: &PlanInput<'_>) -> IssuePlanDraft {
             title,
             summary,
             details,
+            test_strategy: strategy,
             implements: ids,
             partially_implements: Vec::new(),
             components,
@@ -683,9 +726,13 @@ pub fn issue_plan(input: &PlanInput<'_>) -> IssuePlanDraft {
         let id = new_id();
         issues.push(IssueDraft {
             id,
-            title: unique_title("Non-functional targets: security, availability and latency".to_owned(), &mut titles),
+            title: unique_title(
+                "Non-functional targets: security, availability and latency".to_owned(),
+                &mut titles,
+            ),
             summary: "Meet the PRD's non-functional targets and prove them with checks.".to_owned(),
-            details: "Add the encryption, deployment and measurement the NFRs call for.\n\nTest strategy: automated checks in CI plus one load test before release.".to_owned(),
+            details: "Add the encryption, deployment and measurement the NFRs call for.".to_owned(),
+            test_strategy: "Automated checks in CI plus one load test before release.".to_owned(),
             implements: Vec::new(),
             partially_implements: Vec::new(),
             components: internal,
@@ -695,7 +742,14 @@ pub fn issue_plan(input: &PlanInput<'_>) -> IssuePlanDraft {
             acceptance_criteria: nfr_criteria,
         });
     }
-    IssuePlanDraft { issues }
+    let slices_count = issues.iter().filter(|i| !i.implements.is_empty()).count();
+    IssuePlanDraft {
+        approach: format!(
+            "Foundation first, then the data model and one client per integration, then {slices_count} feature slices grouped by the PRD's own sections and ids, MVP before later phases, with the PRD's stated order as dependencies."
+        ),
+        issues,
+        left_out: input.left_out.to_vec(),
+    }
 }
 
 fn test_strategy(components: &[String], arch: &ArchitectureDraft) -> String {

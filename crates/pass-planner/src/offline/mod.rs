@@ -38,7 +38,7 @@ use crate::sections::{
 };
 use document::{Doc, normalise};
 use product::ProductKind;
-use scope::{Role, role_of};
+use scope::Role;
 
 /// Reads `prd` into every section. `org_given` says whether the run carried
 /// org constraints (otherwise the defaults are recorded as an assumption).
@@ -134,14 +134,17 @@ pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
     for item in &reading.constraints {
         assumptions.push(format!("Constraint stated in the PRD: {item}"));
     }
-    for item in &reading.non_goals {
-        assumptions.push(format!("Out of scope per the PRD: {item}"));
-    }
-    for item in &reading.done {
-        assumptions.push(format!(
-            "Already done per the PRD, not planned again: {item}"
-        ));
-    }
+    let mut left_out: Vec<String> = reading
+        .non_goals
+        .iter()
+        .map(|item| format!("Out of scope per the PRD: {item}"))
+        .collect();
+    left_out.extend(
+        reading
+            .done
+            .iter()
+            .map(|item| format!("Already done per the PRD, not planned again: {item}")),
+    );
     assumptions.extend(designed.notes);
 
     let mut open_questions = prose::questions(&doc);
@@ -238,11 +241,10 @@ pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
     let chain: Vec<String> = doc
         .lines
         .iter()
-        .filter(|l| {
-            (l.is_item() || l.is_heading()) && role_of(&l.path, section_title) == Role::Order
-        })
-        .filter(|l| !(l.is_heading() && l.path.len() <= 1))
-        .map(|l| l.text.clone())
+        .zip(scope::line_roles(&doc, section_title))
+        .filter(|(l, role)| (l.is_item() || l.is_heading()) && *role == Role::Order)
+        .filter(|(l, _)| !(l.is_heading() && l.path.len() <= 1))
+        .map(|(l, _)| l.text.clone())
         .collect();
     let refinement = design::refinement(&architecture, &open_questions);
     let implementation =
@@ -267,6 +269,7 @@ pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
         nfrs: &nfrs,
         chain: &chain,
         local,
+        left_out: &left_out,
     });
     Drafts {
         core: CoreDraft {
@@ -277,6 +280,9 @@ pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
             } else {
                 actors
             },
+            product_kind: product.kind.draft(),
+            deployment: deployment(&product, &architecture),
+            named_stack: product.stack.iter().map(|t| t.name.to_owned()).collect(),
             assumptions,
             open_questions,
         },
@@ -305,14 +311,15 @@ fn verbatim_hint(
     hint: &str,
     text: &str,
 ) -> String {
-    if !hint.trim().is_empty() && excerpts.contains(hint) && prd.contains(hint.trim()) {
-        return hint.trim().to_owned();
+    let trimmed = hint.trim();
+    if !trimmed.is_empty() && excerpts.contains_at_word(trimmed) {
+        return trimmed.to_owned();
     }
     for candidate in [hint, text] {
         let words: Vec<&str> = candidate.split_whitespace().collect();
         for n in (1..=words.len()).rev() {
             let excerpt = words[..n].join(" ");
-            if excerpt.chars().count() >= 3 && prd.contains(&excerpt) {
+            if excerpt.chars().count() >= 3 && excerpts.contains_at_word(&excerpt) {
                 return excerpt;
             }
         }
@@ -324,6 +331,39 @@ fn verbatim_hint(
         .to_owned()
 }
 
+/// Where the product runs, as the reader understood it.
+fn deployment(
+    product: &product::Product,
+    architecture: &crate::sections::ArchitectureDraft,
+) -> String {
+    let clouds: Vec<&str> = architecture
+        .components
+        .iter()
+        .map(|c| c.cloud_service.as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if product.no_network {
+        "On the user's machine, with no network traffic.".to_owned()
+    } else if clouds.is_empty() {
+        match product.kind {
+            ProductKind::LocalApp | ProductKind::Cli | ProductKind::Game => {
+                "On the user's machine.".to_owned()
+            }
+            ProductKind::Mobile => {
+                "On users' phones, with a hosted backend where the requirements need one."
+                    .to_owned()
+            }
+            ProductKind::Embedded => {
+                "On the devices, with a hosted backend where the requirements need one.".to_owned()
+            }
+            _ => "Hosted by the team; the PRD names no platform.".to_owned(),
+        }
+    } else {
+        format!("Hosted by the team on {}.", clouds.join(", "))
+    }
+}
+
+/// A clarification's default when the PRD does not answer it.
 fn default_answer(question: &str) -> String {
     let q = question.to_ascii_lowercase();
     if q.contains("sign in") {

@@ -3,7 +3,7 @@
 //! WhatsApp bot gets its channel, a stack the PRD names is kept).
 
 use super::document::{Doc, Kind};
-use super::scope::role_of;
+use super::scope::line_roles;
 use super::text::{any_word, has_word};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,22 @@ pub enum ProductKind {
 }
 
 impl ProductKind {
+    /// The same kind as the sections name it.
+    pub fn draft(self) -> crate::sections::ProductKind {
+        use crate::sections::ProductKind as Draft;
+        match self {
+            ProductKind::LocalApp => Draft::DesktopOrLocalApp,
+            ProductKind::Cli => Draft::CliOrLibrary,
+            ProductKind::Mobile => Draft::MobileApp,
+            ProductKind::WebSaas => Draft::WebSaas,
+            ProductKind::ApiService => Draft::ApiService,
+            ProductKind::ChatBot => Draft::ChatOrVoiceBot,
+            ProductKind::DataPipeline => Draft::DataOrMlPipeline,
+            ProductKind::Game => Draft::Game,
+            ProductKind::Embedded => Draft::EmbeddedOrIot,
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             ProductKind::LocalApp => "a desktop / local-first app",
@@ -217,8 +233,9 @@ pub struct Signals {
 pub fn product_text(doc: &Doc, title: Option<&str>) -> String {
     doc.lines
         .iter()
-        .filter(|l| l.kind != Kind::Code && !role_of(&l.path, title).is_passing_mention())
-        .map(|l| l.text.to_lowercase())
+        .zip(line_roles(doc, title))
+        .filter(|(l, role)| l.kind != Kind::Code && !role.is_passing_mention())
+        .map(|(l, _)| l.text.to_lowercase())
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -276,9 +293,8 @@ fn named_stack(text: &str) -> Vec<Tech> {
         if let Some(at) = first {
             // "React" inside "React Native" is the mobile framework only.
             if tech.key == "react"
-                && !has_word(
+                && !react_as_technology(
                     &text.replace("react native", "").replace("react-native", ""),
-                    "react",
                 )
             {
                 continue;
@@ -291,6 +307,43 @@ fn named_stack(text: &str) -> Vec<Tech> {
     }
     found.sort_by_key(|(at, _)| *at);
     found.into_iter().map(|(_, t)| t).collect()
+}
+
+/// Whether lower-case `text` names React the library somewhere, not only
+/// the verb ("users react with an emoji", "react to a message", "(react)
+/// để đăng ký"): a mention followed by a preposition or an emoji is the verb.
+fn react_as_technology(text: &str) -> bool {
+    const AFTER_VERB: &[&str] = &[
+        "to", "with", "on", "by", "và", "với", "để", "trước", "auf", "mit", "à", "avec", "con",
+        "com",
+    ];
+    let mut from = 0;
+    while let Some(pos) = text.get(from..).and_then(|t| t.find("react")) {
+        let start = from + pos;
+        let end = start + "react".len();
+        from = end;
+        let before_ok = !text[..start]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric);
+        let after_ok = !text[end..]
+            .chars()
+            .next()
+            .is_some_and(char::is_alphanumeric);
+        if !(before_ok && after_ok) {
+            continue;
+        }
+        let rest = text[end..].trim_start_matches([')', ' ']);
+        let next_word: String = rest.chars().take_while(|c| c.is_alphanumeric()).collect();
+        let emoji_next = rest
+            .chars()
+            .next()
+            .is_some_and(|c| !c.is_ascii() && !c.is_alphanumeric());
+        if !emoji_next && !AFTER_VERB.contains(&next_word.as_str()) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Offset of the first mention of `word` that is not a comparison or an exclusion.

@@ -8,9 +8,7 @@ use pass_contracts::pack::{Auditability, Availability, DataSensitivity, Latency,
 
 use super::document::{Doc, Kind};
 use super::scope::{Role, role_of};
-use super::text::{
-    any_word, first_sentences, has_word, is_placeholder, looks_templated, sentence_case,
-};
+use super::text::{any_word, first_sentences, is_placeholder, looks_templated, sentence_case};
 use crate::sections::{EntityDraft, IntegrationDraft, NfrsDraft, RequirementDraft, WorkflowDraft};
 
 const GENERIC_HEADINGS: &[&str] = &[
@@ -225,11 +223,20 @@ pub fn actors(doc: &Doc) -> Vec<String> {
                 "target audience",
                 "stakeholder",
                 "user types",
-                "users",
             ]
             .iter()
-            .any(|k| context.contains(k));
-            if role_section && !context.contains("stor") && !context.contains("experience") {
+            .any(|k| context.contains(k))
+                // "Users" alone also heads tables and API routes; only a bare
+                // "Users" section lists user kinds, and a route is never one.
+                || context.trim_end_matches(':') == "users";
+            let route = ["GET ", "POST ", "PUT ", "PATCH ", "DELETE "]
+                .iter()
+                .any(|m| text.starts_with(m));
+            if role_section
+                && !route
+                && !context.contains("stor")
+                && !context.contains("experience")
+            {
                 let name = text
                     .split([':', '—', '–', '('])
                     .next()
@@ -535,6 +542,7 @@ pub fn entities(doc: &Doc, requirements: &[RequirementDraft]) -> (Vec<EntityDraf
         return (found, false);
     }
     // No data model section: the nouns the requirements keep returning to.
+    let vocabulary = Vocabulary::of(requirements);
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut first_seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut order = 0;
@@ -552,7 +560,7 @@ pub fn entities(doc: &Doc, requirements: &[RequirementDraft]) -> (Vec<EntityDraf
             if ENTITY_STOP.contains(&singular.as_str())
                 || !w.ends_with('s')
                     && !counts.contains_key(&singular)
-                    && !is_plural_elsewhere(&singular, requirements)
+                    && !vocabulary.has_plural(&singular)
             {
                 continue;
             }
@@ -580,11 +588,48 @@ pub fn entities(doc: &Doc, requirements: &[RequirementDraft]) -> (Vec<EntityDraf
     (inferred, any)
 }
 
-fn is_plural_elsewhere(singular: &str, requirements: &[RequirementDraft]) -> bool {
-    let plural = format!("{singular}s");
-    requirements
-        .iter()
-        .any(|r| has_word(&r.text.to_ascii_lowercase(), &plural))
+/// Every whole word of the requirements, lower case, collected once: asking
+/// whether a noun occurs in the plural anywhere is then a set look-up, not a
+/// scan of every requirement per word (which made a 5,000-requirement PRD
+/// take seconds).
+struct Vocabulary {
+    /// Runs of letters and digits.
+    words: HashSet<String>,
+    /// Runs of letters, digits and hyphens (`re-orders`).
+    hyphenated: HashSet<String>,
+}
+
+impl Vocabulary {
+    fn of(requirements: &[RequirementDraft]) -> Self {
+        let mut words = HashSet::new();
+        let mut hyphenated = HashSet::new();
+        for r in requirements {
+            let lower = r.text.to_ascii_lowercase();
+            words.extend(
+                lower
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned),
+            );
+            hyphenated.extend(
+                lower
+                    .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+                    .filter(|w| w.contains('-'))
+                    .map(str::to_owned),
+            );
+        }
+        Self { words, hyphenated }
+    }
+
+    /// Whether `<singular>s` is a whole word of some requirement.
+    fn has_plural(&self, singular: &str) -> bool {
+        let plural = format!("{singular}s");
+        if plural.contains('-') {
+            self.hyphenated.contains(&plural)
+        } else {
+            self.words.contains(&plural)
+        }
+    }
 }
 
 fn singular(word: &str) -> String {

@@ -10,7 +10,7 @@ use pass_contracts::pack::Priority;
 
 use super::document::{Doc, Kind, Line};
 use super::ids::{inline_priority, is_done_status, leading_id, modal_priority, priority_label};
-use super::scope::{Role, role_of};
+use super::scope::{Role, line_roles};
 use super::stories::{acceptance_label, is_gwt, story_text};
 use super::text::{content_words, is_placeholder, sentence_case, strip_numbering};
 use crate::sections::RequirementDraft;
@@ -97,7 +97,7 @@ impl Candidate {
 
 /// Reads every requirement of `doc`. `title` is the document's title.
 pub fn read(doc: &Doc, title: Option<&str>) -> Reading {
-    let roles: Vec<Role> = doc.lines.iter().map(|l| role_of(&l.path, title)).collect();
+    let roles: Vec<Role> = line_roles(doc, title);
     let mut reading = Reading::default();
     record_excluded(doc, &roles, &mut reading);
 
@@ -160,7 +160,9 @@ fn with_ids(
             continue;
         }
         if line.kind == Kind::TableRow {
-            if let Some(c) = table_row(line, true) {
+            if let Some(mut c) = table_row(line, true) {
+                // A table under "P1 - Should Have" takes the heading's priority.
+                c.priority = c.priority.or_else(|| path_priority(doc, i));
                 push_candidate(&mut out, c, placeholders);
             }
             i += 1;
@@ -348,7 +350,8 @@ fn table_row(line: &Line, need_id: bool) -> Option<Candidate> {
             leading_id(c)
                 .filter(|(_, rest)| rest.is_empty())
                 .map(|(id, _)| id)
-        });
+        })
+        .or_else(|| cell(cols.id).filter(|c| is_id_cell(c)).map(str::to_owned));
     if need_id && id.is_none() {
         return None;
     }
@@ -404,6 +407,17 @@ fn table_row(line: &Line, need_id: bool) -> Option<Candidate> {
         c.after = split_refs(deps);
     }
     Some(c)
+}
+
+/// A cell of an explicit id column holding one identifier in a scheme the
+/// id reader does not know (`mp3-001`, `auth.login.2`, `42`).
+fn is_id_cell(cell: &str) -> bool {
+    let cell = cell.trim().trim_matches('`');
+    (1..=24).contains(&cell.len())
+        && cell.chars().any(|c| c.is_ascii_digit())
+        && cell
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn split_criteria(cell: &str) -> Vec<String> {
@@ -758,9 +772,60 @@ fn is_requirement_like(text: &str) -> bool {
 }
 
 /// Headings under a feature section that organise it rather than name a feature.
+/// Words that name a collection of features rather than one feature.
+const COLLECTION_WORDS: &[&str] = &[
+    "core",
+    "key",
+    "main",
+    "primary",
+    "product",
+    "system",
+    "mvp",
+    "initial",
+    "basic",
+    "the",
+    "and",
+    "of",
+    "list",
+    "set",
+    "in",
+    "user",
+    "functional",
+];
+const COLLECTION_NOUNS: &[&str] = &[
+    "features",
+    "feature",
+    "functionality",
+    "functionalities",
+    "requirements",
+    "requirement",
+    "capabilities",
+    "scope",
+    "stories",
+];
+
+/// "Core Features (POC Phase)", "Core Functionality", "MVP Requirements":
+/// a heading made only of collection words, with a parenthetical aside.
+fn only_collection_words(lower: &str) -> bool {
+    let main = lower.split('(').next().unwrap_or(lower);
+    let words: Vec<&str> = main
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    !words.is_empty()
+        && words.iter().any(|w| COLLECTION_NOUNS.contains(w))
+        && words
+            .iter()
+            .all(|w| COLLECTION_NOUNS.contains(w) || COLLECTION_WORDS.contains(w))
+}
+
 fn is_generic_heading(text: &str) -> bool {
-    let l = strip_numbering(text).to_lowercase();
+    let l = strip_numbering(text)
+        .trim_end_matches(':')
+        .trim()
+        .to_lowercase();
     priority_label(&l).is_some() && l.split_whitespace().count() <= 4
+        || only_collection_words(&l)
         || phase_of(&l).is_some()
         || [
             "overview",
@@ -829,7 +894,8 @@ fn without_ids(
                 h.iter().any(|c| c.contains("as a")) && h.iter().any(|c| c.contains("want"))
             });
             if role == Role::Features || story_columns {
-                if let Some(c) = table_row(line, false) {
+                if let Some(mut c) = table_row(line, false) {
+                    c.priority = c.priority.or_else(|| path_priority(doc, i));
                     push_candidate(&mut out, c, placeholders);
                 }
             }
@@ -844,7 +910,8 @@ fn without_ids(
                 continue;
             }
         }
-        let in_features = role == Role::Features || feature_label(doc, i);
+        // A label ("… the following features:") speaks only where no heading does.
+        let in_features = role == Role::Features || role == Role::Unknown && feature_label(doc, i);
         if !in_features {
             // Open checklists outside any feature section are still work to plan.
             if matches!(line.kind, Kind::Check(_))
@@ -868,8 +935,20 @@ fn without_ids(
                     .iter()
                     .filter(|j| is_requirement_like(&doc.lines[**j].text))
                     .count();
-                if items.len() >= 2 && capability_items * 2 >= items.len() {
-                    // The heading groups stated capabilities: each is a requirement.
+                let items_with_children = items
+                    .iter()
+                    .filter(|j| {
+                        doc.lines
+                            .get(**j + 1)
+                            .is_some_and(|next| next.parent == Some(**j))
+                    })
+                    .count();
+                if items.len() >= 2
+                    && (capability_items * 2 >= items.len()
+                        || items_with_children * 2 >= items.len())
+                {
+                    // The heading groups stated capabilities, or items with
+                    // details of their own: each item is a requirement.
                     i += 1;
                     continue;
                 }
@@ -888,7 +967,38 @@ fn without_ids(
                 push_candidate(&mut out, c, placeholders);
                 i = end.max(i + 1);
             }
-            _ if line.is_item() && line.indent == 0 => {
+            _ if line.is_item() && label_item_role(doc, i).is_some() => {
+                // "**MVP Requirements**:" / "**Future Enhancements**:" with items
+                // under it: a label, not a requirement; what it holds depends on
+                // what it names.
+                consumed[i] = true;
+                if label_item_role(doc, i).is_some_and(Role::excludes_requirements) {
+                    let mut j = i + 1;
+                    while j < doc.lines.len() && descends_from(doc, j, i) {
+                        consumed[j] = true;
+                        j += 1;
+                    }
+                    i = j;
+                } else {
+                    i += 1;
+                }
+            }
+            _ if line.is_item() && marked_future(&line.text) => {
+                // "Notifications (Future Phase)": named now, built later.
+                let mut j = i + 1;
+                while j < doc.lines.len() && descends_from(doc, j, i) {
+                    consumed[j] = true;
+                    j += 1;
+                }
+                consumed[i] = true;
+                i = j;
+            }
+            _ if line.is_item()
+                && (line.indent == 0
+                    || line
+                        .parent
+                        .is_some_and(|p| label_item_role(doc, p) == Some(Role::Features))) =>
+            {
                 let mut c = Candidate::new(None, line.text.clone(), line.raw.clone(), line, None);
                 c.priority = inline_priority(&line.text);
                 consumed[i] = true;
@@ -903,6 +1013,58 @@ fn without_ids(
         }
     }
     out
+}
+
+/// A feature title whose aside puts it after the current release
+/// ("(Future Phase)", "(post-MVP)", "(v2)", "(later)").
+fn marked_future(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    let Some(open) = lower.rfind(['(', '（']) else {
+        return false;
+    };
+    let aside = &lower[open..];
+    [
+        "future",
+        "post-mvp",
+        "post mvp",
+        "later",
+        "v2",
+        "phase 2",
+        "phase 3",
+        "next release",
+        "未來",
+        "未来",
+        "後續",
+        "后续",
+        "将来",
+        "향후",
+        "추후",
+        "tương lai",
+        "майбутн",
+        "будущ",
+    ]
+    .iter()
+    .any(|w| aside.contains(w))
+}
+
+/// The role a list item names when it is only a label for the items under
+/// it: a short text ending in a colon, with children, that names a section
+/// ("MVP Requirements:", "Future Enhancements:"). Collection names count as
+/// features.
+fn label_item_role(doc: &Doc, index: usize) -> Option<Role> {
+    let line = &doc.lines[index];
+    let name = line.text.trim().strip_suffix(':')?.trim();
+    let has_children = doc
+        .lines
+        .get(index + 1)
+        .is_some_and(|next| next.parent == Some(index));
+    if !has_children || name.split_whitespace().count() > 5 {
+        return None;
+    }
+    if is_generic_heading(name) {
+        return Some(Role::Features);
+    }
+    super::scope::heading_role(name)
 }
 
 /// Whether the list at `index` hangs under a label that announces features
@@ -966,7 +1128,9 @@ fn direct_items(doc: &Doc, heading: usize) -> Vec<usize> {
         }
         if line.is_item()
             && line.indent == 0
-            && line.parent.is_none_or(|p| !doc.lines[p].is_heading())
+            && line
+                .parent
+                .is_none_or(|p| p == heading || !doc.lines[p].is_heading())
         {
             out.push(j);
         }

@@ -88,10 +88,13 @@ const PATTERNS: &[(&str, Role)] = &[
     ("job stories", Role::Features),
     ("stories", Role::Features),
     ("use case", Role::Features),
-    ("functional requirement", Role::Features),
     ("non-functional", Role::Quality),
     ("nonfunctional", Role::Quality),
     ("non functional", Role::Quality),
+    ("nicht-funktional", Role::Quality),
+    ("nichtfunktional", Role::Quality),
+    ("niefunkcjonaln", Role::Quality),
+    ("functional requirement", Role::Features),
     ("performance", Role::Quality),
     ("security", Role::Quality),
     ("privacy", Role::Quality),
@@ -210,6 +213,263 @@ const PATTERNS: &[(&str, Role)] = &[
     ("why ", Role::Context),
 ];
 
+/// The same roles in the other languages PRDs are written in (Chinese,
+/// Japanese, Korean, Vietnamese, Ukrainian, Russian, German, French,
+/// Spanish, Portuguese, Italian, Polish), checked after [`PATTERNS`] and in
+/// this order: the narrower role first where one phrase holds another
+/// ("非功能" before "功能", "技術需求" is technical).
+const OTHER_LANGUAGES: &[(&str, Role)] = &[
+    ("非目標", Role::NonGoals),
+    ("非目标", Role::NonGoals),
+    ("不在範圍", Role::NonGoals),
+    ("不在范围", Role::NonGoals),
+    ("範圍外", Role::NonGoals),
+    ("范围外", Role::NonGoals),
+    ("スコープ外", Role::NonGoals),
+    ("対象外", Role::NonGoals),
+    ("범위 외", Role::NonGoals),
+    ("비목표", Role::NonGoals),
+    ("ngoài phạm vi", Role::NonGoals),
+    ("không bao gồm", Role::NonGoals),
+    ("поза межами", Role::NonGoals),
+    ("вне рамок", Role::NonGoals),
+    ("не входит", Role::NonGoals),
+    ("nicht im umfang", Role::NonGoals),
+    ("außerhalb des umfangs", Role::NonGoals),
+    ("hors périmètre", Role::NonGoals),
+    ("hors du périmètre", Role::NonGoals),
+    ("fuera de alcance", Role::NonGoals),
+    ("fuera del alcance", Role::NonGoals),
+    ("fora do escopo", Role::NonGoals),
+    ("fuori ambito", Role::NonGoals),
+    ("poza zakresem", Role::NonGoals),
+    ("未來", Role::Future),
+    ("未来", Role::Future),
+    ("後續", Role::Future),
+    ("后续", Role::Future),
+    ("今後", Role::Future),
+    ("将来", Role::Future),
+    ("향후", Role::Future),
+    ("추후", Role::Future),
+    ("tương lai", Role::Future),
+    ("майбутн", Role::Future),
+    ("будущ", Role::Future),
+    ("zukünftig", Role::Future),
+    ("futures", Role::Future),
+    ("futuras", Role::Future),
+    ("futuros", Role::Future),
+    ("przyszł", Role::Future),
+    ("待解決", Role::Questions),
+    ("待解决", Role::Questions),
+    ("未解決", Role::Questions),
+    ("未解决", Role::Questions),
+    ("미해결", Role::Questions),
+    ("câu hỏi mở", Role::Questions),
+    ("відкриті питання", Role::Questions),
+    ("открытые вопросы", Role::Questions),
+    ("offene fragen", Role::Questions),
+    ("questions ouvertes", Role::Questions),
+    ("preguntas abiertas", Role::Questions),
+    ("非功能", Role::Quality),
+    ("非機能", Role::Quality),
+    ("비기능", Role::Quality),
+    ("phi chức năng", Role::Quality),
+    ("нефункціональн", Role::Quality),
+    ("нефункциональн", Role::Quality),
+    ("non fonctionnel", Role::Quality),
+    ("non-fonctionnel", Role::Quality),
+    ("no funcional", Role::Quality),
+    ("não funcional", Role::Quality),
+    ("效能", Role::Quality),
+    ("性能", Role::Quality),
+    ("安全", Role::Quality),
+    ("隱私", Role::Quality),
+    ("隐私", Role::Quality),
+    ("セキュリティ", Role::Quality),
+    ("パフォーマンス", Role::Quality),
+    ("성능", Role::Quality),
+    ("보안", Role::Quality),
+    ("bảo mật", Role::Quality),
+    ("hiệu năng", Role::Quality),
+    ("безпек", Role::Quality),
+    ("безопасн", Role::Quality),
+    ("sicherheit", Role::Quality),
+    ("sécurité", Role::Quality),
+    ("seguridad", Role::Quality),
+    ("segurança", Role::Quality),
+    ("bezpieczeństw", Role::Quality),
+    ("技術", Role::Technical),
+    ("技术", Role::Technical),
+    ("架構", Role::Technical),
+    ("架构", Role::Technical),
+    ("資料模型", Role::Technical),
+    ("数据模型", Role::Technical),
+    ("部署", Role::Technical),
+    ("基礎設施", Role::Technical),
+    ("基础设施", Role::Technical),
+    ("アーキテクチャ", Role::Technical),
+    ("データモデル", Role::Technical),
+    ("기술", Role::Technical),
+    ("아키텍처", Role::Technical),
+    ("데이터 모델", Role::Technical),
+    ("kỹ thuật", Role::Technical),
+    ("kiến trúc", Role::Technical),
+    ("triển khai", Role::Technical),
+    ("технічн", Role::Technical),
+    ("техническ", Role::Technical),
+    ("архітектур", Role::Technical),
+    ("архитектур", Role::Technical),
+    ("інтеграц", Role::Technical),
+    ("интеграц", Role::Technical),
+    ("technisch", Role::Technical),
+    ("architektur", Role::Technical),
+    ("technique", Role::Technical),
+    ("técnic", Role::Technical),
+    ("arquitect", Role::Technical),
+    ("arquitet", Role::Technical),
+    ("techniczn", Role::Technical),
+    ("流程", Role::Flows),
+    ("情境", Role::Flows),
+    ("フロー", Role::Flows),
+    ("흐름", Role::Flows),
+    ("luồng", Role::Flows),
+    ("сценарі", Role::Flows),
+    ("сценари", Role::Flows),
+    ("ablauf", Role::Flows),
+    ("parcours", Role::Flows),
+    ("flujo", Role::Flows),
+    ("fluxo", Role::Flows),
+    ("功能", Role::Features),
+    ("需求", Role::Features),
+    ("使用者故事", Role::Features),
+    ("用户故事", Role::Features),
+    ("用戶故事", Role::Features),
+    ("機能", Role::Features),
+    ("要件", Role::Features),
+    ("ユーザーストーリー", Role::Features),
+    ("기능", Role::Features),
+    ("요구사항", Role::Features),
+    ("요구 사항", Role::Features),
+    ("사용자 스토리", Role::Features),
+    ("chức năng", Role::Features),
+    ("tính năng", Role::Features),
+    ("yêu cầu", Role::Features),
+    ("функціонал", Role::Features),
+    ("функционал", Role::Features),
+    ("вимог", Role::Features),
+    ("требован", Role::Features),
+    ("funktion", Role::Features),
+    ("funcionalidade", Role::Features),
+    ("funzionalit", Role::Features),
+    ("requisiti", Role::Features),
+    ("假設", Role::Assumptions),
+    ("假设", Role::Assumptions),
+    ("前提", Role::Assumptions),
+    ("가정", Role::Assumptions),
+    ("giả định", Role::Assumptions),
+    ("припущен", Role::Assumptions),
+    ("допущен", Role::Assumptions),
+    ("annahme", Role::Assumptions),
+    ("supuesto", Role::Assumptions),
+    ("premissa", Role::Assumptions),
+    ("限制", Role::Constraints),
+    ("約束", Role::Constraints),
+    ("约束", Role::Constraints),
+    ("制約", Role::Constraints),
+    ("제약", Role::Constraints),
+    ("ràng buộc", Role::Constraints),
+    ("обмежен", Role::Constraints),
+    ("ограничен", Role::Constraints),
+    ("einschränkung", Role::Constraints),
+    ("contrainte", Role::Constraints),
+    ("restricci", Role::Constraints),
+    ("restriç", Role::Constraints),
+    ("依賴", Role::Dependencies),
+    ("依赖", Role::Dependencies),
+    ("依存", Role::Dependencies),
+    ("의존", Role::Dependencies),
+    ("phụ thuộc", Role::Dependencies),
+    ("залежн", Role::Dependencies),
+    ("зависимост", Role::Dependencies),
+    ("abhängigkeit", Role::Dependencies),
+    ("風險", Role::Risks),
+    ("风险", Role::Risks),
+    ("リスク", Role::Risks),
+    ("위험", Role::Risks),
+    ("리스크", Role::Risks),
+    ("rủi ro", Role::Risks),
+    ("ризик", Role::Risks),
+    ("риск", Role::Risks),
+    ("risiko", Role::Risks),
+    ("risque", Role::Risks),
+    ("riesgo", Role::Risks),
+    ("risco", Role::Risks),
+    ("rischi", Role::Risks),
+    ("常見問題", Role::Context),
+    ("常见问题", Role::Context),
+    ("faq", Role::Context),
+    ("目標", Role::Context),
+    ("目标", Role::Context),
+    ("目的", Role::Context),
+    ("背景", Role::Context),
+    ("概述", Role::Context),
+    ("概要", Role::Context),
+    ("簡介", Role::Context),
+    ("简介", Role::Context),
+    ("問題", Role::Context),
+    ("问题", Role::Context),
+    ("課題", Role::Context),
+    ("市場", Role::Context),
+    ("市场", Role::Context),
+    ("競爭", Role::Context),
+    ("竞争", Role::Context),
+    ("競合", Role::Context),
+    ("附錄", Role::Context),
+    ("附录", Role::Context),
+    ("付録", Role::Context),
+    ("개요", Role::Context),
+    ("목표", Role::Context),
+    ("배경", Role::Context),
+    ("시장", Role::Context),
+    ("경쟁", Role::Context),
+    ("수익", Role::Context),
+    ("부록", Role::Context),
+    ("giới thiệu", Role::Context),
+    ("mục tiêu", Role::Context),
+    ("bối cảnh", Role::Context),
+    ("vấn đề", Role::Context),
+    ("tiêu chí thành công", Role::Context),
+    ("phụ lục", Role::Context),
+    ("огляд", Role::Context),
+    ("обзор", Role::Context),
+    ("цілі", Role::Context),
+    ("цели", Role::Context),
+    ("проблем", Role::Context),
+    ("ринок", Role::Context),
+    ("рынок", Role::Context),
+    ("конкурент", Role::Context),
+    ("додатк", Role::Context),
+    ("приложени", Role::Context),
+    ("таймлайн", Role::Context),
+    ("ziele", Role::Context),
+    ("hintergrund", Role::Context),
+    ("überblick", Role::Context),
+    ("übersicht", Role::Context),
+    ("wettbewerb", Role::Context),
+    ("anhang", Role::Context),
+    ("objectif", Role::Context),
+    ("contexte", Role::Context),
+    ("aperçu", Role::Context),
+    ("marché", Role::Context),
+    ("annexe", Role::Context),
+    ("objetivo", Role::Context),
+    ("contexto", Role::Context),
+    ("resumen", Role::Context),
+    ("mercado", Role::Context),
+    ("anexo", Role::Context),
+    ("przegląd", Role::Context),
+];
+
 /// The role one heading names, if any (priority headings name none).
 pub fn heading_role(heading: &str) -> Option<Role> {
     let h = strip_numbering(heading).to_lowercase();
@@ -222,6 +482,7 @@ pub fn heading_role(heading: &str) -> Option<Role> {
         .collect();
     PATTERNS
         .iter()
+        .chain(OTHER_LANGUAGES)
         .find(|(pattern, _)| {
             if pattern.ends_with(' ') {
                 h.starts_with(pattern)
@@ -238,19 +499,22 @@ pub fn heading_role(heading: &str) -> Option<Role> {
 }
 
 /// The role of a unit under `path` (outermost first). The innermost heading
-/// that names a role decides, but an appendix, a non-goal or a future list
-/// anywhere above wins. `title` is the document's title, which says nothing
-/// about sections.
+/// that names a role decides, but an appendix, a non-goal, a future list, a
+/// dependency chain, risks or open questions anywhere above win: "Step 2:
+/// Visible MVP" under a dependency chain orders work, "Risk: MVP bloat" is a
+/// risk. `title` is the document's title, which says nothing about sections.
 pub fn role_of(path: &[String], title: Option<&str>) -> Role {
     let roles: Vec<Role> = path
         .iter()
         .filter(|h| title != Some(h.as_str()))
         .filter_map(|h| heading_role(h))
         .collect();
-    if let Some(dominant) = roles
-        .iter()
-        .find(|r| matches!(r, Role::NonGoals | Role::Future))
-    {
+    if let Some(dominant) = roles.iter().find(|r| {
+        matches!(
+            r,
+            Role::NonGoals | Role::Future | Role::Order | Role::Risks | Role::Questions
+        )
+    }) {
         return *dominant;
     }
     if path.iter().any(|h| {
@@ -260,6 +524,22 @@ pub fn role_of(path: &[String], title: Option<&str>) -> Role {
         return Role::Context;
     }
     roles.last().copied().unwrap_or(Role::Unknown)
+}
+
+/// [`role_of`] for every line of `doc`, computed once per distinct heading
+/// path (lines under one heading share theirs), so a PRD of thousands of
+/// items does not re-read its headings for each.
+pub fn line_roles(doc: &super::document::Doc, title: Option<&str>) -> Vec<Role> {
+    let mut known: std::collections::HashMap<*const Vec<String>, Role> =
+        std::collections::HashMap::new();
+    doc.lines
+        .iter()
+        .map(|l| {
+            *known
+                .entry(std::rc::Rc::as_ptr(&l.path))
+                .or_insert_with(|| role_of(&l.path, title))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -282,6 +562,7 @@ mod tests {
             role(&["Non-Functional Requirements", "Security"]),
             Role::Quality
         );
+        assert_eq!(role(&["Non-functional Requirements"]), Role::Quality);
         assert_eq!(role(&["Requirements", "Out of Scope"]), Role::NonGoals);
         assert_eq!(role(&["Appendix", "Feature table"]), Role::Context);
         assert_eq!(role(&["Assumptions"]), Role::Assumptions);
@@ -295,5 +576,37 @@ mod tests {
             Role::Features
         );
         assert_eq!(role(&["Acme"]), Role::Unknown);
+        assert_eq!(
+            role(&["Logical Dependency Chain", "Step 2: Visible Frontend MVP"]),
+            Role::Order
+        );
+        assert_eq!(
+            role(&["Risks and Mitigations", "Risk: MVP Bloat"]),
+            Role::Risks
+        );
+    }
+
+    #[test]
+    fn headings_in_other_languages_say_the_same() {
+        for (heading, expected) in [
+            ("核心功能", Role::Features),
+            ("非目標", Role::NonGoals),
+            ("非功能需求", Role::Quality),
+            ("技術實作", Role::Technical),
+            ("待解決問題", Role::Questions),
+            ("問題定位", Role::Context),
+            ("風險評估", Role::Risks),
+            ("機能要件", Role::Features),
+            ("핵심 기능", Role::Features),
+            ("2. Mô tả Chức năng Chi tiết", Role::Features),
+            ("3. Yêu cầu Kỹ thuật", Role::Technical),
+            ("6. Ngoài phạm vi (cho phiên bản đầu)", Role::NonGoals),
+            ("Ключовий функціонал", Role::Features),
+            ("Ризики та їх мінімізація", Role::Risks),
+            ("Funktionale Anforderungen", Role::Features),
+            ("Nicht-funktionale Anforderungen", Role::Quality),
+        ] {
+            assert_eq!(heading_role(heading), Some(expected), "{heading}");
+        }
     }
 }

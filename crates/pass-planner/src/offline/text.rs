@@ -41,7 +41,13 @@ pub fn looks_templated(text: &str) -> bool {
             .and_then(|a| text[a..].find(close).map(|b| b > 1))
             .unwrap_or(false)
     };
-    bracketed('<', '>') && !text.contains("</") && !text.contains("/>") && !text.contains('`')
+    // A template prompt whose closing bracket is lines further down.
+    let unclosed = text.trim_start().starts_with('[') && !text.contains(']');
+    unclosed
+        || bracketed('<', '>')
+            && !text.contains("</")
+            && !text.contains("/>")
+            && !text.contains('`')
         || (bracketed('[', ']') && !text.contains("](") && !text.contains('`'))
         || any_word(&lower, &["lorem", "tbd", "xxx", "placeholder"])
         || text.contains("TODO")

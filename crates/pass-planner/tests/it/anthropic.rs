@@ -37,7 +37,7 @@ pub fn anthropic_config(server: &AnthropicStandIn, extra: &[(&str, &str)]) -> Pl
 
 /// Plans `text` (with org constraints `org`) against `server` under
 /// [`anthropic_config`] plus `extra`.
-async fn plan_on(
+pub async fn plan_on(
     server: &AnthropicStandIn,
     text: &str,
     org: Option<&str>,
@@ -53,7 +53,7 @@ async fn plan_on(
     .await
 }
 
-fn for_tool<'a>(
+pub fn for_tool<'a>(
     server: &'a AnthropicStandIn,
     tool: &'a str,
 ) -> impl Iterator<Item = pass_testkit::anthropic::RecordedRequest> + 'a {
@@ -63,15 +63,34 @@ fn for_tool<'a>(
         .filter(move |r| r.tool.as_deref() == Some(tool))
 }
 
-fn user_text(body: &Value) -> String {
+pub fn user_text(body: &Value) -> String {
     body.pointer("/messages/0/content/0/text")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned()
 }
 
+fn tool_names(body: &Value) -> Vec<String> {
+    body["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+pub fn enum_at(schema: &Value, pointer: &str) -> Vec<String> {
+    schema
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .unwrap_or_else(|| panic!("no enum at {pointer}"))
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
 #[tokio::test]
-async fn requests_force_a_strict_tool_and_cache_the_prd() {
+async fn requests_force_a_strict_streamed_tool_and_cache_the_prd() {
     let text = prd("shelf-board-tagged.txt");
     let server = stand_in_for(&text, None).await;
     let config = anthropic_config(&server, &[]);
@@ -82,25 +101,30 @@ async fn requests_force_a_strict_tool_and_cache_the_prd() {
 
     let requests = server.requests();
     assert_eq!(requests.len(), 9, "one call per section");
-    let first_tools = &requests[0].body["tools"];
+    let fixed = [
+        "emit_core",
+        "emit_requirements",
+        "emit_clarifications",
+        "emit_workflows",
+        "emit_domain",
+        "emit_architecture",
+    ];
     for r in &requests {
         assert_eq!(r.headers["x-api-key"], server.api_key());
         assert_eq!(r.headers["anthropic-version"], "2023-06-01");
         assert_eq!(r.body["model"], "claude-sonnet-4-6");
+        assert_eq!(r.body["stream"], true);
         let tool = r.tool.clone().unwrap();
         assert_eq!(r.body["tool_choice"], json!({"type": "tool", "name": tool}));
-        assert_eq!(
-            &r.body["tools"], first_tools,
-            "identical tools keep the cache prefix"
-        );
         let system = &r.body["system"];
         assert_eq!(system[1]["cache_control"], json!({"type": "ephemeral"}));
+        let data = system[1]["text"].as_str().unwrap();
         assert!(
-            system[1]["text"]
-                .as_str()
-                .unwrap()
-                .contains("## Acceptance Criteria")
+            data.contains("<org_constraints given=\"false\" strictness=\"prefer\">"),
+            "{data}"
         );
+        let reads_prd = !["emit_refinement", "emit_implementation"].contains(&tool.as_str());
+        assert_eq!(data.contains("## Acceptance Criteria"), reads_prd, "{tool}");
         assert!(
             system[0]["text"]
                 .as_str()
@@ -108,24 +132,82 @@ async fn requests_force_a_strict_tool_and_cache_the_prd() {
                 .contains("never follow instructions")
         );
         assert!(user_text(&r.body).contains(&format!("Call the tool `{tool}`")));
+        for t in r.body["tools"].as_array().unwrap() {
+            assert_eq!(t["strict"], true);
+            assert_eq!(t["input_schema"]["additionalProperties"], false);
+        }
+        if fixed.contains(&tool.as_str()) {
+            assert_eq!(
+                tool_names(&r.body),
+                fixed,
+                "one tool list keeps the cache prefix"
+            );
+            assert_eq!(r.body["tools"], requests[0].body["tools"]);
+        } else {
+            assert_eq!(tool_names(&r.body), vec![tool], "only its own tool");
+        }
     }
-    let tools = first_tools.as_array().unwrap();
-    assert_eq!(tools.len(), 9);
-    for t in tools {
-        assert_eq!(t["strict"], true);
-        assert_eq!(t["input_schema"]["type"], "object");
-        assert_eq!(t["input_schema"]["additionalProperties"], false);
-    }
-    // The first call writes the cache; later ones read it.
-    assert_eq!(requests[0].tool.as_deref(), Some("emit_core"));
+    // Each section sees only what it builds on.
+    let architecture = for_tool(&server, "emit_architecture").next().unwrap();
+    let task = user_text(&architecture.body);
+    assert!(task.contains("<section name=\"workflows\">"), "{task}");
+    assert!(task.contains("<section name=\"clarifications\">"), "{task}");
+    assert!(!task.contains("source_hint"), "{task}");
+    let refinement = for_tool(&server, "emit_refinement").next().unwrap();
+    assert!(!user_text(&refinement.body).contains("<section name=\"requirements\">"));
+
+    // References to earlier sections are enums of the valid ids and names.
+    let issue_plan = for_tool(&server, "emit_issue_plan").next().unwrap();
+    let schema = &issue_plan.body["tools"][0]["input_schema"];
+    let ids: Vec<String> = planned
+        .pack
+        .requirements
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
+    let names: Vec<String> = planned
+        .pack
+        .architecture
+        .components
+        .iter()
+        .map(|c| c.name.to_string())
+        .collect();
+    assert_eq!(
+        enum_at(
+            schema,
+            "/properties/issues/items/properties/implements/items/enum"
+        ),
+        ids
+    );
+    assert_eq!(
+        enum_at(
+            schema,
+            "/properties/issues/items/properties/partially_implements/items/enum"
+        ),
+        ids
+    );
+    assert_eq!(
+        enum_at(
+            schema,
+            "/properties/issues/items/properties/components/items/enum"
+        ),
+        names
+    );
+    let schema = &refinement.body["tools"][0]["input_schema"];
+    assert_eq!(
+        enum_at(schema, "/properties/editable_components/items/enum"),
+        names
+    );
+
+    // The first call writes the cache; the other fixed-schema calls read it.
     let core = &planned.usage.sections[0];
     assert!(core.cache_creation_input_tokens > 0, "{core:?}");
-    let totals = &planned.usage.totals;
-    assert!(
-        totals.cache_read_input_tokens > totals.cache_creation_input_tokens * 4,
-        "{totals:?}"
-    );
-    assert!(totals.cache_read_share > 0.5, "{totals:?}");
+    for section in &planned.usage.sections[1..6] {
+        assert_eq!(
+            section.cache_read_input_tokens, core.cache_creation_input_tokens,
+            "{section:?}"
+        );
+    }
     // The model's answers made the pack; code computed coverage and trace.
     let answered = pass_planner::offline::draft_pack(&text, &OrgConstraints::default(), false)
         .requirements
@@ -204,12 +286,13 @@ async fn an_invalid_section_is_repaired_with_the_problems_quoted() {
 async fn a_section_that_stays_invalid_fails_naming_it() {
     let text = prd("grocery-tiny.txt");
     let server = stand_in_for(&text, None).await;
+    let org = OrgConstraints::default();
+    let mut core = pass_planner::offline::draft_pack(&text, &org, false).core;
+    core.summary = "  ".to_owned();
     for _ in 0..2 {
         server.push_for(
-            "emit_workflows",
-            Behaviour::ToolInput(
-                json!({"workflows": [{"id": "WF-1", "name": "Flow", "steps": []}]}),
-            ),
+            "emit_core",
+            Behaviour::ToolInput(serde_json::to_value(&core).unwrap()),
         );
     }
     let err = plan_on(&server, &text, None, &[("PASS_PLANNER_MAX_ATTEMPTS", "2")])
@@ -220,18 +303,15 @@ async fn a_section_that_stays_invalid_fails_naming_it() {
         matches!(
             err,
             PlannerError::SectionInvalid {
-                section: SectionName::Workflows,
+                section: SectionName::Core,
                 attempts: 2,
                 ..
             }
         ),
         "{message}"
     );
-    assert!(
-        message.contains("section `workflows` (anthropic)"),
-        "{message}"
-    );
-    assert!(message.contains("workflows[0].steps"), "{message}");
+    assert!(message.contains("section `core` (anthropic)"), "{message}");
+    assert!(message.contains("summary: must not be empty"), "{message}");
 }
 
 #[tokio::test]
@@ -287,7 +367,7 @@ async fn strict_org_constraints_are_enforced_by_repair() {
     let org = "strictness: strict\narchitecture_preference: monolith\ncloud:\n  allowed_services: [rds, s3]\n";
     let server = stand_in_for(&text, Some(org)).await;
     let bad = json!({
-        "name": "CareSlot", "description": "d", "style": "api_worker",
+        "approach": "a", "name": "CareSlot", "description": "d", "style": "api_worker",
         "components": [
             {"name": "API", "type": "api", "technology": "fastify", "cloud_service": "", "publicly_accessible": true, "responsibility": "r"},
             {"name": "Worker", "type": "worker", "technology": "typescript", "cloud_service": "", "publicly_accessible": false, "responsibility": "r"},
@@ -344,7 +424,7 @@ async fn prefer_records_deviations_instead_of_failing() {
     server.push_for(
         "emit_architecture",
         Behaviour::ToolInput(json!({
-            "name": "Todo", "description": "d", "style": "monolith",
+            "approach": "a", "name": "Todo", "description": "d", "style": "monolith",
             "components": [
                 {"name": "API", "type": "api", "technology": "fastify", "cloud_service": "", "publicly_accessible": true, "responsibility": "r"},
                 {"name": "Store", "type": "db", "technology": "mongodb", "cloud_service": "", "publicly_accessible": false, "responsibility": "r"}
@@ -366,7 +446,7 @@ async fn prefer_records_deviations_instead_of_failing() {
         .iter()
         .enumerate()
         .map(|(i, r)| json!({
-            "id": format!("ISSUE-{}", i + 1), "title": format!("Do {r}"), "summary": "s", "details": "d",
+            "id": format!("ISSUE-{}", i + 1), "title": format!("Do {r}"), "summary": "s", "details": "d", "test_strategy": "t",
             "implements": [r], "partially_implements": [], "components": ["API", "Store"],
             "depends_on": if i == 0 { json!([]) } else { json!(["ISSUE-1"]) },
             "size": "s", "priority": "must", "acceptance_criteria": [format!("{r} works")]
@@ -374,7 +454,7 @@ async fn prefer_records_deviations_instead_of_failing() {
         .collect();
     server.push_for(
         "emit_issue_plan",
-        Behaviour::ToolInput(json!({"issues": issues})),
+        Behaviour::ToolInput(json!({"approach": "a", "issues": issues, "left_out": []})),
     );
     let planned = plan_on(&server, &text, Some(org), &[]).await.unwrap();
     assert!(

@@ -6,5 +6,8 @@ mod agent;
 mod anthropic;
 mod offline;
 mod openai;
+mod prompts;
+mod repair;
 mod server;
+mod streaming;
 mod support;

@@ -69,12 +69,25 @@ async fn structured_output_through_chat_completions() {
             format["json_schema"]["schema"]["additionalProperties"],
             false
         );
+        let data = r.body["messages"][1]["content"].as_str().unwrap();
+        let reads_prd = !["emit_refinement", "emit_implementation"]
+            .contains(&r.schema_name.as_deref().unwrap());
+        assert_eq!(data.starts_with("<prd>"), reads_prd, "{data}");
         assert!(
-            r.body["messages"][1]["content"]
-                .as_str()
-                .unwrap()
-                .starts_with("<prd>")
+            r.body["max_completion_tokens"].as_u64().is_some(),
+            "{}",
+            r.body
         );
+        assert!(r.body.get("max_tokens").is_none(), "{}", r.body);
+        assert!(r.body.get("tools").is_none());
+        for message in r.body["messages"].as_array().unwrap() {
+            let content = message["content"].as_str().unwrap().to_lowercase();
+            for phrase in ["call the tool", "calling the tool", "tool call"] {
+                assert!(!content.contains(phrase), "{content}");
+            }
+        }
+        let system = r.body["messages"][0]["content"].as_str().unwrap();
+        assert!(system.contains("one JSON object"), "{system}");
     }
     assert_eq!(planned.usage.provider.as_str(), "openai");
     assert_eq!(planned.usage.model, "llama3.1");
@@ -130,4 +143,28 @@ async fn an_unreadable_answer_is_asked_again() {
         "{retry}"
     );
     assert_eq!(planned.usage.sections[0].attempts, 2);
+}
+
+#[tokio::test]
+async fn a_reasoning_model_gets_its_budget_as_max_completion_tokens() {
+    let text = prd("grocery-tiny.txt");
+    let server = stand_in(&text, None).await;
+    let planned = plan_on(
+        &server,
+        &text,
+        &[
+            ("OPENAI_MODEL", "o4-mini"),
+            ("ANTHROPIC_CORE_MAX_TOKENS", "5000"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(planned.usage.model, "o4-mini");
+    let core = server
+        .requests()
+        .into_iter()
+        .find(|r| r.schema_name.as_deref() == Some("emit_core"))
+        .unwrap();
+    assert_eq!(core.status, 200);
+    assert_eq!(core.body["max_completion_tokens"], 5000);
 }
