@@ -9,6 +9,7 @@
 pub mod api;
 pub mod artifacts;
 pub mod coordination;
+pub mod env;
 pub mod layout;
 pub mod org;
 pub mod pack;

@@ -76,6 +76,13 @@ const DEFAULT_WRITE_INTERVAL_MS: u64 = 1000;
 const DEFAULT_LEASE_TTL_SECONDS: u32 = 120;
 const DEFAULT_TIME_BUDGET: Duration = Duration::from_secs(30 * 60);
 
+/// The issue targets `PASS_ISSUE_TARGET` names.
+#[derive(Debug, Clone, Copy)]
+enum TargetName {
+    Github,
+    Local,
+}
+
 impl ImplementationConfig {
     /// Reads the configuration through `lookup` (the process environment in
     /// the binary, a map in tests). Blank values count as unset, and a split
@@ -84,11 +91,7 @@ impl ImplementationConfig {
     where
         F: Fn(&str) -> Option<String>,
     {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| pass_contracts::env::setting(&lookup, name);
 
         let repository = read_repository(&get)?;
         let token = [
@@ -119,8 +122,18 @@ impl ImplementationConfig {
             dir: get("PASS_LOCAL_ISSUES_DIR").map(PathBuf::from),
         };
 
-        let (target, target_reason) = match get("PASS_ISSUE_TARGET").as_deref() {
-            Some("github") => {
+        let target_choice = get("PASS_ISSUE_TARGET")
+            .map(|value| {
+                pass_contracts::env::choice(
+                    "PASS_ISSUE_TARGET",
+                    &value,
+                    &[("github", TargetName::Github), ("local", TargetName::Local)],
+                )
+                .map_err(|e| ConfigError::BadTarget(e.value))
+            })
+            .transpose()?;
+        let (target, target_reason) = match target_choice {
+            Some(TargetName::Github) => {
                 let (owner, repo) = repository.ok_or(ConfigError::MissingRepository)?;
                 let token = token.ok_or(ConfigError::MissingToken)?;
                 (
@@ -134,11 +147,10 @@ impl ImplementationConfig {
                     "PASS_ISSUE_TARGET=github".to_owned(),
                 )
             }
-            Some("local") => (
+            Some(TargetName::Local) => (
                 TargetConfig::Local(local),
                 "PASS_ISSUE_TARGET=local".to_owned(),
             ),
-            Some(other) => return Err(ConfigError::BadTarget(other.to_owned())),
             None => match (repository, token) {
                 (Some((owner, repo)), Some(token)) => (
                     TargetConfig::Github(GithubSettings {
@@ -432,6 +444,14 @@ mod tests {
         );
         let err = config(&[("PASS_ISSUE_TARGET", "gitlab")]).unwrap_err();
         assert!(err.to_string().contains("gitlab"), "{err}");
+        // Named choices ignore case.
+        let c = config(&[
+            ("PASS_ISSUE_TARGET", "Local"),
+            ("GITHUB_REPOSITORY", "o/r"),
+            ("GITHUB_TOKEN", "t"),
+        ])
+        .unwrap();
+        assert!(matches!(c.target, TargetConfig::Local(_)));
     }
 
     #[test]

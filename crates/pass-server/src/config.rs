@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pass_contracts::ExecutionBackend;
+use pass_contracts::env;
 use secrecy::SecretString;
 use url::Url;
 
@@ -59,7 +60,7 @@ pub enum LogFormat {
 impl LogFormat {
     /// Reads `PASS_LOG_FORMAT` (`json` or anything else for text) through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        match lookup("PASS_LOG_FORMAT").as_deref().map(str::trim) {
+        match env::setting(&lookup, "PASS_LOG_FORMAT") {
             Some(v) if v.eq_ignore_ascii_case("json") => LogFormat::Json,
             _ => LogFormat::Text,
         }
@@ -178,17 +179,15 @@ pub enum ConfigError {
     GithubIncomplete(&'static str),
     #[error("could not read {path}: {reason}")]
     DotEnv { path: String, reason: String },
+    #[error(transparent)]
+    Choice(#[from] pass_contracts::env::UnknownChoice),
 }
 
 impl ServerConfig {
     /// Builds the configuration from `lookup` (the environment in production, a
     /// map in tests). Flags are applied afterwards by overwriting the fields.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| env::setting(&lookup, name);
 
         let bind_text = get("PASS_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
         let bind = bind_text.parse().map_err(|e| ConfigError::Invalid {
@@ -198,46 +197,45 @@ impl ServerConfig {
         })?;
         let runs_dir = PathBuf::from(get("RUNS_DIR").unwrap_or_else(|| "runs".to_owned()));
         let api_token = get("PASS_API_TOKEN").map(SecretString::from);
-        let auth_mode = match get("PASS_API_AUTH").as_deref() {
-            None | Some("all") => AuthMode::All,
-            Some("agents") => AuthMode::Agents,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "PASS_API_AUTH",
-                    value: other.to_owned(),
-                    reason: "expected all or agents".to_owned(),
-                });
-            }
+        let auth_mode = match get("PASS_API_AUTH") {
+            None => AuthMode::All,
+            Some(value) => env::choice(
+                "PASS_API_AUTH",
+                &value,
+                &[("all", AuthMode::All), ("agents", AuthMode::Agents)],
+            )?,
         };
         let public_base_url = get("PASS_API_PUBLIC_BASE_URL")
             .map(|v| parse_url("PASS_API_PUBLIC_BASE_URL", &v))
             .transpose()?;
 
         let github = github_from_lookup(&get)?;
-        let backend = match get("PASS_EXECUTION_BACKEND").as_deref() {
+        let backend_choice = get("PASS_EXECUTION_BACKEND")
+            .map(|value| {
+                env::choice(
+                    "PASS_EXECUTION_BACKEND",
+                    &value,
+                    &[
+                        ("local", ExecutionBackend::Local),
+                        ("github_actions", ExecutionBackend::GithubActions),
+                    ],
+                )
+            })
+            .transpose()?;
+        let backend = match backend_choice {
             None => match github {
                 Some(_) => ExecutionBackend::GithubActions,
                 None => ExecutionBackend::Local,
             },
-            Some("local") => ExecutionBackend::Local,
-            Some("github_actions") => {
-                if github.is_none() {
-                    let missing = if repository_from_lookup(&get).is_none() {
-                        "repository"
-                    } else {
-                        "token"
-                    };
-                    return Err(ConfigError::GithubIncomplete(missing));
-                }
-                ExecutionBackend::GithubActions
+            Some(ExecutionBackend::GithubActions) if github.is_none() => {
+                let missing = if repository_from_lookup(&get).is_none() {
+                    "repository"
+                } else {
+                    "token"
+                };
+                return Err(ConfigError::GithubIncomplete(missing));
             }
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "PASS_EXECUTION_BACKEND",
-                    value: other.to_owned(),
-                    reason: "expected local or github_actions".to_owned(),
-                });
-            }
+            Some(chosen) => chosen,
         };
 
         let local_max_concurrency = parse_number(&get, "PASS_LOCAL_MAX_CONCURRENCY", 2)?;
@@ -557,5 +555,17 @@ mod tests {
         );
         let err = config(&[("PASS_API_AUTH", "none")]).unwrap_err();
         assert!(err.to_string().contains("PASS_API_AUTH"), "{err}");
+        assert!(err.to_string().contains("all, agents"), "{err}");
+        // Choices ignore case; blank values count as unset.
+        let c = config(&[("PASS_API_AUTH", "Agents"), ("PASS_EXECUTION_BACKEND", " ")]).unwrap();
+        assert_eq!(c.auth_mode, AuthMode::Agents);
+        assert_eq!(c.backend, ExecutionBackend::Local);
+        let c = config(&[
+            ("GITHUB_REPOSITORY", "a/b"),
+            ("GITHUB_TOKEN", "t"),
+            ("PASS_EXECUTION_BACKEND", "GITHUB_ACTIONS"),
+        ])
+        .unwrap();
+        assert_eq!(c.backend, ExecutionBackend::GithubActions);
     }
 }
