@@ -479,7 +479,8 @@ async fn a_server_killed_mid_sync_and_a_redispatch_duplicate_nothing_and_mark_th
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pass_sync_with_the_local_target_writes_into_the_server_s_project_folder_wherever_it_runs() {
+async fn pass_sync_with_the_local_target_writes_into_the_server_s_project_folder_wherever_it_runs()
+{
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
     let serve = spawn_serve(&runs, TOKEN, &[]).await;
@@ -489,7 +490,10 @@ async fn pass_sync_with_the_local_target_writes_into_the_server_s_project_folder
     let api = client(&serve.base_url);
     let items = plan_ids(&pack_of(&api, run_id).await);
     let project = api.get_run(run_id).await.unwrap().run.project();
-    let issues_dir = runs.join("projects").join(project.to_string()).join("issues");
+    let issues_dir = runs
+        .join("projects")
+        .join(project.to_string())
+        .join("issues");
 
     let elsewhere = tempfile::tempdir().unwrap();
     let sync = |extra: &[&str]| {
@@ -504,7 +508,11 @@ async fn pass_sync_with_the_local_target_writes_into_the_server_s_project_folder
     };
     let dry = sync(&["--dry-run", "--json"]);
     assert_success(&dry);
-    assert!(stderr(&dry).contains("dispatching phase2-implementation"), "{}", stderr(&dry));
+    assert!(
+        stderr(&dry).contains("dispatching phase2-implementation"),
+        "{}",
+        stderr(&dry)
+    );
     let report: serde_json::Value = serde_json::from_str(&stdout(&dry)).unwrap();
     assert_eq!(report["dry_run"], true);
     let actions: Vec<&str> = report["items"]
