@@ -36,8 +36,16 @@ pub struct AppState {
 /// Builds the whole HTTP application.
 pub fn router(state: AppState, config: &ServerConfig) -> Router {
     let auth = Auth::new(config.auth_mode, config.api_token.as_ref());
+    // Published so that a client refused with 413 can say what the limit is.
+    let limits = json!({
+        "run_body_bytes": config.run_body_limit,
+        "artifact_body_bytes": config.artifact_body_limit,
+    });
     let router = Router::new()
-        .route("/healthz", get(healthz))
+        .route(
+            "/healthz",
+            get(move |state: State<AppState>| healthz(state, limits.clone())),
+        )
         .route("/openapi.json", get(openapi_json))
         .route("/runs", get(runs::list_runs).post(runs::create_run))
         .route("/runs/{run_id}", get(runs::get_run).patch(runs::patch_run))
@@ -81,7 +89,7 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
 }
 
 /// `GET /healthz`: liveness plus what an operator needs to know at a glance.
-async fn healthz(State(state): State<AppState>) -> Json<Value> {
+async fn healthz(State(state): State<AppState>, limits: Value) -> Json<Value> {
     let store_ok = state.store.is_healthy();
     let corrupt = state.store.corrupt_count();
     Json(json!({
@@ -94,6 +102,7 @@ async fn healthz(State(state): State<AppState>) -> Json<Value> {
             "corrupt_runs": corrupt,
         },
         "execution_backend": state.dispatcher.backend().as_str(),
+        "limits": limits,
     }))
 }
 

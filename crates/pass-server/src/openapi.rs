@@ -194,7 +194,9 @@ pub fn document() -> Value {
             "version": {"type": "string"},
             "store": {"type": "object", "properties": {
                 "status": {"type": "string"}, "runs": {"type": "integer"}, "corrupt_runs": {"type": "integer"}}},
-            "execution_backend": {"type": "string", "enum": ["local", "github_actions"]}
+            "execution_backend": {"type": "string", "enum": ["local", "github_actions"]},
+            "limits": {"type": "object", "properties": {
+                "run_body_bytes": {"type": "integer"}, "artifact_body_bytes": {"type": "integer"}}}
         }
     });
     // Generated in the order the routes below first name them, which is the
