@@ -9,6 +9,8 @@ use std::time::Instant;
 use anyhow::Context;
 use pass_client::PassClient;
 use pass_contracts::{ExecutionBackend, RunInput, Text, WorkflowName};
+use pass_planner::model::offline::OFFLINE_MODEL_NAME;
+use pass_planner::{PlannerConfig, Provider};
 use pass_server::{AuthMode, LogFormat, ServerConfig};
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -20,8 +22,12 @@ use super::follow;
 const BUNDLED_PRD: &str = include_str!("../../../../samples/prds/shelf-board-tagged.txt");
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  pass demo                          the bundled sample PRD, offline, into ./runs
+  pass demo my-prd.md --json         one JSON document on stdout, progress on stderr
+  pass demo my-prd.md --provider anthropic   with ANTHROPIC_API_KEY set")]
 pub struct Args {
-    /// The PRD file; a bundled sample PRD when omitted.
+    /// The PRD file (`-` reads standard input); a bundled sample PRD when omitted.
     pub prd: Option<PathBuf>,
     /// Org constraints YAML.
     #[arg(long, value_name = "FILE", env = "PASS_ORG_FILE")]
@@ -29,6 +35,16 @@ pub struct Args {
     /// Where runs are stored.
     #[arg(long, env = "RUNS_DIR", default_value = "runs")]
     pub runs_dir: PathBuf,
+    /// The model provider. The demo plans offline unless this flag says
+    /// otherwise: a key or PASS_LLM_PROVIDER in the environment is not enough.
+    #[arg(long, value_parser = ["anthropic", "openai", "offline"])]
+    pub provider: Option<String>,
+    /// Print one JSON document (run, artifacts, pack figures, model, files) instead of the summary.
+    #[arg(long, env = "PASS_JSON")]
+    pub json: bool,
+    /// Fail (exit 1) when the PRD yields no requirements, instead of warning.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -40,6 +56,27 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Some(lookup("RUST_LOG").as_deref().unwrap_or("warn")),
     );
 
+    let provider = match args.provider.as_deref().and_then(Provider::parse) {
+        Some(provider) => {
+            // The flag decides; a PASS_LLM_PROVIDER in the environment must
+            // not fail the check before the flag overrides it.
+            let flag_only = |name: &str| {
+                (name != "PASS_LLM_PROVIDER")
+                    .then(|| lookup(name))
+                    .flatten()
+            };
+            let config = PlannerConfig::from_lookup(flag_only)?.with_provider(provider)?;
+            eprintln!("{}", config.describe_provider());
+            provider
+        }
+        None => {
+            eprintln!(
+                "planner provider: offline (model {OFFLINE_MODEL_NAME}); pass demo plans offline unless --provider says otherwise"
+            );
+            Provider::Offline
+        }
+    };
+
     let input = match &args.prd {
         Some(path) => super::run::read_input(path, args.org.as_deref())?,
         None => RunInput {
@@ -50,9 +87,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             project_id: None,
         },
     };
-    let fallback = args.prd.as_ref().and_then(|p| p.file_stem()).map_or_else(
+    let fallback = args.prd.as_ref().map_or_else(
         || "PASS demo".to_owned(),
-        |s| s.to_string_lossy().into_owned(),
+        |p| super::run::prd_name(p, "PASS demo"),
     );
 
     let runs_dir = std::path::absolute(&args.runs_dir)
@@ -65,6 +102,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.auth_mode = AuthMode::All;
     config.backend = ExecutionBackend::Local;
     config.agent_command = Some(super::serve::built_in_agents()?);
+    // The agents inherit this environment; the provider is the demo's choice.
+    config
+        .agent_env
+        .push(("PASS_LLM_PROVIDER".to_owned(), provider.as_str().to_owned()));
     let shared_issues_dir = config.local_issues_dir.clone();
     let server = pass_server::start(config)
         .await
@@ -77,12 +118,23 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .clone()
             .unwrap_or_else(|| store.local_issues_dir(project_id))
     };
-    let outcome = drive(&client, input, &fallback, &runs_dir, issues_dir).await;
+    let output = Output {
+        json: args.json,
+        strict: args.strict,
+    };
+    let outcome = drive(&client, input, &fallback, &runs_dir, issues_dir, output).await;
     let shutdown = server.shutdown().await;
     outcome?;
     shutdown.context("the in-process API did not shut down cleanly")?;
     eprintln!("done in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// How the closing summary is printed.
+#[derive(Debug, Clone, Copy)]
+struct Output {
+    json: bool,
+    strict: bool,
 }
 
 /// Creates the run in the PRD's project (so a second demo of one PRD updates
@@ -93,8 +145,12 @@ async fn drive(
     fallback_name: &str,
     runs_dir: &Path,
     issues_dir: impl Fn(Uuid) -> PathBuf,
+    output: Output,
 ) -> anyhow::Result<()> {
-    let run = super::run::create_revision(client, &mut input, None, fallback_name).await?;
+    let run = match super::run::create_revision(client, &mut input, None, fallback_name).await {
+        Ok(run) => run,
+        Err(error) => return Err(super::run::explain_too_large(client, &input, error).await),
+    };
     let run_id = run.run_id;
     for workflow in [WorkflowName::Planner, WorkflowName::Implementation] {
         if let Err(error) = follow::run_phase(client, run_id, workflow).await {
@@ -106,29 +162,51 @@ async fn drive(
         }
     }
     let summary = follow::summarize(client, run_id).await?;
-    print!("{}", summary.render());
     let run_dir = runs_dir.join(run_id.to_string());
-    println!("files:");
-    for artifact in &summary.detail.artifacts {
-        println!(
-            "  {}",
+    let mut files: Vec<String> = summary
+        .detail
+        .artifacts
+        .iter()
+        .map(|artifact| {
             run_dir
                 .join("artifacts")
                 .join(artifact.filename.as_str())
                 .display()
+                .to_string()
+        })
+        .collect();
+    let issues_dir = issues_dir(run.project());
+    let has_issues = issues_dir.is_dir();
+    if output.json {
+        let mut document = summary.json();
+        if has_issues {
+            document["issues_dir"] = serde_json::json!(issues_dir.display().to_string());
+        }
+        document["files"] = serde_json::json!(files);
+        super::report::print_json(&document)?;
+    } else {
+        print!("{}", summary.render());
+        println!("files:");
+        if has_issues {
+            files.push(format!(
+                "{}/ (one Markdown file per issue)",
+                issues_dir.display()
+            ));
+        }
+        for file in &files {
+            println!("  {file}");
+        }
+        println!(
+            "open the summary: less {}",
+            run_dir
+                .join("artifacts")
+                .join("architecture_pack_summary.md")
+                .display()
         );
     }
-    let issues_dir = issues_dir(run.project());
-    if issues_dir.is_dir() {
-        println!("  {}/ (one Markdown file per issue)", issues_dir.display());
+    if let Some(pack) = &summary.pack {
+        super::report::check_requirements(pack, output.strict)?;
     }
-    println!(
-        "open the summary: less {}",
-        run_dir
-            .join("artifacts")
-            .join("architecture_pack_summary.md")
-            .display()
-    );
     Ok(())
 }
 

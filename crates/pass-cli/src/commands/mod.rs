@@ -3,9 +3,12 @@
 pub mod agent;
 pub mod api;
 pub mod demo;
+pub mod doctor;
 pub mod follow;
 pub mod plan;
 pub mod projects;
+pub mod report;
+pub mod resolve;
 pub mod run;
 pub mod runs;
 pub mod schema;

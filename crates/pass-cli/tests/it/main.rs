@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli;
+mod doctor;
 mod pipeline;
 mod projects;
 mod validate;
