@@ -3,8 +3,8 @@
 //! accepts; the route table below mirrors the router.
 
 use pass_contracts::api::{
-    ArtifactEnvelope, ArtifactUpload, ArtifactWithPayload, DispatchResponse, ExecutionUpdate,
-    RunEnvelope, RunList, RunPatch, RunWithArtifacts,
+    ArtifactEnvelope, ArtifactUpload, ArtifactWithPayload, DispatchOptions, DispatchResponse,
+    ExecutionUpdate, RunEnvelope, RunList, RunPatch, RunWithArtifacts,
 };
 use pass_contracts::projects::{ProjectEnvelope, ProjectList, SyncLeaseEnvelope, SyncLeaseRequest};
 use pass_contracts::{ErrorBody, ImplementationState, ProjectDetail, ProjectInput, RunInput};
@@ -21,6 +21,8 @@ struct Operation {
     public: bool,
     params: &'static [Param],
     request: Option<Value>,
+    /// Whether the body may be left out (dispatch options).
+    request_optional: bool,
     /// (status, description, schema) of the success answer.
     success: (u16, &'static str, Value),
     /// Error statuses this operation can answer beyond 400/401/413/415/500.
@@ -44,6 +46,7 @@ impl Operation {
             public: false,
             params: &[],
             request: None,
+            request_optional: false,
             success: (200, "", Value::Null),
             errors: &[],
         }
@@ -62,6 +65,13 @@ impl Operation {
 
     fn request(mut self, schema: Value) -> Self {
         self.request = Some(schema);
+        self
+    }
+
+    /// A body the caller may leave out; when sent it must be JSON.
+    fn optional_request(mut self, schema: Value) -> Self {
+        self.request = Some(schema);
+        self.request_optional = true;
         self
     }
 
@@ -122,7 +132,7 @@ impl Operation {
         });
         if let Some(request) = self.request {
             operation["requestBody"] = json!({
-                "required": true,
+                "required": !self.request_optional,
                 "content": {"application/json": {"schema": request}}
             });
         }
@@ -193,7 +203,8 @@ pub fn document() -> Value {
             "status": {"type": "string", "enum": ["ok", "degraded"]},
             "version": {"type": "string"},
             "store": {"type": "object", "properties": {
-                "status": {"type": "string"}, "runs": {"type": "integer"}, "corrupt_runs": {"type": "integer"}}},
+                "status": {"type": "string"}, "runs": {"type": "integer"}, "projects": {"type": "integer"},
+                "corrupt_runs": {"type": "integer"}}},
             "execution_backend": {"type": "string", "enum": ["local", "github_actions"]},
             "limits": {"type": "object", "properties": {
                 "run_body_bytes": {"type": "integer"}, "artifact_body_bytes": {"type": "integer"}}}
@@ -207,6 +218,7 @@ pub fn document() -> Value {
     let run_with_artifacts = schema::<RunWithArtifacts>(&mut generator);
     let run_patch = schema::<RunPatch>(&mut generator);
     let dispatch_response = schema::<DispatchResponse>(&mut generator);
+    let dispatch_options = schema::<DispatchOptions>(&mut generator);
     let execution_update = schema::<ExecutionUpdate>(&mut generator);
     let artifact_upload = schema::<ArtifactUpload>(&mut generator);
     let artifact_envelope = schema::<ArtifactEnvelope>(&mut generator);
@@ -278,9 +290,10 @@ pub fn document() -> Value {
         dispatch(
             "/runs/{run_id}/dispatch/{workflow_name}",
             "dispatchWorkflow",
-            "Start the named agent for a run",
+            "Start the named agent for a run; phase2-implementation takes optional dry_run and force",
             &[Param::RunId, Param::WorkflowName],
-        ),
+        )
+        .optional_request(dispatch_options),
         run_update(
             "patch",
             "/runs/{run_id}/execution",
@@ -368,8 +381,9 @@ pub fn document() -> Value {
             "End a lease",
         )
         .params(&[Param::ProjectId, Param::LeaseId])
-        .success(204, "Released", Value::Null)
-        .errors(&[404]),
+        .success(204, "Released, or already gone", Value::Null)
+        // 409 sync_lease_lost for a lease id that is not a UUID, as renewing answers.
+        .errors(&[404, 409]),
     ];
 
     let mut paths = Map::new();
@@ -386,7 +400,7 @@ pub fn document() -> Value {
         "info": {
             "title": "PASS API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Runs, artifacts, executions and agent dispatch (PASS contract v0.1). With PASS_API_AUTH=agents only dispatch and the agent callback routes need the token."
+            "description": "Runs, artifacts, executions and agent dispatch (PASS contract v0.1). With PASS_API_AUTH=agents only dispatch, the agent callback routes and the sync-lease routes need the token."
         },
         "paths": paths,
         "components": {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::body::JsonBody;
 use crate::error::ApiError;
-use crate::store::ProjectFilter;
+use crate::store::{ProjectFilter, StoreError};
 
 /// Parses a project id from the path; a string that is not a UUID names no project.
 pub fn parse_project_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -98,9 +98,39 @@ pub async fn acquire_sync_lease(
 ) -> Result<(StatusCode, Json<SyncLeaseEnvelope>), ApiError> {
     let Path(raw) = path?;
     let project_id = parse_project_id(&raw)?;
+    // An unknown project is answered 404 by the store, whatever the run.
+    if let Some(run_id) = request.run_id
+        && state.store.has_project(project_id)
+    {
+        check_lease_run(&state, project_id, run_id)?;
+    }
     let lease = state.store.acquire_sync_lease(project_id, request).await?;
     tracing::info!(%project_id, lease_id = %lease.lease_id, target = %lease.target, holder = %lease.holder, "sync lease granted");
     Ok((StatusCode::CREATED, Json(SyncLeaseEnvelope { lease })))
+}
+
+/// Refuses a lease asked for a run that is not a revision of the project: a
+/// client that mixed up the project would otherwise hold the wrong project's
+/// lease and sync its run's backlog beside another sync. 400, not 404, so a
+/// client cannot mistake it for a server without lease routes.
+fn check_lease_run(state: &AppState, project_id: Uuid, run_id: Uuid) -> Result<(), ApiError> {
+    let refuse = |message: String| ApiError {
+        code: ErrorCode::BadRequest,
+        message: format!("invalid sync lease request: run_id: {message}"),
+        issues: vec![Problem {
+            path: "run_id".to_owned(),
+            message,
+        }],
+    };
+    match state.store.get_run(run_id) {
+        Ok((run, _)) if run.project() == project_id => Ok(()),
+        Ok((run, _)) => Err(refuse(format!(
+            "run {run_id} is a revision of project {}, not of project {project_id}",
+            run.project()
+        ))),
+        Err(StoreError::RunNotFound(_)) => Err(refuse(format!("run {run_id} does not exist"))),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// `PUT /projects/{projectId}/sync-leases/{leaseId}`: renew.

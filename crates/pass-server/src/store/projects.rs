@@ -157,9 +157,16 @@ pub(super) fn load_projects(root: &Path, table: &mut ProjectTable) -> Vec<(Uuid,
             Ok(None) => {}
             Err(error) => {
                 tracing::error!(%project_id, %error, "project.json is corrupt; the project is read-only");
-                if let Some(slot) = table.by_id.get_mut(&project_id) {
-                    slot.corrupt = Some(error.to_string());
-                }
+                // A project without runs is known only from this file: it
+                // still gets a slot, so it is answered as corrupt (500), not
+                // as missing (404), and nothing is written into it.
+                let slot = table.by_id.entry(project_id).or_insert_with(|| {
+                    ProjectSlot::implied(
+                        format!("Project {}", &project_id.simple().to_string()[..12]),
+                        Timestamp::now(),
+                    )
+                });
+                slot.corrupt = Some(error.to_string());
                 corrupt.push((project_id, error.to_string()));
             }
         }
@@ -238,17 +245,21 @@ impl Store {
         self.project_dir(project_id).join(LOCAL_ISSUES_DIR)
     }
 
+    /// Whether `project_id` names a project (from its record or its runs).
+    pub fn has_project(&self, project_id: Uuid) -> bool {
+        self.read_projects().by_id.contains_key(&project_id)
+    }
+
     /// How many projects exist.
     pub fn project_count(&self) -> usize {
         self.read_projects().by_id.len()
     }
 
+    /// The lock that numbers a project's revisions. A project whose
+    /// `project.json` is corrupt is read-only: it gets no new revision
+    /// either, until its record is repaired.
     pub(super) fn project_lock(&self, project_id: Uuid) -> Result<Arc<Mutex<()>>, StoreError> {
-        self.read_projects()
-            .by_id
-            .get(&project_id)
-            .map(|slot| slot.lock.clone())
-            .ok_or(StoreError::ProjectNotFound(project_id))
+        self.writable_project(project_id)
     }
 
     /// The revision a new run of `project_id` gets; call under the project's lock.
@@ -477,10 +488,11 @@ impl Store {
             .io(move || {
                 let mut leases = read_leases(&path)?;
                 let now = Timestamp::now();
+                let key = target_key(&lease_target);
                 if let Some(live) = leases
                     .leases
                     .iter()
-                    .find(|l| l.target == lease_target && !l.is_expired(now))
+                    .find(|l| target_key(&l.target) == key && !l.is_expired(now))
                 {
                     return Err(StoreError::SyncInProgress(Box::new(live.clone())));
                 }
@@ -496,7 +508,7 @@ impl Store {
                     renewed_at: now,
                     expires_at: expiry(now, ttl),
                 };
-                leases.leases.retain(|l| l.target != lease_target);
+                leases.leases.retain(|l| target_key(&l.target) != key);
                 leases.leases.push(lease.clone());
                 ensure_project_dir(&root, &dir)?;
                 write_durably(&path, &to_pretty_json(&leases, LEASES_FILE)?)?;
@@ -559,6 +571,13 @@ impl Store {
         })
         .await
     }
+}
+
+/// How lease targets are compared: `github:Acme/Shop` and `github:acme/shop`
+/// are one repository (GitHub ignores case in owner and repository names),
+/// so two syncs spelling it differently must still exclude each other.
+fn target_key(target: &str) -> String {
+    target.trim().to_lowercase()
 }
 
 fn expiry(now: Timestamp, ttl_seconds: u32) -> Timestamp {

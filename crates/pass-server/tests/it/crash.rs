@@ -246,3 +246,186 @@ async fn a_request_in_flight_at_sigterm_is_finished() {
     let index: RunsIndex = read_json_file(&runs_dir.join("index.json"));
     assert_eq!(index.runs.len(), 1);
 }
+
+/// What a writer had acknowledged in the projects test.
+#[derive(Default)]
+struct AckedProjects {
+    projects: Vec<(Uuid, String)>,
+    /// (project, run, revision answered)
+    runs: Vec<(Uuid, Uuid, u64)>,
+    /// (project, holder)
+    leases: Vec<(Uuid, String)>,
+}
+
+/// POSTs `body` to `path` on the server at `base`; the JSON answer when it
+/// has `status`, `None` when the server is gone or answered otherwise.
+async fn post_json(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    body: serde_json::Value,
+    status: u16,
+) -> Option<serde_json::Value> {
+    let response = http
+        .post(format!("{base}{path}"))
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .ok()?;
+    if response.status().as_u16() != status {
+        return None;
+    }
+    response.json().await.ok()
+}
+
+fn uuid_at(value: &serde_json::Value, pointer: &str) -> Uuid {
+    Uuid::parse_str(value.pointer(pointer).and_then(|v| v.as_str()).unwrap()).unwrap()
+}
+
+/// Projects, revisions and leases are written as durably as runs: after
+/// `kill -9` in the middle of creating them, every acknowledged one is there,
+/// a project's revisions have no gap and numbering carries on after the last.
+#[tokio::test]
+async fn acknowledged_projects_revisions_and_leases_survive_kill_9() {
+    let root = TempDir::new("crash-projects");
+    let runs_dir = root.path().join("runs");
+    let (mut child, base) = spawn_server(&runs_dir).await;
+    let http = reqwest::Client::new();
+    let shared = post_json(
+        &http,
+        &base,
+        "/projects",
+        serde_json::json!({"name": "Shared"}),
+        201,
+    )
+    .await
+    .unwrap();
+    let shared = uuid_at(&shared, "/project/project_id");
+    let acked = Arc::new(Mutex::new(AckedProjects::default()));
+
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (http, base, acked) = (http.clone(), base.clone(), acked.clone());
+            tokio::spawn(async move {
+                for n in 0.. {
+                    let name = format!("writer {w} project {n}");
+                    let body = serde_json::json!({"name": name});
+                    let Some(answer) = post_json(&http, &base, "/projects", body, 201).await else {
+                        return;
+                    };
+                    let project = uuid_at(&answer, "/project/project_id");
+                    acked.lock().unwrap().projects.push((project, name.clone()));
+                    for target in [project, project, shared] {
+                        let body = serde_json::json!({"prd_text": "# Crash", "project_id": target});
+                        let Some(answer) = post_json(&http, &base, "/runs", body, 201).await else {
+                            return;
+                        };
+                        let run = uuid_at(&answer, "/run/run_id");
+                        let revision = answer["run"]["revision"].as_u64().unwrap();
+                        acked.lock().unwrap().runs.push((target, run, revision));
+                    }
+                    let body =
+                        serde_json::json!({"target": "local", "holder": name, "ttl_seconds": 3600});
+                    let path = format!("/projects/{project}/sync-leases");
+                    if post_json(&http, &base, &path, body, 201).await.is_none() {
+                        return;
+                    }
+                    acked.lock().unwrap().leases.push((project, name));
+                }
+            })
+        })
+        .collect();
+
+    for _ in 0..200 {
+        if acked.lock().unwrap().leases.len() >= 12 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let acked = std::mem::take(&mut *acked.lock().unwrap());
+    assert!(acked.leases.len() >= 4, "too few writes before the kill");
+    let mut files = Vec::new();
+    all_json_files(&runs_dir, &mut files);
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    }
+
+    let (mut child, base) = spawn_server(&runs_dir).await;
+    let get = |path: String| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let response = http
+                .get(format!("{base}{path}"))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    for (project, name) in &acked.projects {
+        let detail = get(format!("/projects/{project}")).await;
+        assert_eq!(
+            detail["project"]["name"],
+            name.as_str(),
+            "project {project}"
+        );
+    }
+    let mut last_shared = 0;
+    for (project, run, revision) in &acked.runs {
+        let read = get(format!("/runs/{run}")).await;
+        assert_eq!(read["run"]["project_id"], serde_json::json!(project));
+        assert_eq!(read["run"]["revision"], *revision, "run {run}");
+        if *project == shared {
+            last_shared = last_shared.max(*revision);
+        }
+    }
+    for project in acked.projects.iter().map(|(id, _)| *id).chain([shared]) {
+        let detail = get(format!("/projects/{project}")).await;
+        let numbers: Vec<u64> = detail["revisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["revision"].as_u64().unwrap())
+            .collect();
+        let expected: Vec<u64> = (1..=numbers.len() as u64).collect();
+        assert_eq!(numbers, expected, "revisions of {project}");
+        for (_, run, revision) in acked.runs.iter().filter(|(p, _, _)| *p == project) {
+            let listed = &detail["revisions"][(*revision - 1) as usize];
+            assert_eq!(listed["run_id"], serde_json::json!(run), "{project}");
+        }
+    }
+    let body = serde_json::json!({"prd_text": "# After", "project_id": shared});
+    let next = post_json(&http, &base, "/runs", body, 201).await.unwrap();
+    let next = next["run"]["revision"].as_u64().unwrap();
+    assert!(
+        next > last_shared,
+        "revision {next} reuses a number up to {last_shared}"
+    );
+    for (project, holder) in &acked.leases {
+        let response = http
+            .post(format!("{base}/projects/{project}/sync-leases"))
+            .bearer_auth(TOKEN)
+            .json(&serde_json::json!({"target": "local", "holder": "after the crash"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 409, "the lease of {project} was lost");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(
+            body["message"].as_str().unwrap().contains(holder.as_str()),
+            "{body}"
+        );
+    }
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+}

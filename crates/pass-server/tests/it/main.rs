@@ -9,6 +9,7 @@ mod crash;
 mod dispatch_github;
 mod dispatch_local;
 mod openapi;
+mod projects;
 mod routes;
 mod store;
 mod support;
