@@ -50,6 +50,8 @@ enum Command {
     Schema(commands::schema::Args),
     /// Show the resolved configuration and check what it reaches: the API, the model, GitHub.
     Doctor(commands::doctor::Args),
+    /// Serve the Model Context Protocol over stdio, for editors and agents.
+    Mcp(commands::mcp::Args),
     /// Print a shell completion script.
     #[command(after_help = "Examples:
   pass completions bash > ~/.local/share/bash-completion/completions/pass
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
         Command::Runs(args) => block_on(commands::runs::run(args)),
         Command::Projects(args) => block_on(commands::projects::run(args)),
         Command::Doctor(args) => block_on(commands::doctor::run(args, &origins)),
+        Command::Mcp(args) => block_on(commands::mcp::run(args)),
     }
 }
 

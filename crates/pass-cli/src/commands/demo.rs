@@ -94,23 +94,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
     let runs_dir = std::path::absolute(&args.runs_dir)
         .with_context(|| format!("cannot resolve the runs folder {}", args.runs_dir.display()))?;
-    let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
-    let mut config = ServerConfig::from_lookup(lookup)?;
-    config.bind = ([127, 0, 0, 1], 0).into();
-    config.runs_dir = runs_dir.clone();
-    config.api_token = Some(SecretString::from(token.clone()));
-    config.auth_mode = AuthMode::All;
-    config.backend = ExecutionBackend::Local;
-    config.agent_command = Some(super::serve::built_in_agents()?);
-    // The agents inherit this environment; the provider is the demo's choice.
-    config
-        .agent_env
-        .push(("PASS_LLM_PROVIDER".to_owned(), provider.as_str().to_owned()));
-    let shared_issues_dir = config.local_issues_dir.clone();
-    let server = pass_server::start(config)
-        .await
-        .context("could not start the in-process API")?;
-    let client = PassClient::new(server.base_url.as_str(), Some(SecretString::from(token)))?;
+    let InProcess {
+        server,
+        client,
+        shared_issues_dir,
+    } = in_process_api(&runs_dir, provider).await?;
 
     let store = server.store().clone();
     let issues_dir = move |project_id| {
@@ -128,6 +116,44 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     shutdown.context("the in-process API did not shut down cleanly")?;
     eprintln!("done in {:.1}s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// The API running inside this process.
+#[derive(Debug)]
+pub struct InProcess {
+    pub server: pass_server::RunningServer,
+    /// A client holding the server's fresh token.
+    pub client: PassClient,
+    /// `PASS_LOCAL_ISSUES_DIR`, when one folder holds every project's issues.
+    pub shared_issues_dir: Option<PathBuf>,
+}
+
+/// Starts the API in this process on a loopback port with a fresh token and
+/// the local backend running the agents built into `pass`, planning with
+/// `provider`. Shared by `pass demo` and `pass mcp --in-process`.
+pub async fn in_process_api(runs_dir: &Path, provider: Provider) -> anyhow::Result<InProcess> {
+    let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+    let mut config = ServerConfig::from_lookup(|name| std::env::var(name).ok())?;
+    config.bind = ([127, 0, 0, 1], 0).into();
+    config.runs_dir = runs_dir.to_path_buf();
+    config.api_token = Some(SecretString::from(token.clone()));
+    config.auth_mode = AuthMode::All;
+    config.backend = ExecutionBackend::Local;
+    config.agent_command = Some(super::serve::built_in_agents()?);
+    // The agents inherit this environment; the provider is the caller's choice.
+    config
+        .agent_env
+        .push(("PASS_LLM_PROVIDER".to_owned(), provider.as_str().to_owned()));
+    let shared_issues_dir = config.local_issues_dir.clone();
+    let server = pass_server::start(config)
+        .await
+        .context("could not start the in-process API")?;
+    let client = PassClient::new(server.base_url.as_str(), Some(SecretString::from(token)))?;
+    Ok(InProcess {
+        server,
+        client,
+        shared_issues_dir,
+    })
 }
 
 /// How the closing summary is printed.

@@ -5,6 +5,7 @@ pub mod api;
 pub mod demo;
 pub mod doctor;
 pub mod follow;
+pub mod mcp;
 pub mod plan;
 pub mod projects;
 pub mod report;

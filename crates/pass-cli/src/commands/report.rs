@@ -3,7 +3,7 @@
 //! requirement list — so a plan that silently misses the PRD is noticed.
 
 use pass_contracts::pack::{ArchitecturePack, CoverageStatus};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The beginnings of the assumptions the planner writes when it leaves PRD
 /// content out of the plan: a PRD cut short for the model, non-goals and
@@ -55,23 +55,51 @@ pub fn check_requirements(pack: &ArchitecturePack, strict: bool) -> anyhow::Resu
     Ok(())
 }
 
+/// A pack's figures: what `--json` and the MCP tools report about it.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct PackFigures {
+    /// The architecture's name.
+    pub architecture: String,
+    pub requirements: usize,
+    pub components: usize,
+    pub planned_issues: usize,
+    pub coverage: CoverageFigures,
+    pub open_questions: usize,
+    /// The pack's assumptions that say some PRD content is not in the plan.
+    pub dropped: Vec<String>,
+}
+
+/// How many requirements the architecture covers, partly covers and misses.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct CoverageFigures {
+    pub covered: usize,
+    pub partial: usize,
+    pub missing: usize,
+}
+
+impl PackFigures {
+    pub fn of(pack: &ArchitecturePack) -> Self {
+        let count =
+            |status: CoverageStatus| pack.coverage.iter().filter(|c| c.status == status).count();
+        Self {
+            architecture: pack.architecture.name.to_string(),
+            requirements: pack.requirements.len(),
+            components: pack.architecture.components.len(),
+            planned_issues: pack.implementation.github_issue_plan.len(),
+            coverage: CoverageFigures {
+                covered: count(CoverageStatus::Covered),
+                partial: count(CoverageStatus::Partial),
+                missing: count(CoverageStatus::Missing),
+            },
+            open_questions: pack.open_questions.len(),
+            dropped: dropped_content(pack),
+        }
+    }
+}
+
 /// The pack's figures as JSON, for `--json` output.
 pub fn pack_json(pack: &ArchitecturePack) -> Value {
-    let count =
-        |status: CoverageStatus| pack.coverage.iter().filter(|c| c.status == status).count();
-    json!({
-        "architecture": pack.architecture.name.as_str(),
-        "requirements": pack.requirements.len(),
-        "components": pack.architecture.components.len(),
-        "planned_issues": pack.implementation.github_issue_plan.len(),
-        "coverage": {
-            "covered": count(CoverageStatus::Covered),
-            "partial": count(CoverageStatus::Partial),
-            "missing": count(CoverageStatus::Missing),
-        },
-        "open_questions": pack.open_questions.len(),
-        "dropped": dropped_content(pack),
-    })
+    serde_json::to_value(PackFigures::of(pack)).unwrap_or(Value::Null)
 }
 
 /// Prints `value` as the one JSON document on stdout.

@@ -60,8 +60,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     print_report(&report, options)
 }
 
-/// Dispatches the sync to the server and reads its report back.
-async fn sync_on_server(
+/// Dispatches the sync to the server and reads its report back (also the
+/// sync of `pass mcp`).
+pub async fn sync_on_server(
     client: &PassClient,
     run_id: Uuid,
     options: AgentOptions,

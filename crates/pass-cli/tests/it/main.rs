@@ -4,6 +4,7 @@
 
 mod cli;
 mod doctor;
+mod mcp;
 mod pipeline;
 mod projects;
 mod validate;
