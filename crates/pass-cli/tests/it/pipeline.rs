@@ -316,5 +316,9 @@ fn a_failing_agent_fails_the_demo_and_names_its_log() {
         .unwrap_or_else(|| panic!("no agent log path in:\n{err}"));
     let log_text = std::fs::read_to_string(log).unwrap();
     assert!(log_text.contains("anthropic"), "{log_text}");
+    assert!(
+        !log_text.contains('\u{1b}'),
+        "ANSI escapes in an agent log file"
+    );
     assert!(!err.contains("sk-ant-demo-test") && !log_text.contains("sk-ant-demo-test"));
 }
