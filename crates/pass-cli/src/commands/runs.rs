@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use futures::future::try_join_all;
+use futures::{StreamExt, TryStreamExt};
 use pass_client::PassClient;
 use pass_contracts::projects::prd_title;
 use serde_json::json;
@@ -85,6 +85,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
+/// How many run or project reads `pass runs list` has in flight at once.
+const READS_AT_ONCE: usize = 8;
+
 /// One row of `pass runs list`: the index row plus what the run says about
 /// its PRD and project.
 struct Row {
@@ -96,8 +99,12 @@ struct Row {
 
 async fn list(client: &PassClient, limit: u64, offset: u64, json: bool) -> anyhow::Result<()> {
     let list = client.list_runs(Some(limit), Some(offset)).await?;
-    // The index rows carry neither title nor project: one read per run, at once.
-    let details = try_join_all(list.runs.iter().map(|r| client.get_run(r.run_id))).await?;
+    // The index rows carry neither title nor project: one read per run,
+    // eight at a time so a long page does not flood the server.
+    let details: Vec<_> = futures::stream::iter(list.runs.iter().map(|r| client.get_run(r.run_id)))
+        .buffered(READS_AT_ONCE)
+        .try_collect()
+        .await?;
     let rows: Vec<Row> = list
         .runs
         .iter()
@@ -116,13 +123,15 @@ async fn list(client: &PassClient, limit: u64, offset: u64, json: bool) -> anyho
     let mut project_ids: Vec<Uuid> = rows.iter().map(|r| r.project_id).collect();
     project_ids.sort();
     project_ids.dedup();
-    let projects = try_join_all(project_ids.iter().map(|id| async move {
+    let projects: Vec<_> = futures::stream::iter(project_ids.iter().map(|id| async move {
         match client.get_project(*id).await {
             Ok(detail) => Ok((*id, Some(detail.project.name.to_string()))),
             Err(error) if error.status() == Some(404) => Ok((*id, None)),
             Err(error) => Err(error),
         }
     }))
+    .buffered(READS_AT_ONCE)
+    .try_collect()
     .await?;
     let names: BTreeMap<Uuid, Option<String>> = projects.into_iter().collect();
     let project_name = |id: &Uuid| names.get(id).cloned().flatten();
