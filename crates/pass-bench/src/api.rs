@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use pass_contracts::layout;
 use pass_contracts::{RunDetail, RunInput, Text, Timestamp};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -116,6 +117,7 @@ fn seed(runs_dir: &Path, count: usize) -> anyhow::Result<Vec<Uuid>> {
     let prd = include_str!("../../../samples/prds/export-command-feature.txt");
     let input = RunInput {
         project_id: None,
+        refinement: None,
         prd_text: Text::new(prd)?,
         org_constraints_yaml: None,
         requested_by: Some(Text::new("pass-bench")?),
@@ -126,9 +128,12 @@ fn seed(runs_dir: &Path, count: usize) -> anyhow::Result<Vec<Uuid>> {
     for _ in 0..count {
         let id = Uuid::new_v4();
         let detail = RunDetail::new(id, input.clone(), Timestamp::now());
-        let dir = runs_dir.join(id.to_string());
+        let dir = layout::run_dir(runs_dir, id);
         std::fs::create_dir(&dir)?;
-        std::fs::write(dir.join("run.json"), serde_json::to_vec_pretty(&detail)?)?;
+        std::fs::write(
+            dir.join(layout::RUN_FILE),
+            serde_json::to_vec_pretty(&detail)?,
+        )?;
         ids.push(id);
     }
     Ok(ids)

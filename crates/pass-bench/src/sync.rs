@@ -124,6 +124,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 project_runs: project_runs.clone(),
             },
             earlier: Default::default(),
+            reasons: Default::default(),
         };
         let tracker = GithubTracker::new(&settings)?.with_retry_policy(retry.clone());
         let pack = pack(run_id, plan.clone())?;

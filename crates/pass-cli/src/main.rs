@@ -40,6 +40,14 @@ enum Command {
     Runs(commands::runs::Args),
     /// List projects (one backlog each) on a PASS server, or show one.
     Projects(commands::projects::Args),
+    /// List a revision's questions (clarifications and open questions).
+    Questions(commands::coordination::QuestionsArgs),
+    /// Answer a question; the next revision is planned with the answer.
+    Answer(commands::coordination::AnswerArgs),
+    /// Approve a revision's plan so its issues may be synced.
+    Approve(commands::coordination::ApproveArgs),
+    /// Ask for a change to a project's plan; the next revision re-plans what it affects.
+    Refine(commands::coordination::RefineArgs),
     /// Plan a PRD without a server, writing the artifacts into a folder.
     Plan(commands::plan::Args),
     /// Sync a run's issue plan into issues (what phase2-implementation does).
@@ -86,6 +94,10 @@ fn main() -> ExitCode {
         Command::Agent(args) => block_on(commands::agent::run(args)),
         Command::Runs(args) => block_on(commands::runs::run(args)),
         Command::Projects(args) => block_on(commands::projects::run(args)),
+        Command::Questions(args) => block_on(commands::coordination::questions(args)),
+        Command::Answer(args) => block_on(commands::coordination::answer(args)),
+        Command::Approve(args) => block_on(commands::coordination::approve(args)),
+        Command::Refine(args) => block_on(commands::coordination::refine(args)),
         Command::Doctor(args) => block_on(commands::doctor::run(args, &origins)),
         Command::Mcp(args) => block_on(commands::mcp::run(args)),
     }

@@ -10,6 +10,10 @@ use pass_contracts::api::{
     ArtifactEnvelope, ArtifactUpload, ArtifactWithPayload, DispatchOptions, DispatchResponse,
     ExecutionUpdate, RunEnvelope, RunList, RunPatch, RunWithArtifacts,
 };
+use pass_contracts::coordination::{
+    AcceptDefault, ApproveRequest, Clarification, ClarificationAnswer, ClarificationList,
+    ClarificationOutcome, NewClarification, RefinementRequest,
+};
 use pass_contracts::projects::{ProjectEnvelope, ProjectList, SyncLeaseEnvelope, SyncLeaseRequest};
 use pass_contracts::{
     ArtifactMetadata, ErrorBody, ImplementationState, Project, ProjectDetail, ProjectInput,
@@ -355,6 +359,93 @@ impl PassClient {
         self.send::<(), ()>(Method::DELETE, &path, None, true).await
     }
 
+    /// `GET /runs/{runId}/clarifications`.
+    pub async fn clarifications(&self, run_id: Uuid) -> Result<Vec<Clarification>, ClientError> {
+        let list: ClarificationList = self
+            .send::<(), _>(
+                Method::GET,
+                &format!("runs/{run_id}/clarifications"),
+                None,
+                true,
+            )
+            .await?;
+        Ok(list.clarifications)
+    }
+
+    /// `POST /runs/{runId}/clarifications`. Not retried: a second attempt
+    /// would ask twice.
+    pub async fn add_clarification(
+        &self,
+        run_id: Uuid,
+        question: &NewClarification,
+    ) -> Result<Clarification, ClientError> {
+        let path = format!("runs/{run_id}/clarifications");
+        self.send(Method::POST, &path, Some(question), false).await
+    }
+
+    /// `POST /runs/{runId}/clarifications/{id}/answer`. Not retried: an
+    /// answer plans a revision.
+    pub async fn answer_clarification(
+        &self,
+        run_id: Uuid,
+        clarification_id: &str,
+        answer: &ClarificationAnswer,
+    ) -> Result<ClarificationOutcome, ClientError> {
+        let path = format!(
+            "runs/{run_id}/clarifications/{}/answer",
+            path_segment(clarification_id)
+        );
+        self.send(Method::POST, &path, Some(answer), false).await
+    }
+
+    /// `POST /runs/{runId}/clarifications/{id}/accept-default`.
+    pub async fn accept_default(
+        &self,
+        run_id: Uuid,
+        clarification_id: &str,
+        accept: &AcceptDefault,
+    ) -> Result<ClarificationOutcome, ClientError> {
+        let path = format!(
+            "runs/{run_id}/clarifications/{}/accept-default",
+            path_segment(clarification_id)
+        );
+        self.send(Method::POST, &path, Some(accept), true).await
+    }
+
+    /// `POST /runs/{runId}/approve`.
+    pub async fn approve(
+        &self,
+        run_id: Uuid,
+        request: &ApproveRequest,
+    ) -> Result<RunDetail, ClientError> {
+        let envelope: RunEnvelope = self
+            .send(
+                Method::POST,
+                &format!("runs/{run_id}/approve"),
+                Some(request),
+                true,
+            )
+            .await?;
+        Ok(envelope.run)
+    }
+
+    /// `POST /projects/{projectId}/refinements`. Not retried: each call plans a revision.
+    pub async fn refine(
+        &self,
+        project_id: Uuid,
+        request: &RefinementRequest,
+    ) -> Result<RunDetail, ClientError> {
+        let envelope: RunEnvelope = self
+            .send(
+                Method::POST,
+                &format!("projects/{project_id}/refinements"),
+                Some(request),
+                false,
+            )
+            .await?;
+        Ok(envelope.run)
+    }
+
     /// `GET /healthz`.
     pub async fn health(&self) -> Result<serde_json::Value, ClientError> {
         self.send::<(), _>(Method::GET, "healthz", None, true).await
@@ -416,6 +507,19 @@ impl PassClient {
             tokio::time::sleep(retry_after).await;
         }
     }
+}
+
+/// A value as one path segment: everything but unreserved characters escaped.
+fn path_segment(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 async fn decode<T: DeserializeOwned>(

@@ -80,6 +80,8 @@ pub enum ReportedExecutionStatus {
     Running,
     Succeeded,
     Failed,
+    /// PASS's addition: the sync stopped for a blocking question.
+    Paused,
 }
 
 impl From<ReportedExecutionStatus> for ExecutionStatus {
@@ -88,6 +90,7 @@ impl From<ReportedExecutionStatus> for ExecutionStatus {
             ReportedExecutionStatus::Running => ExecutionStatus::Running,
             ReportedExecutionStatus::Succeeded => ExecutionStatus::Succeeded,
             ReportedExecutionStatus::Failed => ExecutionStatus::Failed,
+            ReportedExecutionStatus::Paused => ExecutionStatus::Paused,
         }
     }
 }
@@ -156,6 +159,12 @@ pub enum ErrorCode {
     SyncLeaseLost,
     /// Not in the seed's list; an agent reporting on an execution that is no longer the run's.
     ExecutionSuperseded,
+    /// Not in the seed's list; a clarification id that names none of the run's.
+    ClarificationNotFound,
+    /// Not in the seed's list; implementation dispatched for a plan that needs approval first.
+    ApprovalRequired,
+    /// Not in the seed's list; approval refused while blocking questions are open.
+    BlockingClarifications,
     BadTransition,
     /// Not in the seed's list; a request body over the configured limit.
     PayloadTooLarge,
@@ -175,13 +184,16 @@ impl ErrorCode {
             ErrorCode::RunNotFound
             | ErrorCode::ArtifactNotFound
             | ErrorCode::ProjectNotFound
+            | ErrorCode::ClarificationNotFound
             | ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::RunConflict
             | ErrorCode::ProjectConflict
             | ErrorCode::SyncInProgress
             | ErrorCode::SyncLeaseLost
-            | ErrorCode::ExecutionSuperseded => 409,
+            | ErrorCode::ExecutionSuperseded
+            | ErrorCode::ApprovalRequired
+            | ErrorCode::BlockingClarifications => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::DispatchFailed => 502,
@@ -203,6 +215,9 @@ impl ErrorCode {
             ErrorCode::SyncInProgress => "sync_in_progress",
             ErrorCode::SyncLeaseLost => "sync_lease_lost",
             ErrorCode::ExecutionSuperseded => "execution_superseded",
+            ErrorCode::ClarificationNotFound => "clarification_not_found",
+            ErrorCode::ApprovalRequired => "approval_required",
+            ErrorCode::BlockingClarifications => "blocking_clarifications",
             ErrorCode::BadTransition => "bad_transition",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",

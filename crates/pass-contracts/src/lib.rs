@@ -8,6 +8,8 @@
 
 pub mod api;
 pub mod artifacts;
+pub mod coordination;
+pub mod layout;
 pub mod org;
 pub mod pack;
 pub mod paths;
@@ -21,6 +23,7 @@ pub mod validate;
 
 pub use api::{ErrorBody, ErrorCode, Problem};
 pub use artifacts::{ArtifactIndex, ArtifactMetadata, ContentType, check_artifact_name};
+pub use coordination::{Clarification, ClarificationStatus, PlanState, Refinement};
 pub use org::{OrgConstraints, OrgConstraintsError};
 pub use pack::ArchitecturePack;
 pub use plan_diff::PlanDiff;

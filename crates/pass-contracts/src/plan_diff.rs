@@ -24,6 +24,14 @@ pub struct PlanDiff {
     pub components: ListDiff,
     /// Items of `implementation.github_issue_plan`.
     pub plan_items: ListDiff,
+    /// The answers and change requests this revision re-planned, if it refines
+    /// the previous one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<Text>,
+    /// What the planner read in them and could not apply (offline planning
+    /// applies only what it can read; the rest is recorded, not guessed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_applied: Vec<Text>,
 }
 
 impl PlanDiff {
@@ -61,6 +69,9 @@ impl ListDiff {
 pub struct DiffEntry {
     pub id: Text,
     pub title: Text,
+    /// The answer or request that caused it, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub because: Option<Text>,
 }
 
 /// An entry present in both revisions whose content differs.
@@ -71,4 +82,7 @@ pub struct ChangedEntry {
     pub title: Text,
     /// The fields that differ (`text`, `priority`, `title`, `depends_on`, …).
     pub fields: Vec<Text>,
+    /// The answer or request that caused it, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub because: Option<Text>,
 }

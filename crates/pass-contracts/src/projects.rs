@@ -27,6 +27,10 @@ pub struct ProjectInput {
     pub name: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Text>,
+    /// Whether a revision's plan must be approved before its issues are
+    /// synced (default true for projects made this way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_approval: Option<bool>,
 }
 
 /// `runs/projects/<projectId>/project.json`, and the `project` of the API's answers.
@@ -43,6 +47,10 @@ pub struct Project {
     /// set by the first sync; `None` until a sync ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issue_target: Option<Text>,
+    /// Whether implementation waits for an approved plan. False for projects
+    /// made the seed's way (a run without a project), so seed clients work unchanged.
+    #[serde(default)]
+    pub require_approval: bool,
 }
 
 impl Project {

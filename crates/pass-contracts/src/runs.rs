@@ -94,6 +94,10 @@ pub struct RunInput {
     /// the run gets a project of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project_id: Option<Uuid>,
+    /// What this revision re-plans (PASS's addition): answers and change
+    /// requests applied to an earlier revision's plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refinement: Option<crate::coordination::Refinement>,
 }
 
 /// A row of `GET /runs` and of `runs/index.json`.
@@ -158,6 +162,9 @@ pub enum ExecutionStatus {
     Running,
     Succeeded,
     Failed,
+    /// PASS's addition: a sync stopped for a blocking question; answering it
+    /// starts a new execution. Nothing moves out of it.
+    Paused,
 }
 
 impl ExecutionStatus {
@@ -168,23 +175,28 @@ impl ExecutionStatus {
             ExecutionStatus::Running => "running",
             ExecutionStatus::Succeeded => "succeeded",
             ExecutionStatus::Failed => "failed",
+            ExecutionStatus::Paused => "paused",
         }
     }
 
-    /// Succeeded and failed are final: nothing moves out of them.
+    /// Succeeded, failed and paused are final: nothing moves out of them.
     pub fn is_final(self) -> bool {
-        matches!(self, ExecutionStatus::Succeeded | ExecutionStatus::Failed)
+        matches!(
+            self,
+            ExecutionStatus::Succeeded | ExecutionStatus::Failed | ExecutionStatus::Paused
+        )
     }
 
     /// The contract's allowed moves: queued → dispatched | failed;
-    /// dispatched → running | failed; running → succeeded | failed.
+    /// dispatched → running | failed; running → succeeded | failed; and
+    /// PASS's running → paused.
     pub fn can_move_to(self, next: ExecutionStatus) -> bool {
         use ExecutionStatus::*;
         matches!(
             (self, next),
             (Queued, Dispatched | Failed)
                 | (Dispatched, Running | Failed)
-                | (Running, Succeeded | Failed)
+                | (Running, Succeeded | Failed | Paused)
         )
     }
 }
@@ -212,6 +224,10 @@ pub struct Execution {
     pub completed_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<Text>,
+    /// Set by the server when a blocking question was asked while the sync
+    /// runs: the agent finishes the item it is writing and pauses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_reason: Option<Text>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -246,6 +262,8 @@ pub enum IssueOutcome {
     Closed,
     /// Its item left the plan but a person worked on it: commented, left open.
     Commented,
+    /// Not written yet: the sync paused for a blocking question first.
+    Pending,
     Failed,
 }
 
@@ -259,6 +277,7 @@ impl IssueOutcome {
             IssueOutcome::Conflict => "conflict",
             IssueOutcome::Closed => "closed",
             IssueOutcome::Commented => "commented",
+            IssueOutcome::Pending => "pending",
             IssueOutcome::Failed => "failed",
         }
     }
@@ -270,9 +289,10 @@ impl IssueOutcome {
             IssueOutcome::Updated | IssueOutcome::Closed | IssueOutcome::Commented => {
                 SyncStatus::Updated
             }
-            IssueOutcome::Unchanged | IssueOutcome::Kept | IssueOutcome::Conflict => {
-                SyncStatus::Unchanged
-            }
+            IssueOutcome::Unchanged
+            | IssueOutcome::Kept
+            | IssueOutcome::Conflict
+            | IssueOutcome::Pending => SyncStatus::Unchanged,
             IssueOutcome::Failed => SyncStatus::Failed,
         }
     }
@@ -343,6 +363,14 @@ pub struct RunDetail {
     pub project_id: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<NonZeroU32>,
+    /// Where the plan stands (PASS's addition): draft once exported,
+    /// approved, synced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_state: Option<crate::coordination::PlanState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<Text>,
 }
 
 impl RunDetail {
@@ -352,6 +380,9 @@ impl RunDetail {
         Self {
             project_id: Some(input.project_id.unwrap_or(run_id)),
             revision: Some(NonZeroU32::MIN),
+            plan_state: None,
+            approved_at: None,
+            approved_by: None,
             run_id,
             created_at: now,
             status: RunStatus::Created,

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::api::{ArtifactUpload, ErrorBody, ExecutionUpdate, RunPatch};
 use crate::artifacts::{ArtifactIndex, ArtifactMetadata};
+use crate::coordination::{Clarification, ClarificationList};
 use crate::org::OrgConstraints;
 use crate::pack::ArchitecturePack;
 use crate::plan_diff::PlanDiff;
@@ -32,6 +33,8 @@ pub const SCHEMA_NAMES: &[&str] = &[
     "project_input",
     "sync_lease",
     "sync_lease_request",
+    "clarification",
+    "clarification_list",
 ];
 
 /// The JSON Schema (draft 2020-12) called `name`, or `None` for an unknown name.
@@ -55,6 +58,8 @@ pub fn schema_json(name: &str) -> Option<Value> {
         "project_input" => root::<ProjectInput>(),
         "sync_lease" => root::<SyncLease>(),
         "sync_lease_request" => root::<SyncLeaseRequest>(),
+        "clarification" => root::<Clarification>(),
+        "clarification_list" => root::<ClarificationList>(),
         _ => return None,
     };
     Some(schema)

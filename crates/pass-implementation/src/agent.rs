@@ -3,24 +3,26 @@
 //! project's backlog, take the project's sync lease, sync, then record the
 //! state and the summary and say how it ended.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use pass_client::{ClientError, PassClient};
 use pass_contracts::api::{ArtifactUpload, ExecutionUpdate, ReportedExecutionStatus};
 use pass_contracts::artifacts::names;
 use pass_contracts::runs::WorkflowName;
 use pass_contracts::{
-    ArchitecturePack, ContentType, ExecutionStatus, RunDetail, Text, Timestamp, validate_pack_value,
+    ArchitecturePack, ContentType, ExecutionStatus, PlanDiff, RunDetail, Text, Timestamp,
+    validate_pack_value,
 };
 use uuid::Uuid;
 
+use crate::apply::{Checkpoint, NeverPause};
 use crate::config::{ImplementationConfig, TargetConfig};
 use crate::decide::{EarlierPlans, SyncScope};
 use crate::error::{ConfigError, ImplementationError};
 use crate::lease::{LeaseError, LeaseKeeper, LeasedTracker, holder_description, lease_request};
 use crate::marker::parse_body;
 use crate::report::SyncReport;
-use crate::sync::{SyncContext, SyncOptions, sync_listed};
+use crate::sync::{SyncContext, SyncOptions, sync_listed_pausable};
 use crate::tracker::{GithubTracker, IssueTracker, LocalTracker, RetryPolicy};
 
 /// The agent's command-line switches.
@@ -163,7 +165,8 @@ pub async fn run_agent_with_client(
         tracing::info!(%run_id, "the run has no open execution this agent could report on; syncing without reporting one");
     }
 
-    let outcome = sync_and_record(client, &run, options, config, &reporter, notices).await;
+    let outcome =
+        sync_and_record(client, &run, options, config, &reporter, reporting, notices).await;
     let report = match outcome {
         Ok(report) => report,
         Err(error) => {
@@ -194,7 +197,9 @@ pub async fn run_agent_with_client(
             reporter.failed(error.to_string()).await;
             return Err(error);
         }
-        let update = if report.has_failures() {
+        let update = if let Some(reason) = &report.paused {
+            reporter.update(ReportedExecutionStatus::Paused, Some(reason.clone()))
+        } else if report.has_failures() {
             let mut message = format!("{} issue(s) failed to sync", report.counts.failed);
             if let Some(stopped) = &report.stopped {
                 message = format!("the sync stopped: {stopped}");
@@ -224,11 +229,15 @@ async fn sync_and_record(
     options: AgentOptions,
     config: &ImplementationConfig,
     reporter: &Reporter<'_>,
+    reporting: bool,
     notices: Vec<String>,
 ) -> Result<SyncReport, ImplementationError> {
     let run_id = run.run_id;
     let pack = fetch_pack(client, run_id).await?;
     let scope = project_scope(client, run).await?;
+    if !options.dry_run {
+        check_approved(client, run).await?;
+    }
     let sync_options = SyncOptions {
         dry_run: options.dry_run,
         force: options.force,
@@ -238,6 +247,8 @@ async fn sync_and_record(
         scope,
         config,
         execution_id: reporter.execution_id,
+        pausable: reporting,
+        reasons: refinement_reasons(client, run).await?,
     };
     let mut report = match &config.target {
         TargetConfig::Github(settings) => {
@@ -312,6 +323,26 @@ pub async fn fetch_pack(
     Ok(pack)
 }
 
+/// A project that wants plans approved gets no issues from a draft, however
+/// the sync was started (the server refuses such a dispatch too).
+async fn check_approved(client: &PassClient, run: &RunDetail) -> Result<(), ImplementationError> {
+    use pass_contracts::PlanState;
+    if matches!(
+        run.plan_state,
+        None | Some(PlanState::Approved | PlanState::Synced)
+    ) {
+        return Ok(());
+    }
+    match client.get_project(run.project()).await {
+        Ok(project) if project.project.require_approval => {
+            Err(ImplementationError::NotApproved(run.run_id))
+        }
+        Ok(_) => Ok(()),
+        Err(error) if error.status() == Some(404) => Ok(()),
+        Err(error) => Err(api("reading the run's project", run.run_id)(error)),
+    }
+}
+
 /// The backlog the run belongs to: its project and every revision of it.
 async fn project_scope(
     client: &PassClient,
@@ -336,12 +367,73 @@ async fn project_scope(
     })
 }
 
+/// Why each plan item changed, for a refinement revision: read from its
+/// `plan_diff` artifact, so each updated issue can say which answer or
+/// request changed it.
+async fn refinement_reasons(
+    client: &PassClient,
+    run: &RunDetail,
+) -> Result<HashMap<String, String>, ImplementationError> {
+    let refined = run
+        .input
+        .as_ref()
+        .is_some_and(|input| input.refinement.is_some());
+    if !refined {
+        return Ok(HashMap::new());
+    }
+    let diff: PlanDiff = match client.get_artifact(run.run_id, names::PLAN_DIFF).await {
+        Ok(artifact) => {
+            serde_json::from_value(artifact.payload).map_err(|e| ImplementationError::Encode {
+                what: "the plan_diff artifact",
+                reason: e.to_string(),
+            })?
+        }
+        Err(error) if error.code() == Some("artifact_not_found") => return Ok(HashMap::new()),
+        Err(error) => return Err(api("reading the plan_diff artifact", run.run_id)(error)),
+    };
+    Ok(diff
+        .plan_items
+        .changed
+        .iter()
+        .filter_map(|entry| Some((entry.id.to_string(), entry.because.as_ref()?.to_string())))
+        .collect())
+}
+
+/// Asks the PASS API before each item whether the execution should pause
+/// (a blocking question was asked while it ran).
+struct PauseCheck<'a> {
+    client: &'a PassClient,
+    run_id: Uuid,
+    execution_id: Option<Uuid>,
+}
+
+impl Checkpoint for PauseCheck<'_> {
+    async fn pause_reason(&self) -> Option<String> {
+        match self.client.get_run(self.run_id).await {
+            Ok(run) => run.run.execution.and_then(|execution| {
+                let ours =
+                    self.execution_id.is_none() || execution.execution_id == self.execution_id;
+                ours.then_some(execution.pause_reason)
+                    .flatten()
+                    .map(|reason| reason.to_string())
+            }),
+            Err(error) => {
+                tracing::warn!(%error, "could not ask whether to pause; going on");
+                None
+            }
+        }
+    }
+}
+
 /// One sync of one run, with what it needs from the API around it.
 struct SyncSession<'a> {
     client: &'a PassClient,
     scope: SyncScope,
     config: &'a ImplementationConfig,
     execution_id: Option<Uuid>,
+    /// Whether the sync reports on an execution, which a blocking question pauses.
+    pausable: bool,
+    reasons: HashMap<String, String>,
 }
 
 impl SyncSession<'_> {
@@ -415,16 +507,38 @@ impl SyncSession<'_> {
         let context = SyncContext {
             earlier: self.earlier_plans(&issues).await,
             scope: self.scope.clone(),
+            reasons: self.reasons.clone(),
         };
-        Ok(sync_listed(
-            &pack.implementation.github_issue_plan,
-            &context,
-            tracker,
-            issues,
-            before_listing,
-            options,
-        )
-        .await?)
+        let items = &pack.implementation.github_issue_plan;
+        let report = if self.pausable {
+            let check = PauseCheck {
+                client: self.client,
+                run_id: self.scope.run_id,
+                execution_id: self.execution_id,
+            };
+            sync_listed_pausable(
+                items,
+                &context,
+                tracker,
+                issues,
+                before_listing,
+                options,
+                &check,
+            )
+            .await?
+        } else {
+            sync_listed_pausable(
+                items,
+                &context,
+                tracker,
+                issues,
+                before_listing,
+                options,
+                &NeverPause,
+            )
+            .await?
+        };
+        Ok(report)
     }
 
     /// The plans of the revisions named by this backlog's issues whose block

@@ -5,13 +5,14 @@
 //! created on the way, which nothing could know before.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::future::Future;
 
 use pass_contracts::pack::IssuePlanItem;
 use pass_contracts::runs::{GithubState, IssueOutcome};
 
 use crate::decide::{Action, Decision, Field, SyncScope};
 use crate::error::TrackerError;
-use crate::marker::{MarkerFields, render_body};
+use crate::marker::{CommentKind, MarkerFields, comment_tag, render_body};
 use crate::render::{Numbers, desired, item_key};
 use crate::report::ItemReport;
 use crate::tracker::{IssueEdit, IssueTracker, NewIssue, TrackedIssue};
@@ -54,9 +55,28 @@ pub fn dependency_order(items: &[IssuePlanItem]) -> Vec<usize> {
     order
 }
 
+/// Asked before each item a sync writes: whether to pause first.
+pub trait Checkpoint: Sync {
+    /// Why the sync must pause before its next item, if it must.
+    fn pause_reason(&self) -> impl Future<Output = Option<String>> + Send;
+}
+
+/// A sync nothing pauses (tests, `pass sync` by hand without an execution).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NeverPause;
+
+impl Checkpoint for NeverPause {
+    async fn pause_reason(&self) -> Option<String> {
+        None
+    }
+}
+
 /// Carries out `decisions` on `tracker`; one report per decision, same order.
-pub(crate) struct Applier<'a, T> {
+pub(crate) struct Applier<'a, T, C> {
     scope: &'a SyncScope,
+    checkpoint: &'a C,
+    /// Why each plan item changed in this revision, for a comment on its issue.
+    reasons: &'a HashMap<String, String>,
     items: &'a [IssuePlanItem],
     decisions: &'a [Decision],
     tracker: &'a T,
@@ -68,16 +88,29 @@ pub(crate) struct Applier<'a, T> {
     pub(crate) reports: Vec<Option<ItemReport>>,
     pub(crate) notices: Vec<String>,
     pub(crate) stopped: Option<String>,
+    pub(crate) paused: Option<String>,
 }
 
-impl<'a, T: IssueTracker> Applier<'a, T> {
-    pub(crate) fn new(
-        scope: &'a SyncScope,
-        items: &'a [IssuePlanItem],
-        issues: &[TrackedIssue],
-        decisions: &'a [Decision],
-        tracker: &'a T,
-    ) -> Self {
+/// What the applier works with besides the decisions.
+pub(crate) struct ApplyContext<'a, T, C> {
+    pub scope: &'a SyncScope,
+    pub items: &'a [IssuePlanItem],
+    pub issues: &'a [TrackedIssue],
+    pub tracker: &'a T,
+    pub checkpoint: &'a C,
+    pub reasons: &'a HashMap<String, String>,
+}
+
+impl<'a, T: IssueTracker, C: Checkpoint> Applier<'a, T, C> {
+    pub(crate) fn new(context: ApplyContext<'a, T, C>, decisions: &'a [Decision]) -> Self {
+        let ApplyContext {
+            scope,
+            items,
+            issues,
+            tracker,
+            checkpoint,
+            reasons,
+        } = context;
         let by_number: HashMap<u64, &TrackedIssue> = issues.iter().map(|i| (i.number, i)).collect();
         let current = decisions
             .iter()
@@ -89,6 +122,8 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
             .collect();
         Self {
             scope,
+            checkpoint,
+            reasons,
             items,
             decisions,
             tracker,
@@ -98,7 +133,25 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
             reports: vec![None; decisions.len()],
             notices: Vec::new(),
             stopped: None,
+            paused: None,
         }
+    }
+
+    /// Asks the checkpoint before an item that writes; once paused, stays paused.
+    async fn should_pause(&mut self) -> bool {
+        if self.paused.is_none() {
+            self.paused = self.checkpoint.pause_reason().await;
+        }
+        self.paused.is_some()
+    }
+
+    fn pending(&self, index: usize, issue: Option<&TrackedIssue>) -> ItemReport {
+        let mut report = self.report(index, IssueOutcome::Pending, issue);
+        report.reason = format!(
+            "not written yet: the sync paused ({}); it resumes once the question is settled",
+            self.paused.as_deref().unwrap_or("paused")
+        );
+        report
     }
 
     fn numbers(&self) -> Numbers {
@@ -197,6 +250,11 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
             }
             let writes = matches!(decision.action, Action::Create | Action::Update)
                 || decision.comment.is_some();
+            if writes && self.should_pause().await {
+                let report = self.pending(index, existing.as_ref());
+                self.reports[index] = Some(report);
+                continue;
+            }
             if writes {
                 if let Some(stopped) = self.stopped.clone() {
                     let report = self.failed(
@@ -310,8 +368,25 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
                 if updated.blocked_by_count.is_none() {
                     updated.blocked_by_count = issue.blocked_by_count;
                 }
-                let report = self.report(index, IssueOutcome::Updated, Some(&updated));
-                self.current.insert(item_key(&item.id).to_owned(), updated);
+                let mut report = self.report(index, IssueOutcome::Updated, Some(&updated));
+                let id = item_key(&item.id).to_owned();
+                self.current.insert(id.clone(), updated);
+                if let Some(reason) = self.reasons.get(&id) {
+                    let comment = format!(
+                        "Revision {} of the plan changed this issue, for: {reason}\n\n{}",
+                        self.scope.revision,
+                        comment_tag(
+                            CommentKind::PlanChange,
+                            &format!("refined-{}", self.scope.run_id)
+                        )
+                    );
+                    if let Err(error) = self.tracker.add_comment(issue.number, &comment).await {
+                        report.outcome = Some(IssueOutcome::Failed);
+                        report.error = Some(self.note_error(&error));
+                    } else {
+                        report.comment = Some(comment);
+                    }
+                }
                 report
             }
             Err(error) => {
@@ -461,6 +536,11 @@ impl<'a, T: IssueTracker> Applier<'a, T> {
                     IssueOutcome::Unchanged
                 };
                 self.reports[index] = Some(self.report(index, outcome, None));
+                continue;
+            }
+            if self.should_pause().await {
+                let report = self.pending(index, None);
+                self.reports[index] = Some(report);
                 continue;
             }
             if let Some(stopped) = self.stopped.clone() {

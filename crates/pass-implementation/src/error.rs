@@ -128,6 +128,10 @@ pub enum ImplementationError {
         #[source]
         source: pass_client::ClientError,
     },
+    #[error(
+        "the plan of run {0} is a draft and its project wants plans approved before issues are synced: approve it (`pass approve {0}`), or look first with --dry-run"
+    )]
+    NotApproved(Uuid),
     /// Another sync of the project is running; the message names it.
     #[error("{0}; try again when it has finished (or its lease has expired)")]
     SyncBusy(String),

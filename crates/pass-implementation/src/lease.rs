@@ -57,9 +57,11 @@ impl LeaseKeeper {
         let lease = client
             .acquire_sync_lease(project_id, request)
             .await
-            .map_err(|error| match (error.code(), error.status()) {
-                (Some("sync_in_progress"), _) => LeaseError::Busy(error_message(&error)),
-                (_, Some(404)) => LeaseError::Unsupported,
+            .map_err(|error| match error.code() {
+                Some("sync_in_progress") => LeaseError::Busy(error_message(&error)),
+                // The route itself is unknown: a server from before projects
+                // (the seed's answers run_not_found to every unknown path).
+                Some("not_found" | "run_not_found") => LeaseError::Unsupported,
                 _ => LeaseError::Api(error),
             })?;
         let ttl = Duration::from_secs(u64::from(lease.ttl_seconds));

@@ -20,11 +20,14 @@ pub mod sync;
 pub mod tracker;
 
 pub use agent::{AgentOptions, fetch_pack, run_agent, run_agent_with_client};
+pub use apply::{Checkpoint, NeverPause};
 pub use config::{GithubSettings, ImplementationConfig, LocalSettings, TargetConfig};
 pub use decide::{Action, Decision, EarlierPlans, Field, SyncScope};
 pub use error::{ConfigError, ImplementationError, SyncError, TrackerError};
 pub use report::{ItemReport, SyncCounts, SyncReport};
-pub use sync::{SyncContext, SyncOptions, sync_items, sync_listed, sync_pack};
+pub use sync::{
+    SyncContext, SyncOptions, sync_items, sync_listed, sync_listed_pausable, sync_pack,
+};
 pub use tracker::{
     GithubTracker, IssueTracker, LocalTracker, RequestCounts, RetryPolicy, TrackedComment,
     TrackedIssue,

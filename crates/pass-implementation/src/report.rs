@@ -114,6 +114,8 @@ pub struct SyncCounts {
     pub conflict: u64,
     pub closed: u64,
     pub commented: u64,
+    /// Not written because the sync paused first.
+    pub pending: u64,
     pub failed: u64,
 }
 
@@ -132,6 +134,9 @@ pub struct SyncReport {
     /// Set when an error made the sync stop writing before the end.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// Set when the sync paused for a blocking question; the rest is pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<String>,
 }
 
 impl SyncReport {
@@ -147,6 +152,7 @@ impl SyncReport {
                 IssueOutcome::Conflict => &mut counts.conflict,
                 IssueOutcome::Closed => &mut counts.closed,
                 IssueOutcome::Commented => &mut counts.commented,
+                IssueOutcome::Pending => &mut counts.pending,
                 IssueOutcome::Failed => &mut counts.failed,
             };
             *slot += 1;
@@ -199,8 +205,16 @@ impl SyncReport {
     pub fn counts_line(&self) -> String {
         let c = &self.counts;
         format!(
-            "created {}, updated {}, unchanged {}, kept {}, conflict {}, closed {}, commented {}, failed {}",
-            c.created, c.updated, c.unchanged, c.kept, c.conflict, c.closed, c.commented, c.failed
+            "created {}, updated {}, unchanged {}, kept {}, conflict {}, closed {}, commented {}, pending {}, failed {}",
+            c.created,
+            c.updated,
+            c.unchanged,
+            c.kept,
+            c.conflict,
+            c.closed,
+            c.commented,
+            c.pending,
+            c.failed
         )
     }
 
@@ -261,6 +275,9 @@ impl SyncReport {
         if let Some(stopped) = &self.stopped {
             let _ = writeln!(out, "\nThe sync stopped early: {}", cell(stopped));
         }
+        if let Some(paused) = &self.paused {
+            let _ = writeln!(out, "\nThe sync paused: {}", cell(paused));
+        }
         out
     }
 
@@ -296,6 +313,9 @@ impl SyncReport {
         }
         if let Some(stopped) = &self.stopped {
             let _ = writeln!(out, "stopped: {stopped}");
+        }
+        if let Some(paused) = &self.paused {
+            let _ = writeln!(out, "paused: {paused}");
         }
         let _ = writeln!(
             out,
@@ -367,6 +387,7 @@ mod tests {
             },
             notices: Vec::new(),
             stopped: None,
+            paused: None,
         };
         report.tally();
         report

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use pass_contracts::ArchitecturePack;
 use pass_contracts::pack::IssuePlanItem;
 
-use crate::apply::Applier;
+use crate::apply::{Applier, ApplyContext, Checkpoint, NeverPause};
 use crate::decide::{DecideInput, DecideOptions, EarlierPlans, SyncScope, decide, needs_comments};
 use crate::error::SyncError;
 use crate::report::{ItemReport, SyncReport};
@@ -29,6 +29,9 @@ pub struct SyncContext {
     /// Plan items of earlier revisions whose issues predate PASS's record of
     /// titles and labels, by run.
     pub earlier: EarlierPlans,
+    /// Why each plan item changed in a refinement revision (the answer or
+    /// request): an updated issue gets one comment saying so.
+    pub reasons: HashMap<String, String>,
 }
 
 impl SyncContext {
@@ -37,6 +40,7 @@ impl SyncContext {
         Self {
             scope: SyncScope::single_run(run_id),
             earlier: EarlierPlans::new(),
+            reasons: HashMap::new(),
         }
     }
 }
@@ -85,6 +89,29 @@ pub async fn sync_listed<T: IssueTracker>(
     before_listing: RequestCounts,
     options: &SyncOptions,
 ) -> Result<SyncReport, SyncError> {
+    sync_listed_pausable(
+        items,
+        context,
+        tracker,
+        issues,
+        before_listing,
+        options,
+        &NeverPause,
+    )
+    .await
+}
+
+/// [`sync_listed`] that asks `checkpoint` before each item it writes, and
+/// pauses (leaving the rest pending) when told to.
+pub async fn sync_listed_pausable<T: IssueTracker, C: Checkpoint>(
+    items: &[IssuePlanItem],
+    context: &SyncContext,
+    tracker: &T,
+    issues: Vec<TrackedIssue>,
+    before_listing: RequestCounts,
+    options: &SyncOptions,
+    checkpoint: &C,
+) -> Result<SyncReport, SyncError> {
     // The listing is counted with the sync it belongs to.
     let start = before_listing;
     let target = tracker.describe();
@@ -129,6 +156,7 @@ pub async fn sync_listed<T: IssueTracker>(
         requests: Default::default(),
         notices: Vec::new(),
         stopped: None,
+        paused: None,
     };
     if options.dry_run {
         let by_number: HashMap<u64, _> = issues.iter().map(|i| (i.number, i)).collect();
@@ -151,10 +179,21 @@ pub async fn sync_listed<T: IssueTracker>(
         return Ok(report);
     }
 
-    let mut applier = Applier::new(&context.scope, items, &issues, &decisions, tracker);
+    let mut applier = Applier::new(
+        ApplyContext {
+            scope: &context.scope,
+            items,
+            issues: &issues,
+            tracker,
+            checkpoint,
+            reasons: &context.reasons,
+        },
+        &decisions,
+    );
     applier.run(&issues).await;
     report.notices = std::mem::take(&mut applier.notices);
     report.stopped = applier.stopped.take();
+    report.paused = applier.paused.take();
     report.items = applier.reports.into_iter().flatten().collect();
     report.requests = tracker.requests().since(start);
     report.tally();

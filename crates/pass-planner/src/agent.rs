@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::config::{PlannerConfig, Provider};
 use crate::error::PlannerError;
 use crate::revision::PlanHistory;
-use crate::{build_model, plan_offline, plan_with_model, prepare_inputs};
+use crate::{build_model, plan_offline, plan_refinement, plan_with_model, prepare_inputs};
 
 /// Longest `error_message` sent to the server.
 const MAX_ERROR_MESSAGE: usize = 4000;
@@ -100,7 +100,24 @@ async fn drive(
 
     tracing::info!("{}", config.describe_provider());
     let history = plan_history(client, &run).await?;
-    let planned = if config.provider == Provider::Offline {
+    let planned = if let Some(refinement) = &input.refinement {
+        // A refinement re-plans what its answers and requests change, from
+        // the refined revision's pack.
+        let base = client
+            .get_artifact(refinement.base_run_id, names::ARCHITECTURE_PACK)
+            .await
+            .map_err(api("reading the refined revision's pack"))?;
+        let base = validate_pack_value(&base.payload).map_err(PlannerError::PackInvalid)?;
+        plan_refinement(
+            &base,
+            refinement,
+            prd_text,
+            &org,
+            run_id,
+            config,
+            history.as_ref(),
+        )?
+    } else if config.provider == Provider::Offline {
         plan_offline(prd_text, &org, org_given, run_id, config, history.as_ref())?
     } else {
         let model = build_model(config, prd_text, &org, org_given)?;

@@ -15,6 +15,7 @@ pub mod model;
 pub mod offline;
 pub mod pipeline;
 pub mod policy;
+pub mod refine;
 pub mod render;
 pub mod revision;
 pub mod sections;
@@ -287,8 +288,7 @@ fn finish(
         org,
         run_id,
         config,
-        history,
-        keep_wording,
+        ..
     } = *context;
     let pack = assemble::assemble(
         drafts,
@@ -301,26 +301,48 @@ fn finish(
             extra_assumptions,
         },
     )?;
-    let value = serde_json::to_value(&pack).map_err(|e| {
+    complete(pack, usage, context, None)
+}
+
+/// The pack as JSON, checked against the contract.
+fn validated(pack: &ArchitecturePack) -> Result<(ArchitecturePack, Value), PlannerError> {
+    let value = serde_json::to_value(pack).map_err(|e| {
         PlannerError::PackInvalid(vec![pass_contracts::Problem {
             path: String::new(),
             message: e.to_string(),
         }])
     })?;
     let pack = pass_contracts::validate_pack_value(&value).map_err(PlannerError::PackInvalid)?;
+    Ok((pack, value))
+}
+
+/// Validates a finished pack, anchors its ids to the previous revision,
+/// records what a refinement changed and why, and renders the artifacts.
+fn complete(
+    pack: ArchitecturePack,
+    usage: UsageReport,
+    context: &FinishContext<'_>,
+    refined: Option<&refine::RefineNotes>,
+) -> Result<Planned, PlannerError> {
+    let FinishContext {
+        prd_text,
+        history,
+        keep_wording,
+        ..
+    } = *context;
+    let (pack, value) = validated(&pack)?;
     let (pack, value, diff) = match history {
         None => (pack, value, None),
         Some(history) => {
             let anchored = revision::anchor(pack, history, prd_text, keep_wording);
-            let value = serde_json::to_value(&anchored.pack).map_err(|e| {
-                PlannerError::PackInvalid(vec![pass_contracts::Problem {
-                    path: String::new(),
-                    message: e.to_string(),
-                }])
-            })?;
-            let pack =
-                pass_contracts::validate_pack_value(&value).map_err(PlannerError::PackInvalid)?;
-            (pack, value, anchored.diff)
+            let (pack, value) = validated(&anchored.pack)?;
+            let diff = anchored.diff.map(|mut diff| {
+                if let Some(notes) = refined {
+                    revision::diff::attribute(&mut diff, notes);
+                }
+                diff
+            });
+            (pack, value, diff)
         }
     };
     let mut summary = render::summary_markdown(&pack);
@@ -363,6 +385,39 @@ fn finish(
         usage,
         artifacts,
     })
+}
+
+/// A refinement revision: the refined revision's pack with the answers and
+/// requests applied (what the offline planner can read of them; the rest is
+/// recorded as not applied), every other section carried over unchanged.
+pub fn plan_refinement(
+    base: &ArchitecturePack,
+    refinement: &pass_contracts::Refinement,
+    prd_text: &str,
+    org: &OrgConstraints,
+    run_id: Uuid,
+    config: &PlannerConfig,
+    history: Option<&PlanHistory>,
+) -> Result<Planned, PlannerError> {
+    let started = Instant::now();
+    let (mut pack, notes) = refine::refine(base, refinement);
+    pack.run_id = run_id;
+    pack.created_at = Timestamp::now();
+    let usage = UsageReport::new(
+        Provider::Offline,
+        model::offline::OFFLINE_MODEL_NAME,
+        started.elapsed().as_millis() as u64,
+        Vec::new(),
+    );
+    let context = FinishContext {
+        prd_text,
+        org,
+        run_id,
+        config,
+        history,
+        keep_wording: false,
+    };
+    complete(pack, usage, &context, Some(&notes))
 }
 
 /// `pass plan`: the whole pipeline without a server, writing the artifacts

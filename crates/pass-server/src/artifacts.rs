@@ -26,6 +26,35 @@ fn checked_name(name: &str) -> Result<(), ApiError> {
     })
 }
 
+/// A name to look up: the upload rule applies to new artifacts only, so a
+/// read accepts any name an earlier tool could have stored (`My Notes!`);
+/// the name is only compared with the index, never joined to a path.
+fn readable_name(name: &str) -> Result<(), ApiError> {
+    if check_artifact_name(name).is_ok() {
+        return Ok(());
+    }
+    let problem = if name.trim().is_empty() {
+        Some("must not be blank")
+    } else if name.len() > 256 {
+        Some("must be at most 256 bytes")
+    } else if name.chars().any(char::is_control) {
+        Some("must not contain control characters")
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(ApiError {
+            code: ErrorCode::BadRequest,
+            message: format!("invalid artifact name {name:?}: it {problem}"),
+            issues: vec![Problem {
+                path: "name".to_owned(),
+                message: problem.to_owned(),
+            }],
+        }),
+    }
+}
+
 /// The bytes stored for a payload: pretty JSON with a trailing newline for
 /// JSON, the string itself for text types.
 fn payload_bytes(upload: &ArtifactUpload) -> Result<Vec<u8>, ApiError> {
@@ -64,10 +93,14 @@ pub async fn upload_artifact(
     let run_id = parse_run_id(&raw)?;
     checked_name(&upload.name)?;
     let bytes = payload_bytes(&upload)?;
+    let is_pack = upload.name.as_str() == pass_contracts::artifacts::names::ARCHITECTURE_PACK;
     let guard = state.store.lock_run(run_id).await?;
     let artifact = guard
         .put_artifact(upload.name, upload.content_type, bytes)
         .await?;
+    if is_pack {
+        crate::coordination::record_plan(&state.store, &guard, &upload.payload).await?;
+    }
     drop(guard);
     tracing::info!(%run_id, name = %artifact.name, "artifact stored");
     Ok((StatusCode::CREATED, Json(ArtifactEnvelope { artifact })))
@@ -96,7 +129,7 @@ pub async fn get_artifact(
         }
     };
     let run_id = parse_run_id(&raw_id)?;
-    checked_name(&name)?;
+    readable_name(&name)?;
     let (artifact, bytes) = state.store.get_artifact(run_id, name).await?;
     if raw {
         let content_type = match artifact.content_type {

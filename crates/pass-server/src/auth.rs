@@ -1,8 +1,8 @@
-//! Bearer-token checks: which routes need `PASS_API_TOKEN`, compared in
-//! constant time, failing closed when no token is configured.
+//! Bearer-token checks: when a route's access needs `PASS_API_TOKEN`,
+//! compared in constant time, failing closed when no token is configured.
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{Method, header};
+use axum::extract::{Request, State};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use pass_contracts::ErrorCode;
@@ -13,24 +13,32 @@ use subtle::ConstantTimeEq;
 use crate::config::AuthMode;
 use crate::error::ApiError;
 
-/// The routes open to anyone in every mode: probes and API discovery.
-const PUBLIC_ROUTES: &[&str] = &["/healthz", "/openapi.json"];
+/// Who may call a route, which decides when it needs the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, in every mode: probes and API discovery.
+    Public,
+    /// Agents and operators: the token in every mode. In `agents` mode these
+    /// are exactly the seed's protected routes (dispatch, the execution and
+    /// artifact-upload callbacks, implementation state) plus what authorises
+    /// writes to an issue tracker (sync leases, plan approval).
+    Agent,
+    /// People and their tools: the token in `all` mode only, as the seed
+    /// left these open (its planner calls `PATCH /runs/{runId}` without one).
+    Client,
+}
 
-/// The routes the agents call (and dispatch), protected even in `agents` mode.
-const AGENT_ROUTES: &[(Method, &str)] = &[
-    (Method::POST, "/runs/{run_id}/dispatch"),
-    (Method::POST, "/runs/{run_id}/dispatch/{workflow_name}"),
-    (Method::PATCH, "/runs/{run_id}"),
-    (Method::PATCH, "/runs/{run_id}/execution"),
-    (Method::POST, "/runs/{run_id}/artifacts"),
-    (Method::PATCH, "/runs/{run_id}/implementation-state"),
-    (Method::POST, "/projects/{project_id}/sync-leases"),
-    (Method::PUT, "/projects/{project_id}/sync-leases/{lease_id}"),
-    (
-        Method::DELETE,
-        "/projects/{project_id}/sync-leases/{lease_id}",
-    ),
-];
+impl Access {
+    /// Whether a caller needs the token for a route with this access.
+    pub fn needs_token(self, mode: AuthMode) -> bool {
+        match (self, mode) {
+            (Access::Public, _) => false,
+            (Access::Agent, _) => true,
+            (Access::Client, AuthMode::All) => true,
+            (Access::Client, AuthMode::Agents) => false,
+        }
+    }
+}
 
 /// The token policy in force.
 #[derive(Debug, Clone)]
@@ -45,17 +53,6 @@ impl Auth {
         Self {
             mode,
             token_digest: token.map(|t| Sha256::digest(t.expose_secret().as_bytes()).into()),
-        }
-    }
-
-    /// Whether `method` on the route template `route` needs the token.
-    pub fn is_protected(&self, method: &Method, route: &str) -> bool {
-        if PUBLIC_ROUTES.contains(&route) {
-            return false;
-        }
-        match self.mode {
-            AuthMode::All => true,
-            AuthMode::Agents => AGENT_ROUTES.iter().any(|(m, r)| m == method && *r == route),
         }
     }
 
@@ -89,14 +86,13 @@ impl Auth {
     }
 }
 
-/// Route layer: runs after routing so it knows the route template.
-pub async fn require_token(State(auth): State<Auth>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
-    if auth.is_protected(request.method(), &route) {
+/// Route layer of a route whose access is `access`.
+pub async fn require_token(
+    State((auth, access)): State<(Auth, Access)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if access.needs_token(auth.mode) {
         let header_value = request
             .headers()
             .get(header::AUTHORIZATION)
@@ -114,13 +110,10 @@ mod tests {
 
     #[test]
     fn agents_mode_protects_only_agent_routes() {
-        let auth = Auth::new(AuthMode::Agents, None);
-        assert!(!auth.is_protected(&Method::GET, "/runs/{run_id}"));
-        assert!(!auth.is_protected(&Method::POST, "/runs"));
-        assert!(auth.is_protected(&Method::PATCH, "/runs/{run_id}/execution"));
-        let all = Auth::new(AuthMode::All, None);
-        assert!(all.is_protected(&Method::GET, "/runs"));
-        assert!(!all.is_protected(&Method::GET, "/healthz"));
+        assert!(!Access::Client.needs_token(AuthMode::Agents));
+        assert!(Access::Agent.needs_token(AuthMode::Agents));
+        assert!(Access::Client.needs_token(AuthMode::All));
+        assert!(!Access::Public.needs_token(AuthMode::All));
     }
 
     #[test]

@@ -53,6 +53,14 @@ where
         let bytes = Bytes::from_request(request, state).await?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|e| ApiError::bad_request(format!("the {} is not UTF-8: {e}", T::NAME)))?;
+        // serde reads a sequence into a struct by position, so `[true]`
+        // would pass for `{"dry_run": true}`: every body is an object.
+        if !text.trim_start().starts_with('{') {
+            return Err(ApiError::bad_request(format!(
+                "the {} must be a JSON object",
+                T::NAME
+            )));
+        }
         from_json_str::<T>(text)
             .map(JsonBody)
             .map_err(|problem| ApiError::invalid_body(T::NAME, problem))
@@ -103,4 +111,9 @@ body_names! {
     pass_contracts::ProjectInput => "project input",
     pass_contracts::projects::SyncLeaseRequest => "sync lease request",
     pass_contracts::api::DispatchOptions => "dispatch options",
+    pass_contracts::coordination::NewClarification => "clarification",
+    pass_contracts::coordination::ClarificationAnswer => "answer",
+    pass_contracts::coordination::AcceptDefault => "accept-default request",
+    pass_contracts::coordination::ApproveRequest => "approval",
+    pass_contracts::coordination::RefinementRequest => "refinement request",
 }

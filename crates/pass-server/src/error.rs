@@ -71,6 +71,7 @@ impl From<StoreError> for ApiError {
             StoreError::ProjectNameTaken { .. } => ErrorCode::ProjectConflict,
             StoreError::SyncInProgress(_) => ErrorCode::SyncInProgress,
             StoreError::SyncLeaseLost { .. } => ErrorCode::SyncLeaseLost,
+            StoreError::ReadOnlyRun { .. } => ErrorCode::RunConflict,
             StoreError::CorruptRun { .. }
             | StoreError::CorruptFile { .. }
             | StoreError::Io { .. }

@@ -12,10 +12,12 @@ pub mod artifacts;
 pub mod auth;
 pub mod body;
 pub mod config;
+pub mod coordination;
 pub mod dispatch;
 pub mod error;
 pub mod openapi;
 pub mod projects;
+pub mod routes;
 pub mod runs;
 pub mod store;
 pub mod telemetry;
@@ -33,7 +35,7 @@ pub use config::{
 };
 pub use dispatch::{DispatchError, Dispatcher};
 pub use error::ApiError;
-pub use store::{Store, StoreError};
+pub use store::{Store, StoreError, StoredRun};
 pub use telemetry::init_tracing;
 
 /// Why the server could not start or stopped with an error.
@@ -81,7 +83,7 @@ impl RunningServer {
             .await
             .map_err(|e| ServerError::Task(e.to_string()))?;
         let _ = self.flusher.await;
-        self.store.flush_index().await?;
+        self.store.finish().await?;
         served.map_err(ServerError::Serve)
     }
 
@@ -144,9 +146,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         store: store.clone(),
         dispatcher,
         server_base: base_url.clone(),
-        openapi: serde_json::to_vec(&openapi::document())
+        openapi: serde_json::to_vec(&openapi::document(config.auth_mode))
             .unwrap_or_default()
             .into(),
+        limits: app::BodyLimits {
+            run_body_bytes: config.run_body_limit,
+            artifact_body_bytes: config.artifact_body_limit,
+        },
     };
     let router = app::router(state, &config);
 

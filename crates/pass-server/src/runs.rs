@@ -5,13 +5,14 @@ use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use pass_contracts::api::{
     DispatchOptions, DispatchResponse, ExecutionUpdate, RunEnvelope, RunList, RunPatch,
     RunWithArtifacts,
 };
 use pass_contracts::{
     ErrorCode, ExecutionStatus, ImplementationState, OrgConstraints, OrgConstraintsError, Problem,
-    RunDetail, RunInput, WorkflowName,
+    RunDetail, RunInput, RunStatus, WorkflowName,
 };
 use serde::Deserialize;
 use url::Url;
@@ -21,14 +22,18 @@ use crate::app::AppState;
 use crate::body::{JsonBody, OptionalJsonBody};
 use crate::dispatch::DispatchError;
 use crate::error::ApiError;
+use crate::store::StoredRun;
 
-/// Parses a run id from the path; a string that is not a UUID names no run.
+/// Parses a run id from the path. A string that is not a UUID is a bad
+/// request (400 `bad_request`, as the seed answered), with the path named.
 pub fn parse_run_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| {
-        ApiError::new(
-            ErrorCode::RunNotFound,
-            format!("run {raw:?} not found: run ids are UUIDs"),
-        )
+    Uuid::parse_str(raw).map_err(|_| ApiError {
+        code: ErrorCode::BadRequest,
+        message: format!("invalid run id {raw:?}: run ids are UUIDs"),
+        issues: vec![Problem {
+            path: "runId".to_owned(),
+            message: "must be a UUID".to_owned(),
+        }],
     })
 }
 
@@ -98,11 +103,20 @@ pub async fn list_runs(
 pub async fn get_run(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
-) -> Result<Json<RunWithArtifacts>, ApiError> {
+) -> Result<Response, ApiError> {
     let Path(raw) = path?;
     let run_id = parse_run_id(&raw)?;
-    let (run, artifacts) = state.store.get_run(run_id)?;
-    Ok(Json(RunWithArtifacts { run, artifacts }))
+    let (run, artifacts) = state.store.get_stored_run(run_id)?;
+    Ok(match run {
+        StoredRun::Typed(run) => Json(RunWithArtifacts {
+            run: *run,
+            artifacts,
+        })
+        .into_response(),
+        StoredRun::ReadOnly(run) => {
+            Json(serde_json::json!({ "run": run, "artifacts": artifacts })).into_response()
+        }
+    })
 }
 
 /// `PATCH /runs/{runId}`: the planner reporting progress.
@@ -121,6 +135,7 @@ pub async fn patch_run(
     let (run, ()) = state
         .store
         .update_run(run_id, move |detail: &mut RunDetail| {
+            check_run_moves(detail, &patch)?;
             let now = pass_contracts::Timestamp::now();
             if let Some(status) = patch.status {
                 detail.status = status;
@@ -135,6 +150,83 @@ pub async fn patch_run(
     Ok(Json(RunEnvelope { run }))
 }
 
+/// Where a status stands in the pipeline; `failed` stands apart.
+fn status_rank(status: RunStatus) -> Option<u8> {
+    match status {
+        RunStatus::Created => Some(0),
+        RunStatus::Parsed => Some(1),
+        RunStatus::Clarified => Some(2),
+        RunStatus::PlanGenerated => Some(3),
+        RunStatus::Exported => Some(4),
+        RunStatus::Failed => None,
+    }
+}
+
+/// A run moves forward through the pipeline, or fails. It may start over
+/// (move back) only while a planner execution requested after every step
+/// it reached is under way — a new planning attempt, not a stale report.
+fn check_run_moves(detail: &RunDetail, patch: &RunPatch) -> Result<(), ApiError> {
+    let last_step = detail.step_timestamps.values().max().copied();
+    let restarting = detail.execution.as_ref().is_some_and(|e| {
+        e.workflow_name == WorkflowName::Planner
+            && !e.status.is_final()
+            && last_step.is_none_or(|last| e.requested_at > last)
+    });
+    if let Some(next) = patch.status {
+        if let (Some(from), Some(to)) = (status_rank(detail.status), status_rank(next)) {
+            if to < from && !restarting {
+                return Err(ApiError::new(
+                    ErrorCode::BadTransition,
+                    format!(
+                        "run {} cannot move back from {} to {}; only a new planner execution starts a run over",
+                        detail.run_id,
+                        detail.status.as_str(),
+                        next.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(step) = patch.current_step {
+        let later_reached = detail.step_timestamps.keys().any(|reached| *reached > step);
+        if step < detail.current_step && later_reached && !restarting {
+            return Err(ApiError::new(
+                ErrorCode::BadTransition,
+                format!(
+                    "run {} cannot move back from step {} to {}; only a new planner execution starts a run over",
+                    detail.run_id,
+                    detail.current_step.as_str(),
+                    step.as_str()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Only web links (and, for local issues, files) are stored as URLs: a
+/// `javascript:` or `data:` URL in a run would run in whatever shows it.
+pub fn check_url(url: &Url, allow_file: bool, path: &str) -> Result<(), ApiError> {
+    match url.scheme() {
+        "http" | "https" => Ok(()),
+        "file" if allow_file => Ok(()),
+        other => Err(ApiError::invalid_body(
+            "request body",
+            Problem {
+                path: path.to_owned(),
+                message: format!(
+                    "a URL with scheme {other:?} is not accepted; use http or https{}",
+                    if allow_file {
+                        " (or file for local issues)"
+                    } else {
+                        ""
+                    }
+                ),
+            },
+        )),
+    }
+}
+
 /// `PATCH /runs/{runId}/execution`: an agent reporting on itself. Repeating
 /// the current status is accepted (clients retry), any other move must be one
 /// the contract allows. An update naming an execution that is not the run's
@@ -147,6 +239,9 @@ pub async fn patch_execution(
 ) -> Result<Json<RunEnvelope>, ApiError> {
     let Path(raw) = path?;
     let run_id = parse_run_id(&raw)?;
+    if let Some(url) = &update.github_run_url {
+        check_url(url, false, "github_run_url")?;
+    }
     let (run, ()) = state
         .store
         .update_run(run_id, move |detail: &mut RunDetail| {
@@ -170,6 +265,24 @@ pub async fn patch_execution(
             }
             let next: ExecutionStatus = update.status.into();
             let now = pass_contracts::Timestamp::now();
+            if execution.status.is_final() {
+                // A final execution is final: a repeated report (a client
+                // retrying a lost answer) changes nothing; anything else is refused.
+                let repeat = execution.status == next
+                    && update.error_message.as_ref().is_none_or(|m| execution.error_message.as_ref() == Some(m))
+                    && update.github_run_url.as_ref().is_none_or(|u| execution.github_run_url.as_ref() == Some(u))
+                    && update.github_run_id.is_none_or(|id| execution.github_run_id == Some(id));
+                if repeat {
+                    return Ok(());
+                }
+                return Err(ApiError::new(
+                    ErrorCode::BadTransition,
+                    format!(
+                        "execution of run {run_id} is {} and final; it cannot change any more",
+                        execution.status.as_str()
+                    ),
+                ));
+            }
             if execution.status != next {
                 if !execution.status.can_move_to(next) {
                     return Err(ApiError::new(
@@ -217,10 +330,16 @@ pub async fn put_implementation_state(
 ) -> Result<Json<RunEnvelope>, ApiError> {
     let Path(raw) = path?;
     let run_id = parse_run_id(&raw)?;
+    for (index, issue) in implementation.issues.iter().enumerate() {
+        if let Some(url) = &issue.issue_url {
+            check_url(url, true, &format!("issues[{index}].issue_url"))?;
+        }
+    }
     let (run, ()) = state
         .store
         .update_run(run_id, move |detail: &mut RunDetail| {
             detail.implementation_state = Some(implementation);
+            crate::coordination::mark_synced(detail);
             detail.last_updated_at = pass_contracts::Timestamp::now();
             Ok::<_, ApiError>(())
         })
@@ -283,16 +402,24 @@ async fn dispatch(
         .dispatcher
         .dispatch(&state.store, run_id, workflow, base, options)
         .await
-        .map_err(|error| match error {
-            DispatchError::Conflict(message) => ApiError::new(ErrorCode::RunConflict, message),
-            DispatchError::Failed(message) => ApiError::new(ErrorCode::DispatchFailed, message),
-            DispatchError::Misconfigured(message) => {
-                ApiError::new(ErrorCode::ServerMisconfigured, message)
-            }
-            DispatchError::Store(error) => ApiError::from(error),
-        })?;
+        .map_err(dispatch_error)?;
     tracing::info!(%run_id, workflow = workflow.as_str(), status = execution.status.as_str(), "dispatched");
     Ok(Json(DispatchResponse { run_id, execution }))
+}
+
+/// The API's answer for a dispatch that was refused or failed.
+pub fn dispatch_error(error: DispatchError) -> ApiError {
+    match error {
+        DispatchError::Conflict(message) => ApiError::new(ErrorCode::RunConflict, message),
+        DispatchError::ApprovalRequired(message) => {
+            ApiError::new(ErrorCode::ApprovalRequired, message)
+        }
+        DispatchError::Failed(message) => ApiError::new(ErrorCode::DispatchFailed, message),
+        DispatchError::Misconfigured(message) => {
+            ApiError::new(ErrorCode::ServerMisconfigured, message)
+        }
+        DispatchError::Store(error) => ApiError::from(error),
+    }
 }
 
 /// This server as the caller addressed it, for agents that call back.

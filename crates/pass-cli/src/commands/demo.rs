@@ -85,6 +85,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             requested_by: None,
             source: None,
             project_id: None,
+            refinement: None,
         },
     };
     let fallback = args.prd.as_ref().map_or_else(
@@ -179,6 +180,10 @@ async fn drive(
     };
     let run_id = run.run_id;
     for workflow in [WorkflowName::Planner, WorkflowName::Implementation] {
+        if workflow == WorkflowName::Implementation {
+            // The demo runs end to end: the plan's defaults settle its questions.
+            super::run::approve_for_sync(client, run_id).await?;
+        }
         if let Err(error) = follow::run_phase(client, run_id, workflow).await {
             let log = latest_log(&runs_dir.join(run_id.to_string()).join("logs"));
             let hint = log

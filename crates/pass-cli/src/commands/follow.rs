@@ -199,6 +199,9 @@ impl RunSummary {
             }
             out.push_str(&super::report::pack_lines(pack));
         }
+        if let Some(state) = run.plan_state {
+            out.push_str(&format!("plan: {}\n", state.as_str()));
+        }
         if let Some(state) = &run.implementation_state {
             let mut counts = std::collections::BTreeMap::new();
             for issue in &state.issues {
@@ -249,4 +252,44 @@ impl RunSummary {
             "issues": issues,
         })
     }
+}
+
+/// A plan diff for the terminal: reasons, what was not applied, and each list's changes.
+pub fn render_diff(diff: &pass_contracts::PlanDiff) -> String {
+    let mut out = String::new();
+    for reason in &diff.reasons {
+        out.push_str(&format!("for: {reason}\n"));
+    }
+    for line in &diff.not_applied {
+        out.push_str(&format!("not applied: {line}\n"));
+    }
+    for (name, list) in [
+        ("requirements", &diff.requirements),
+        ("components", &diff.components),
+        ("plan items", &diff.plan_items),
+    ] {
+        out.push_str(&format!(
+            "{name}: {} added, {} changed, {} removed, {} unchanged\n",
+            list.added.len(),
+            list.changed.len(),
+            list.removed.len(),
+            list.unchanged
+        ));
+        for entry in &list.added {
+            out.push_str(&format!("  + {} {}\n", entry.id, entry.title));
+        }
+        for entry in &list.changed {
+            let fields: Vec<&str> = entry.fields.iter().map(|f| f.as_str()).collect();
+            out.push_str(&format!(
+                "  ~ {} {} ({})\n",
+                entry.id,
+                entry.title,
+                fields.join(", ")
+            ));
+        }
+        for entry in &list.removed {
+            out.push_str(&format!("  - {} {}\n", entry.id, entry.title));
+        }
+    }
+    out
 }

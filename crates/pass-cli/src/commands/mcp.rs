@@ -331,6 +331,7 @@ impl PassMcp {
             requested_by: None,
             source: None,
             project_id: None,
+            refinement: None,
         };
         let client = &self.client;
         let run = match super::run::create_revision(

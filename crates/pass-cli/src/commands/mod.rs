@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod api;
+pub mod coordination;
 pub mod demo;
 pub mod doctor;
 pub mod follow;

@@ -89,6 +89,33 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .collect();
             println!("revisions");
             print!("{}", table(&["REV", "STATUS", "CREATED", "RUN ID"], &rows));
+            if let Some(latest) = detail.revisions.last() {
+                let run = client.get_run(latest.run_id).await?.run;
+                let questions = client.clarifications(latest.run_id).await?;
+                let open = questions.iter().filter(|q| q.is_open()).count();
+                let blocking = questions
+                    .iter()
+                    .filter(|q| q.is_open_and_blocking())
+                    .count();
+                println!(
+                    "latest     revision {}: plan {}, {open} open question(s), {blocking} blocking{}",
+                    latest.revision,
+                    run.plan_state.map_or("not planned yet", |s| s.as_str()),
+                    if p.require_approval {
+                        "; syncing needs an approved plan"
+                    } else {
+                        ""
+                    }
+                );
+                for question in questions.iter().filter(|q| q.is_open()) {
+                    println!(
+                        "  {}{} {}",
+                        question.id,
+                        if question.blocking { " (blocking)" } else { "" },
+                        question.question
+                    );
+                }
+            }
             match &detail.backlog {
                 Some(backlog) => {
                     let outcomes: Vec<String> = backlog
@@ -145,6 +172,7 @@ pub async fn project_for_run(
         .create_project(&ProjectInput {
             name: name.clone(),
             description: None,
+            require_approval: None,
         })
         .await
     {

@@ -26,7 +26,9 @@ pub struct Args {
     /// created on first use; by default the project named after the PRD's title.
     #[arg(long, value_name = "NAME", env = "PASS_PROJECT")]
     pub project: Option<String>,
-    /// After planning, also sync the issue plan (phase2-implementation).
+    /// After planning, approve the plan and sync its issue plan
+    /// (phase2-implementation). Blocking questions the plan has a default
+    /// for are settled with it (and listed); one without a default stops it.
     #[arg(long, env = "PASS_SYNC_ISSUES")]
     pub sync_issues: bool,
     /// Print one JSON document (run, artifacts, pack figures, model) instead of the summary.
@@ -65,6 +67,7 @@ pub fn read_input(
         requested_by: None,
         source: None,
         project_id: None,
+        refinement: None,
     })
 }
 
@@ -95,6 +98,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     follow::run_phase(&client, run.run_id, WorkflowName::Planner).await?;
     if args.sync_issues {
+        approve_for_sync(&client, run.run_id).await?;
         follow::run_phase(&client, run.run_id, WorkflowName::Implementation).await?;
     }
     let summary = follow::summarize(&client, run.run_id).await?;
@@ -149,6 +153,40 @@ pub fn bytes(count: u64) -> String {
     } else {
         format!("{count} bytes")
     }
+}
+
+/// Approves a plan the user asked to sync. Open blocking questions the plan
+/// has a default for are settled with it, and listed so the user sees what
+/// was assumed; a blocking question without a default stops the sync.
+pub async fn approve_for_sync(client: &PassClient, run_id: uuid::Uuid) -> anyhow::Result<()> {
+    let questions = client.clarifications(run_id).await?;
+    let blocking: Vec<_> = questions
+        .iter()
+        .filter(|q| q.is_open_and_blocking())
+        .collect();
+    if blocking.iter().any(|q| q.default_assumption.is_none()) {
+        super::coordination::print_questions(&questions);
+        anyhow::bail!(
+            "the plan has open blocking questions without a default, so its issues were not synced: answer them (`pass answer {run_id} ID TEXT`), then sync"
+        );
+    }
+    for question in &blocking {
+        eprintln!(
+            "{}: accepted the plan's default: {}",
+            question.id,
+            question.default_assumption.as_deref().unwrap_or_default()
+        );
+    }
+    let request = pass_contracts::coordination::ApproveRequest {
+        accept_defaults: !blocking.is_empty(),
+        approved_by: None,
+    };
+    let run = client
+        .approve(run_id, &request)
+        .await
+        .context("could not approve the plan")?;
+    eprintln!("revision {} approved", run.revision_number());
+    Ok(())
 }
 
 /// Creates the run as the next revision of its project (see

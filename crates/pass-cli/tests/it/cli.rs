@@ -216,6 +216,7 @@ fn input(text: &str) -> RunInput {
         requested_by: None,
         source: None,
         project_id: None,
+        refinement: None,
     }
 }
 

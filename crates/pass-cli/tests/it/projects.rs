@@ -351,14 +351,27 @@ async fn wait_for_final(client: &PassClient, run_id: Uuid) -> RunDetail {
     }
 }
 
-/// `pass run` without syncing: the run id of a planned revision.
+/// `pass run` without syncing, then `pass approve --accept-defaults`: the
+/// run id of a planned, approved revision.
 fn plan_only(api: &str, prd: &Path) -> Uuid {
     let output = pass_command(&["run", prd.to_str().unwrap(), "--api", api])
         .env("PASS_API_TOKEN", TOKEN)
         .output()
         .unwrap();
     assert_success(&output);
-    printed_run_id(&output)
+    let run_id = printed_run_id(&output);
+    let approved = pass_command(&[
+        "approve",
+        &run_id.to_string(),
+        "--accept-defaults",
+        "--api",
+        api,
+    ])
+    .env("PASS_API_TOKEN", TOKEN)
+    .output()
+    .unwrap();
+    assert_success(&approved);
+    run_id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -51,6 +51,7 @@ impl FakeApi {
                 requested_by: None,
                 source: None,
                 project_id: None,
+                refinement: None,
             },
             Timestamp::now(),
         );
@@ -65,6 +66,7 @@ impl FakeApi {
             started_at: None,
             completed_at: None,
             error_message: None,
+            pause_reason: None,
         });
         let mut fake = Fake {
             run: Some(run),

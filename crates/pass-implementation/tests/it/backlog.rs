@@ -37,6 +37,7 @@ fn context(project_id: Uuid, runs: &[Uuid], revision: usize) -> SyncContext {
             project_runs: runs.iter().copied().collect::<HashSet<_>>(),
         },
         earlier: EarlierPlans::new(),
+        reasons: Default::default(),
     }
 }
 

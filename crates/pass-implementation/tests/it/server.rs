@@ -55,6 +55,7 @@ async fn the_implementation_binary_syncs_a_run_on_the_server_idempotently() {
     // Without a pack, dispatch is refused with the contract's 409.
     let input = RunInput {
         project_id: None,
+        refinement: None,
         prd_text: Text::new("A clinic booking app").unwrap(),
         org_constraints_yaml: None,
         requested_by: None,
@@ -164,6 +165,7 @@ async fn a_sync_whose_lease_was_taken_over_writes_nothing_more() {
     let run = client
         .create_run(&RunInput {
             project_id: None,
+            refinement: None,
             prd_text: Text::new("# Lease test").unwrap(),
             org_constraints_yaml: None,
             requested_by: None,

@@ -30,6 +30,7 @@ fn list_diff(
             None => diff.added.push(DiffEntry {
                 id: text(id),
                 title: text(&entry.title),
+                because: None,
             }),
             Some(before) => {
                 let fields: Vec<Text> = entry
@@ -46,6 +47,7 @@ fn list_diff(
                         id: text(id),
                         title: text(&entry.title),
                         fields,
+                        because: None,
                     });
                 }
             }
@@ -56,6 +58,7 @@ fn list_diff(
             diff.removed.push(DiffEntry {
                 id: text(id),
                 title: text(&entry.title),
+                because: None,
             });
         }
     }
@@ -132,12 +135,61 @@ pub fn lists(old: &ArchitecturePack, new: &ArchitecturePack) -> (ListDiff, ListD
         let (after, order) = f(new);
         list_diff(&before, &after, &order)
     };
-    (diff(requirements), diff(components), diff(plan_items))
+    let mut components = diff(components);
+    pair_renamed_components(&mut components, old, new);
+    (diff(requirements), components, diff(plan_items))
+}
+
+/// Components are known by name, so a renamed one (`Database (PostgreSQL)`
+/// → `Database (SQLite)`) would read as one removed and one added: a removed
+/// and an added component of the same type are the same one, renamed.
+fn pair_renamed_components(list: &mut ListDiff, old: &ArchitecturePack, new: &ArchitecturePack) {
+    let kind_in = |pack: &ArchitecturePack, name: &str| {
+        pack.architecture
+            .components
+            .iter()
+            .find(|c| c.name.as_str() == name)
+            .map(|c| c.kind)
+    };
+    let mut paired = Vec::new();
+    for added in &list.added {
+        let kind = kind_in(new, &added.id);
+        if let Some(position) = list
+            .removed
+            .iter()
+            .position(|removed| kind.is_some() && kind_in(old, &removed.id) == kind)
+        {
+            let removed = list.removed.remove(position);
+            paired.push((removed, added.clone()));
+        }
+    }
+    for (removed, added) in paired {
+        list.added.retain(|a| a.id != added.id);
+        let text = |s: String| Text::new(s).unwrap_or_else(|_| added.id.clone());
+        list.changed.push(ChangedEntry {
+            id: added.id.clone(),
+            title: text(format!("{} (was {})", added.id, removed.id)),
+            fields: vec![text("name".to_owned())],
+            because: added.because.clone().or(removed.because),
+        });
+    }
 }
 
 /// The summary's section about the diff.
 pub fn markdown(diff: &PlanDiff) -> String {
     let mut out = format!("\n## Changes since revision {}\n\n", diff.previous_revision);
+    for reason in &diff.reasons {
+        let _ = writeln!(out, "Re-planned for: {}", one_line(reason));
+    }
+    if !diff.reasons.is_empty() {
+        out.push('\n');
+    }
+    for line in &diff.not_applied {
+        let _ = writeln!(out, "- not applied: {}", one_line(line));
+    }
+    if !diff.not_applied.is_empty() {
+        out.push('\n');
+    }
     if diff.is_empty() {
         out.push_str("Nothing changed: requirements, components and plan items are as in the previous revision.\n");
         return out;
@@ -159,24 +211,44 @@ pub fn markdown(diff: &PlanDiff) -> String {
             list.unchanged
         );
         for entry in &list.added {
-            let _ = writeln!(out, "- added `{}` {}", entry.id, one_line(&entry.title));
+            let _ = writeln!(
+                out,
+                "- added `{}` {}{}",
+                entry.id,
+                one_line(&entry.title),
+                because(&entry.because)
+            );
         }
         for entry in &list.changed {
             let fields: Vec<&str> = entry.fields.iter().map(Text::as_str).collect();
             let _ = writeln!(
                 out,
-                "- changed `{}` {} ({})",
+                "- changed `{}` {} ({}){}",
                 entry.id,
                 one_line(&entry.title),
-                fields.join(", ")
+                fields.join(", "),
+                because(&entry.because)
             );
         }
         for entry in &list.removed {
-            let _ = writeln!(out, "- removed `{}` {}", entry.id, one_line(&entry.title));
+            let _ = writeln!(
+                out,
+                "- removed `{}` {}{}",
+                entry.id,
+                one_line(&entry.title),
+                because(&entry.because)
+            );
         }
         out.push('\n');
     }
     out
+}
+
+fn because(reason: &Option<Text>) -> String {
+    reason
+        .as_ref()
+        .map(|r| format!(" — for \"{}\"", one_line(r)))
+        .unwrap_or_default()
 }
 
 fn one_line(text: &str) -> String {
@@ -186,5 +258,25 @@ fn one_line(text: &str) -> String {
         format!("{cut}…")
     } else {
         flat
+    }
+}
+
+/// Records a refinement's reasons in the diff, and which reason changed
+/// each entry.
+pub fn attribute(diff: &mut PlanDiff, notes: &crate::refine::RefineNotes) {
+    let text = |s: &str| Text::new(s).ok();
+    diff.reasons = notes.reasons.iter().filter_map(|r| text(r)).collect();
+    diff.not_applied = notes.not_applied.iter().filter_map(|r| text(r)).collect();
+    for list in [
+        &mut diff.requirements,
+        &mut diff.components,
+        &mut diff.plan_items,
+    ] {
+        for entry in list.added.iter_mut().chain(list.removed.iter_mut()) {
+            entry.because = notes.because.get(entry.id.as_str()).and_then(|r| text(r));
+        }
+        for entry in &mut list.changed {
+            entry.because = notes.because.get(entry.id.as_str()).and_then(|r| text(r));
+        }
     }
 }

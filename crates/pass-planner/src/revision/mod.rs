@@ -234,6 +234,8 @@ pub fn anchor(
         requirements,
         components,
         plan_items,
+        reasons: Vec::new(),
+        not_applied: Vec::new(),
     };
     Anchored {
         pack,

@@ -124,6 +124,7 @@ async fn start_fake(
     let run_id = Uuid::new_v4();
     let input = RunInput {
         project_id: None,
+        refinement: None,
         prd_text: Text::new(prd_text).unwrap(),
         org_constraints_yaml: org.map(|o| Text::new(o).unwrap()),
         requested_by: None,

@@ -37,6 +37,7 @@ async fn server(runs_dir: &Path, agent_env: Vec<(String, String)>) -> (RunningSe
 async fn plan_on_server(client: &PassClient, prd: &str) -> RunDetail {
     let input = RunInput {
         project_id: None,
+        refinement: None,
         prd_text: Text::new(prd).unwrap(),
         org_constraints_yaml: None,
         requested_by: None,

@@ -195,7 +195,11 @@ impl LocalBackend {
             ExecutionStatus::Dispatched,
         );
         if let Some(requested_at) = queued_at {
+            // The execution the dispatch answered: same time, same id.
             execution.requested_at = requested_at;
+            if let Some(queued) = &detail.execution {
+                execution.execution_id = queued.execution_id;
+            }
         }
         detail.execution = Some(execution.clone());
         detail.last_updated_at = pass_contracts::Timestamp::now();
@@ -225,14 +229,8 @@ impl LocalBackend {
                 dir.display().to_string(),
             ));
         }
-        match self.spawn(
-            &guard.run_dir(),
-            run_id,
-            workflow,
-            &agent,
-            &agent_args,
-            &env,
-        ) {
+        let log = open_log(guard.run_dir(), workflow).await;
+        match log.and_then(|log| self.spawn(log, run_id, &agent, &agent_args, &env)) {
             Ok((child, log_path)) => {
                 tracing::info!(%run_id, workflow = workflow.as_str(), agent = %agent.display(), log = %log_path.display(), "local agent started");
                 let store = store.clone();
@@ -260,20 +258,12 @@ impl LocalBackend {
 
     fn spawn(
         &self,
-        run_dir: &Path,
+        (log, log_path): (File, PathBuf),
         run_id: Uuid,
-        workflow: WorkflowName,
         agent: &Path,
         agent_args: &[String],
         env: &[(String, String)],
     ) -> Result<(Child, PathBuf), String> {
-        let logs = run_dir.join("logs");
-        std::fs::create_dir_all(&logs)
-            .map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-        let log_path = logs.join(format!("{}-{stamp}.log", workflow.as_str()));
-        let log = File::create(&log_path)
-            .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
         let log_err = log
             .try_clone()
             .map_err(|e| format!("cannot share {}: {e}", log_path.display()))?;
@@ -298,6 +288,24 @@ impl LocalBackend {
         let child = command.spawn().map_err(|e| e.to_string())?;
         Ok((child, log_path))
     }
+}
+
+/// Creates the agent's log file under `runs/<id>/logs/`, on a blocking
+/// thread: the caller holds the run's lock on the async request path.
+async fn open_log(run_dir: PathBuf, workflow: WorkflowName) -> Result<(File, PathBuf), String> {
+    let create = move || {
+        let logs = run_dir.join(pass_contracts::layout::LOGS_DIR);
+        std::fs::create_dir_all(&logs)
+            .map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let log_path = logs.join(format!("{}-{stamp}.log", workflow.as_str()));
+        let log = File::create(&log_path)
+            .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+        Ok((log, log_path))
+    };
+    tokio::task::spawn_blocking(create)
+        .await
+        .map_err(|e| format!("the log file task failed: {e}"))?
 }
 
 /// What one agent start is for.

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use pass_contracts::api::DispatchOptions;
 use pass_contracts::artifacts::names::ARCHITECTURE_PACK;
 use pass_contracts::{
-    Execution, ExecutionBackend, ExecutionStatus, RunDetail, Text, Timestamp, WorkflowName,
+    Execution, ExecutionBackend, ExecutionStatus, RunDetail, RunStatus, Text, Timestamp,
+    WorkflowName,
 };
 use tokio::sync::watch;
 use url::Url;
@@ -36,6 +37,9 @@ pub enum DispatchError {
     /// The backend in use cannot be built from the configuration (500).
     #[error("{0}")]
     Misconfigured(String),
+    /// The project wants the plan approved before its issues are synced (409).
+    #[error("{0}")]
+    ApprovalRequired(String),
 }
 
 /// The execution backend in use, chosen once at start-up.
@@ -97,7 +101,7 @@ impl Dispatcher {
     ) -> Result<Execution, DispatchError> {
         let guard = store.lock_run(run_id).await?;
         let detail = guard.load().await?;
-        check_dispatchable(&guard, &detail, workflow).await?;
+        check_dispatchable(store, &guard, &detail, workflow).await?;
         match self {
             Dispatcher::Local(local) => local.start(store, guard, detail, workflow, options).await,
             Dispatcher::GithubActions(github) => {
@@ -152,6 +156,7 @@ impl Dispatcher {
 }
 
 async fn check_dispatchable(
+    store: &Store,
     guard: &RunGuard,
     detail: &RunDetail,
     workflow: WorkflowName,
@@ -179,6 +184,8 @@ async fn check_dispatchable(
                 "run {run_id} has no {ARCHITECTURE_PACK} artifact yet; dispatch phase1-planner first"
             )));
         }
+        crate::coordination::check_approved(store, detail)
+            .map_err(DispatchError::ApprovalRequired)?;
     }
     Ok(())
 }
@@ -200,6 +207,7 @@ fn new_execution(
         started_at: None,
         completed_at: None,
         error_message: None,
+        pause_reason: None,
     }
 }
 
@@ -235,6 +243,13 @@ pub(crate) async fn fail_if_open(
                 Some(execution)
                     if execution.requested_at == requested_at && !execution.status.is_final() =>
                 {
+                    // A planner that died left no plan: the run says so too.
+                    // A dead sync leaves the run's plan as it was.
+                    if execution.workflow_name == WorkflowName::Planner
+                        && detail.status != RunStatus::Exported
+                    {
+                        detail.status = RunStatus::Failed;
+                    }
                     mark_failed(execution, message);
                     detail.last_updated_at = pass_contracts::Timestamp::now();
                     Ok::<_, StoreError>(true)

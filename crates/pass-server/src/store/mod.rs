@@ -8,6 +8,8 @@
 //! rewriting it. Run details are not cached, which keeps memory flat however
 //! many runs there are. Writes to one run are serialised by a per-run lock.
 
+mod artifacts;
+mod coordination;
 mod durable;
 pub mod projects;
 
@@ -20,11 +22,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use pass_contracts::{
-    ArtifactIndex, ArtifactMetadata, ContentType, Execution, RunDetail, RunRecord, RunsIndex, Text,
-    Timestamp, check_artifact_name,
+    ArtifactMetadata, ContentType, Execution, RunDetail, RunRecord, RunsIndex, Text, Timestamp,
 };
-use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
+use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use durable::{sync_dir, to_pretty_json};
@@ -32,9 +33,9 @@ pub use durable::{write_durably, write_durably_with};
 pub use projects::ProjectFilter;
 use projects::ProjectTable;
 
-const RUN_FILE: &str = "run.json";
-const INDEX_FILE: &str = "index.json";
-const ARTIFACTS_DIR: &str = "artifacts";
+pub(crate) use artifacts::read_artifact_index;
+
+use pass_contracts::layout::{ARTIFACTS_DIR, RUN_FILE, RUNS_INDEX_FILE};
 
 /// What went wrong in the store; every variant names the run or file.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +77,20 @@ pub enum StoreError {
         "the sync lease {lease_id} of project {project_id} is no longer held: it expired and was taken over, or was released"
     )]
     SyncLeaseLost { project_id: Uuid, lease_id: Uuid },
+    #[error(
+        "run {run_id} was written by another tool and is served read-only: {reason}; it is left untouched"
+    )]
+    ReadOnlyRun { run_id: Uuid, reason: String },
+}
+
+/// A run as the store holds it.
+#[derive(Debug)]
+pub enum StoredRun {
+    /// Every value in `run.json` is one PASS accepts today.
+    Typed(Box<RunDetail>),
+    /// A sound record another tool wrote with values PASS would refuse now;
+    /// served as stored (with its project and revision named), never written.
+    ReadOnly(serde_json::Value),
 }
 
 pub(crate) fn io_err<'a>(
@@ -94,6 +109,10 @@ struct RunSlot {
     lock: Arc<Mutex<()>>,
     /// `None` when `run.json` was corrupt at start-up: the run is not listed.
     record: Option<RunRecord>,
+    /// Why a run another tool wrote (the seed) is served read-only: its
+    /// `run.json` is sound JSON with a sound record, but holds a value PASS
+    /// would not accept today (a blank PRD, an empty error message…).
+    read_only: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -132,6 +151,9 @@ pub struct Store {
     projects: RwLock<ProjectTable>,
     /// Serialises project creation, so two requests cannot take one name.
     project_create: Mutex<()>,
+    /// Write requests running to completion whether or not their client
+    /// waits (see `app::finish_writes`); shutdown waits for them.
+    writes: TaskTracker,
 }
 
 /// Exclusive access to one run while a change is made to it.
@@ -172,6 +194,7 @@ impl Store {
         };
         let mut table = RunTable::default();
         let mut projects = ProjectTable::default();
+        let mut read_only: HashMap<Uuid, String> = HashMap::new();
         let entries = fs::read_dir(&root).map_err(io_err("could not list", &root))?;
         for entry in entries {
             let entry = entry.map_err(io_err("could not list", &root))?;
@@ -184,6 +207,15 @@ impl Store {
             }
             report.temp_files_removed += remove_temp_files(&entry.path());
             report.temp_files_removed += remove_temp_files(&entry.path().join(ARTIFACTS_DIR));
+            match artifacts::repair_replacement(&entry.path()) {
+                Ok(artifacts::Repair::None) => {}
+                Ok(repair) => {
+                    tracing::warn!(%run_id, ?repair, "an artifact replacement a crash interrupted was settled")
+                }
+                Err(error) => {
+                    tracing::error!(%run_id, %error, "an interrupted artifact replacement could not be settled")
+                }
+            }
             let path = entry.path().join(RUN_FILE);
             let record = match read_run_file(run_id, &path) {
                 Ok(detail) => {
@@ -199,11 +231,22 @@ impl Store {
                     tracing::warn!(%run_id, "run folder without run.json is ignored");
                     continue;
                 }
-                Err(error) => {
-                    tracing::error!(%run_id, %error, "run.json is corrupt; the run is not served");
-                    report.corrupt.push((run_id, error.to_string()));
-                    None
-                }
+                Err(error) => match read_loose_run(run_id, &path) {
+                    Some((record, prd_text)) => {
+                        tracing::warn!(%run_id, %error, "run.json holds values PASS no longer accepts; the run is served read-only");
+                        projects.add_loose_run(run_id, record.created_at, prd_text.as_deref());
+                        read_only.insert(run_id, error.to_string());
+                        Some(record)
+                    }
+                    None => {
+                        tracing::error!(%run_id, %error, "run.json is corrupt; the run is not served");
+                        if let Some((project_id, revision)) = readable_revision(&path) {
+                            projects.reserve(project_id, revision, run_id);
+                        }
+                        report.corrupt.push((run_id, error.to_string()));
+                        None
+                    }
+                },
             };
             if let Some(record) = &record {
                 table
@@ -215,6 +258,7 @@ impl Store {
                 RunSlot {
                     lock: Arc::new(Mutex::new(())),
                     record,
+                    read_only: read_only.remove(&run_id),
                 },
             );
         }
@@ -230,9 +274,10 @@ impl Store {
             io_gate: Semaphore::new(IO_THREADS),
             projects: RwLock::new(projects),
             project_create: Mutex::new(()),
+            writes: TaskTracker::new(),
         });
         let expected = store.index_snapshot();
-        let index_path = store.root.join(INDEX_FILE);
+        let index_path = store.root.join(RUNS_INDEX_FILE);
         report.index_rebuilt = match fs::read(&index_path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Some("missing".to_owned()),
             Err(e) => Some(format!("unreadable: {e}")),
@@ -268,7 +313,7 @@ impl Store {
     }
 
     fn run_dir(&self, run_id: Uuid) -> PathBuf {
-        self.root.join(run_id.to_string())
+        pass_contracts::layout::run_dir(&self.root, run_id)
     }
 
     /// How many runs are listed.
@@ -282,6 +327,15 @@ impl Store {
             .by_id
             .values()
             .filter(|s| s.record.is_none())
+            .count()
+    }
+
+    /// How many runs written by an earlier tool are served read-only.
+    pub fn read_only_count(&self) -> usize {
+        self.read_table()
+            .by_id
+            .values()
+            .filter(|s| s.read_only.is_some())
             .count()
     }
 
@@ -342,6 +396,7 @@ impl Store {
                 RunSlot {
                     lock: Arc::new(Mutex::new(())),
                     record: Some(record),
+                    read_only: None,
                 },
             );
         }
@@ -388,15 +443,62 @@ impl Store {
     /// queue behind fsyncs.
     pub fn get_run(&self, run_id: Uuid) -> Result<(RunDetail, Vec<ArtifactMetadata>), StoreError> {
         self.ensure_known(run_id)?;
+        if let Some(reason) = self.read_only_reason(run_id) {
+            return Err(StoreError::ReadOnlyRun { run_id, reason });
+        }
         let dir = self.run_dir(run_id);
         let detail = read_run_file(run_id, &dir.join(RUN_FILE))?;
         let artifacts = read_artifact_index(&dir)?.artifacts;
         Ok((detail, artifacts))
     }
 
+    /// A run as it is stored: typed when PASS accepts every value in it, else
+    /// the stored JSON itself (with its project and revision named), read-only.
+    pub fn get_stored_run(
+        &self,
+        run_id: Uuid,
+    ) -> Result<(StoredRun, Vec<ArtifactMetadata>), StoreError> {
+        match self.get_run(run_id) {
+            Ok((detail, artifacts)) => Ok((StoredRun::Typed(Box::new(detail)), artifacts)),
+            Err(StoreError::ReadOnlyRun { .. }) => {
+                let dir = self.run_dir(run_id);
+                let path = dir.join(RUN_FILE);
+                let bytes = fs::read(&path).map_err(io_err("could not read", &path))?;
+                let mut value: serde_json::Value =
+                    serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptRun {
+                        run_id,
+                        path: path.display().to_string(),
+                        reason: e.to_string(),
+                    })?;
+                if let Some(object) = value.as_object_mut() {
+                    object
+                        .entry("project_id")
+                        .or_insert_with(|| serde_json::json!(run_id));
+                    object
+                        .entry("revision")
+                        .or_insert_with(|| serde_json::json!(1));
+                }
+                let artifacts = read_artifact_index(&dir)?.artifacts;
+                Ok((StoredRun::ReadOnly(value), artifacts))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn read_only_reason(&self, run_id: Uuid) -> Option<String> {
+        self.read_table()
+            .by_id
+            .get(&run_id)
+            .and_then(|slot| slot.read_only.clone())
+    }
+
     /// Takes the run's lock so that a read-modify-write cannot lose another's update.
+    /// A run served read-only is never written: its lock is refused.
     pub async fn lock_run(self: &Arc<Self>, run_id: Uuid) -> Result<RunGuard, StoreError> {
         let lock = self.ensure_known(run_id)?;
+        if let Some(reason) = self.read_only_reason(run_id) {
+            return Err(StoreError::ReadOnlyRun { run_id, reason });
+        }
         let guard = lock.lock_owned().await;
         Ok(RunGuard {
             store: self.clone(),
@@ -475,6 +577,19 @@ impl Store {
         .await
     }
 
+    /// The tracker of write requests in flight.
+    pub fn writes(&self) -> &TaskTracker {
+        &self.writes
+    }
+
+    /// Waits for every write request in flight, then writes `index.json`:
+    /// the last step of a shutdown.
+    pub async fn finish(self: &Arc<Self>) -> Result<(), StoreError> {
+        self.writes.close();
+        self.writes.wait().await;
+        self.flush_index().await
+    }
+
     /// Writes `index.json` if a run changed since the last write.
     pub async fn flush_index(self: &Arc<Self>) -> Result<(), StoreError> {
         let store = self.clone();
@@ -490,7 +605,7 @@ impl Store {
         // Streamed: at 10,000 runs the pretty text is megabytes, and building it
         // in memory on whichever blocking thread flushes would leave that much
         // resident in every thread's malloc arena.
-        let result = write_durably_with(&self.root.join(INDEX_FILE), |file| {
+        let result = write_durably_with(&self.root.join(RUNS_INDEX_FILE), |file| {
             let mut out = io::BufWriter::with_capacity(64 * 1024, file);
             serde_json::to_writer_pretty(&mut out, &snapshot)?;
             out.write_all(b"\n")?;
@@ -550,51 +665,7 @@ impl RunGuard {
     ) -> Result<ArtifactMetadata, StoreError> {
         let run_dir = self.store.run_dir(self.run_id);
         self.store
-            .io(move || {
-                let dir = run_dir.join(ARTIFACTS_DIR);
-                if !dir.is_dir() {
-                    fs::create_dir_all(&dir).map_err(io_err("could not create", &dir))?;
-                    sync_dir(&run_dir)?;
-                }
-                // The caller checked the name; checked again here because a
-                // wrong one would overwrite the artifact list or leave the folder.
-                check_artifact_name(name.as_str()).map_err(|e| StoreError::Encode {
-                    what: "artifact filename".to_owned(),
-                    reason: e.to_string(),
-                })?;
-                let filename = artifact_filename(name.as_str(), content_type);
-                // Read first: an index that cannot be trusted stops the upload
-                // before anything is written or deleted.
-                let mut index = read_artifact_index(&run_dir)?;
-                write_durably(&dir.join(&filename), &bytes)?;
-                let meta = ArtifactMetadata {
-                    filename: Text::new(filename.clone()).map_err(|_| StoreError::Encode {
-                        what: "artifact filename".to_owned(),
-                        reason: "empty".to_owned(),
-                    })?,
-                    name,
-                    content_type,
-                    sha256: Some(hex::encode(Sha256::digest(&bytes))),
-                    created_at: pass_contracts::Timestamp::now(),
-                };
-                let replaced = match index.artifacts.iter_mut().find(|a| a.name == meta.name) {
-                    Some(slot) => Some(std::mem::replace(slot, meta.clone())),
-                    None => {
-                        index.artifacts.push(meta.clone());
-                        None
-                    }
-                };
-                write_durably(
-                    &dir.join(INDEX_FILE),
-                    &to_pretty_json(&index, "artifacts/index.json")?,
-                )?;
-                if let Some(old) = replaced {
-                    if old.filename != meta.filename {
-                        let _ = fs::remove_file(dir.join(old.filename.as_str()));
-                    }
-                }
-                Ok(meta)
-            })
+            .io(move || artifacts::put(&run_dir, name, content_type, &bytes))
             .await
     }
 }
@@ -616,6 +687,46 @@ pub(super) fn remove_temp_files(dir: &Path) -> usize {
         .count()
 }
 
+/// The record of a `run.json` PASS does not accept as a whole but whose
+/// record fields are sound (what the seed could write, such as a blank PRD):
+/// the record, and the PRD text for the project's name.
+fn read_loose_run(run_id: Uuid, path: &Path) -> Option<(RunRecord, Option<String>)> {
+    let bytes = fs::read(path).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let object = value.as_object()?;
+    let record_fields: serde_json::Map<String, serde_json::Value> = [
+        "run_id",
+        "created_at",
+        "status",
+        "current_step",
+        "last_updated_at",
+    ]
+    .iter()
+    .filter_map(|key| Some(((*key).to_owned(), object.get(*key)?.clone())))
+    .collect();
+    let record: RunRecord =
+        serde_json::from_value(serde_json::Value::Object(record_fields)).ok()?;
+    if record.run_id != run_id {
+        return None;
+    }
+    let prd = object
+        .get("input")
+        .and_then(|input| input.get("prd_text"))
+        .and_then(|text| text.as_str())
+        .map(str::to_owned);
+    Some((record, prd))
+}
+
+/// The project and revision a corrupt `run.json` still names, if any: read
+/// as loose JSON, so a file that breaks the contract elsewhere keeps them.
+fn readable_revision(path: &Path) -> Option<(Uuid, std::num::NonZeroU32)> {
+    let bytes = fs::read(path).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let project = Uuid::parse_str(value.get("project_id")?.as_str()?).ok()?;
+    let revision = u32::try_from(value.get("revision")?.as_u64()?).ok()?;
+    Some((project, std::num::NonZeroU32::new(revision)?))
+}
+
 /// Reads a `run.json`, naming the project and revision of runs written
 /// without them.
 pub(super) fn read_run_file(run_id: Uuid, path: &Path) -> Result<RunDetail, StoreError> {
@@ -633,51 +744,6 @@ pub(super) fn read_run_file(run_id: Uuid, path: &Path) -> Result<RunDetail, Stor
         });
     }
     Ok(detail.with_project_defaults())
-}
-
-fn read_artifact_index(run_dir: &Path) -> Result<ArtifactIndex, StoreError> {
-    let path = run_dir.join(ARTIFACTS_DIR).join(INDEX_FILE);
-    match fs::read(&path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(ArtifactIndex::default()),
-        Err(e) => Err(io_err("could not read", &path)(e)),
-        Ok(bytes) => {
-            let index: ArtifactIndex =
-                serde_json::from_slice(&bytes).map_err(|e| StoreError::CorruptFile {
-                    path: path.display().to_string(),
-                    reason: e.to_string(),
-                })?;
-            if let Some(reason) = index.artifacts.iter().find_map(untrusted_entry) {
-                return Err(StoreError::CorruptFile {
-                    path: path.display().to_string(),
-                    reason,
-                });
-            }
-            Ok(index)
-        }
-    }
-}
-
-/// Why an entry of `artifacts/index.json` cannot be trusted, if it cannot.
-/// Its `filename` is joined to the artifacts folder to read and delete files,
-/// so only the exact name the store itself writes is accepted: anything else
-/// (`../..`, an absolute path, `index.json`) would reach outside the artifact.
-fn untrusted_entry(meta: &ArtifactMetadata) -> Option<String> {
-    if let Err(e) = check_artifact_name(meta.name.as_str()) {
-        return Some(format!("an entry has an {e}"));
-    }
-    let expected = artifact_filename(meta.name.as_str(), meta.content_type);
-    (meta.filename.as_str() != expected).then(|| {
-        format!(
-            "the entry {:?} names the file {:?} instead of {expected:?}",
-            meta.name.as_str(),
-            meta.filename.as_str()
-        )
-    })
-}
-
-/// The file an artifact is stored in, inside the run's artifacts folder.
-fn artifact_filename(name: &str, content_type: ContentType) -> String {
-    format!("{name}.{}", content_type.extension())
 }
 
 #[cfg(test)]

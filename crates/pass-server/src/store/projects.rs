@@ -29,12 +29,7 @@ use uuid::Uuid;
 use super::durable::{sync_dir, to_pretty_json, write_durably};
 use super::{RUN_FILE, Store, StoreError, io_err, read_run_file};
 
-/// The folder under the runs folder that holds project records.
-pub const PROJECTS_DIR: &str = "projects";
-const PROJECT_FILE: &str = "project.json";
-const LEASES_FILE: &str = "sync-leases.json";
-/// Local issue files of a project, when the server's agents write them.
-pub const LOCAL_ISSUES_DIR: &str = "issues";
+use pass_contracts::layout::{PROJECT_FILE, PROJECTS_DIR, SYNC_LEASES_FILE as LEASES_FILE};
 
 /// What the store knows of one project.
 #[derive(Debug)]
@@ -74,6 +69,8 @@ impl ProjectSlot {
             created_at: self.implied_created_at,
             last_updated_at: self.implied_created_at,
             issue_target: None,
+            // Runs made the seed's way: nothing waits for an approval.
+            require_approval: false,
         })
     }
 }
@@ -114,6 +111,40 @@ impl ProjectTable {
         if slot.stored.is_none() {
             let key = name_key(&slot.implied_name);
             self.names.entry(key).or_insert(project_id);
+        }
+    }
+
+    /// Places a run served read-only (written by an earlier tool): revision 1
+    /// of a project of its own.
+    pub(super) fn add_loose_run(
+        &mut self,
+        run_id: Uuid,
+        created_at: Timestamp,
+        prd_text: Option<&str>,
+    ) {
+        let name = own_project_name(run_id, prd_text);
+        let slot = self
+            .by_id
+            .entry(run_id)
+            .or_insert_with(|| ProjectSlot::implied(name.clone(), created_at));
+        slot.revisions.insert((NonZeroU32::MIN, run_id));
+        if slot.stored.is_none() {
+            self.names.entry(name_key(&name)).or_insert(run_id);
+        }
+    }
+
+    /// Keeps the revision number of a run whose `run.json` is corrupt taken,
+    /// so no new run is given it while the file waits to be repaired.
+    pub(super) fn reserve(&mut self, project_id: Uuid, revision: NonZeroU32, run_id: Uuid) {
+        if let Some(slot) = self.by_id.get_mut(&project_id) {
+            slot.revisions.insert((revision, run_id));
+        } else {
+            let mut slot = ProjectSlot::implied(
+                format!("Project {}", &project_id.simple().to_string()[..12]),
+                Timestamp::now(),
+            );
+            slot.revisions.insert((revision, run_id));
+            self.by_id.insert(project_id, slot);
         }
     }
 
@@ -237,12 +268,12 @@ impl Store {
     }
 
     fn project_dir(&self, project_id: Uuid) -> PathBuf {
-        self.root.join(PROJECTS_DIR).join(project_id.to_string())
+        pass_contracts::layout::project_dir(&self.root, project_id)
     }
 
     /// Where the local issue target keeps a project's issue files.
     pub fn local_issues_dir(&self, project_id: Uuid) -> PathBuf {
-        self.project_dir(project_id).join(LOCAL_ISSUES_DIR)
+        pass_contracts::layout::local_issues_dir(&self.root, project_id)
     }
 
     /// Whether `project_id` names a project (from its record or its runs).
@@ -253,6 +284,15 @@ impl Store {
     /// How many projects exist.
     pub fn project_count(&self) -> usize {
         self.read_projects().by_id.len()
+    }
+
+    /// How many projects have a `project.json` that cannot be read.
+    pub fn corrupt_project_count(&self) -> usize {
+        self.read_projects()
+            .by_id
+            .values()
+            .filter(|slot| slot.corrupt.is_some())
+            .count()
     }
 
     /// The lock that numbers a project's revisions. A project whose
@@ -299,6 +339,7 @@ impl Store {
             created_at: now,
             last_updated_at: now,
             issue_target: None,
+            require_approval: input.require_approval.unwrap_or(true),
         };
         let root = self.root.clone();
         let dir = self.project_dir(project.project_id);
@@ -381,6 +422,26 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// A project's record (from `project.json`, or made from its runs).
+    pub fn project(&self, project_id: Uuid) -> Result<Project, StoreError> {
+        let table = self.read_projects();
+        let slot = table
+            .by_id
+            .get(&project_id)
+            .ok_or(StoreError::ProjectNotFound(project_id))?;
+        Ok(slot.record(project_id))
+    }
+
+    /// A project's listed revisions, oldest first.
+    pub fn revisions(&self, project_id: Uuid) -> Result<Vec<ProjectRevision>, StoreError> {
+        let table = self.read_projects();
+        let slot = table
+            .by_id
+            .get(&project_id)
+            .ok_or(StoreError::ProjectNotFound(project_id))?;
+        Ok(self.revisions_of(slot))
     }
 
     /// A project, its revisions and what its latest sync left.

@@ -85,8 +85,14 @@ async fn a_hand_written_index_with_a_traversal_filename_serves_and_deletes_nothi
             let body = expect_error(response, 500, "internal_error").await;
             let message = body["message"].as_str().unwrap();
             assert!(!body.to_string().contains("TOP-SECRET"), "{body}");
-            assert!(message.contains("index.json"), "{message}");
+            assert!(
+                message.contains(&format!("runs/{id}/artifacts/index.json")),
+                "{message}"
+            );
             assert!(message.contains("corrupt"), "{message}");
+            // Paths are relative to the runs folder: where it is stays private.
+            let root = app.runs_dir.display().to_string();
+            assert!(!body.to_string().contains(&root), "{body}");
         }
 
         // Re-uploading the name would delete the old entry's file: refused too.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use pass_contracts::api::{ArtifactUpload, RunPatch};
 use pass_contracts::{ContentType, RunStatus, RunStep, RunsIndex, Text};
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use uuid::Uuid;
@@ -122,6 +123,15 @@ async fn acknowledged_writes_survive_kill_9() {
                             name.clone(),
                             format!("# {name}\n"),
                         ));
+                        // Replacements too: a kill between the file and the
+                        // index must not pair new bytes with the old sha256.
+                        let latest = ArtifactUpload {
+                            name: Text::new("latest").unwrap(),
+                            ..upload
+                        };
+                        if client.upload_artifact(run.run_id, &latest).await.is_err() {
+                            return;
+                        }
                     }
                 }
             })
@@ -178,6 +188,21 @@ async fn acknowledged_writes_survive_kill_9() {
             serde_json::Value::String(payload.clone()),
             "{id}/{name}"
         );
+    }
+    // Every artifact served is whole: its sha256 is that of its bytes.
+    for id in &acked.runs {
+        for meta in client.get_run(*id).await.unwrap().artifacts {
+            let got = client.get_artifact(*id, meta.name.as_str()).await.unwrap();
+            let serde_json::Value::String(text) = got.payload else {
+                panic!("{id}/{} is not text", meta.name.as_str());
+            };
+            assert_eq!(
+                got.artifact.sha256,
+                Some(hex::encode(Sha256::digest(text.as_bytes()))),
+                "{id}/{} pairs bytes with another upload's sha256",
+                meta.name.as_str()
+            );
+        }
     }
     // The index was rebuilt to match the runs that exist.
     let index: RunsIndex = read_json_file(&runs_dir.join("index.json"));
@@ -428,4 +453,56 @@ async fn acknowledged_projects_revisions_and_leases_survive_kill_9() {
     }
     child.start_kill().unwrap();
     child.wait().await.unwrap();
+}
+
+/// A client that sends a write and hangs up at once: the write happens
+/// whole or not at all, so the run list always agrees with `run.json`.
+#[tokio::test]
+async fn a_write_whose_client_hangs_up_is_finished_whole() {
+    use tokio::io::AsyncWriteExt;
+
+    let app = crate::support::spawn_app(&[]).await;
+    let addr = app.server.as_ref().unwrap().local_addr;
+    let mut ids = Vec::new();
+    for _ in 0..60 {
+        ids.push(app.new_run().await);
+    }
+    let hang_ups = ids.iter().map(|id| {
+        let body = r#"{"status":"parsed","current_step":"parse"}"#;
+        let request = format!(
+            "PATCH /runs/{id} HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {TOKEN}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        async move {
+            let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+            socket.write_all(request.as_bytes()).await.unwrap();
+            // Gone before the answer: hyper drops the request's future.
+            drop(socket);
+        }
+    });
+    futures::future::join_all(hang_ups).await;
+
+    // Whatever was written is in the list too, once the writes settle.
+    let mut settled = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let listed = app.client.list_runs(None, None).await.unwrap();
+        let mut disagree = 0;
+        let mut parsed = 0;
+        for id in &ids {
+            let detail = app.client.get_run(*id).await.unwrap().run;
+            let row = listed.runs.iter().find(|r| r.run_id == *id).unwrap();
+            parsed += usize::from(detail.status == RunStatus::Parsed);
+            disagree += usize::from(row.status != detail.status);
+        }
+        if disagree == 0 && parsed > 0 {
+            settled = true;
+            break;
+        }
+    }
+    assert!(
+        settled,
+        "the run list disagrees with run.json after hang-ups"
+    );
+    app.stop().await;
 }

@@ -114,6 +114,30 @@ async fn planner_runs_as_a_child_and_a_silent_exit_fails_the_execution() {
 }
 
 #[tokio::test]
+async fn a_killed_planner_leaves_its_run_failed() {
+    let bin = TempDir::new("agents");
+    write_agent(
+        bin.path(),
+        "planner",
+        r#"call PATCH '' '{"status":"parsed","current_step":"parse"}'
+call PATCH /execution '{"status":"running"}'
+kill -9 $$"#,
+    );
+    let app = spawn_app(&[("PASS_AGENT_BIN_DIR", bin.path().to_str().unwrap())]).await;
+    let id = app.new_run().await;
+    app.dispatch(id, WorkflowName::Planner).await;
+    let execution = wait_for(&app, id, ExecutionStatus::Failed).await;
+    let message = execution.error_message.unwrap();
+    assert!(message.contains("signal: 9"), "{message}");
+    let run = app.client.get_run(id).await.unwrap().run;
+    assert_eq!(run.status, pass_contracts::RunStatus::Failed);
+    assert_eq!(run.current_step, pass_contracts::RunStep::Parse);
+    let listed = app.client.list_runs(None, None).await.unwrap();
+    assert_eq!(listed.runs[0].status, pass_contracts::RunStatus::Failed);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn dispatches_beyond_the_concurrency_limit_queue_and_run_later() {
     let bin = agents("0.6");
     let app = spawn_app(&[
@@ -133,6 +157,11 @@ async fn dispatches_beyond_the_concurrency_limit_queue_and_run_later() {
 
     let done_first = wait_for(&app, first, ExecutionStatus::Succeeded).await;
     let done_second = wait_for(&app, second, ExecutionStatus::Succeeded).await;
+    assert_eq!(
+        done_second.execution_id, b.execution.execution_id,
+        "a queued execution keeps the id its dispatch answered when it starts"
+    );
+    assert!(b.execution.execution_id.is_some());
     let first_end = done_first.completed_at.unwrap();
     let second_start = done_second.started_at.unwrap();
     assert!(

@@ -5,11 +5,13 @@
 
 mod artifact_index;
 mod auth;
+mod coordination;
 mod crash;
 mod dispatch_github;
 mod dispatch_local;
 mod openapi;
 mod projects;
 mod routes;
+mod seed;
 mod store;
 mod support;

@@ -27,6 +27,7 @@ async fn openapi_lists_every_route_with_resolvable_schemas() {
     assert_eq!(doc["openapi"], "3.1.0");
     let expected = [
         ("/healthz", "get"),
+        ("/health", "get"),
         ("/openapi.json", "get"),
         ("/runs", "get"),
         ("/runs", "post"),
@@ -38,9 +39,21 @@ async fn openapi_lists_every_route_with_resolvable_schemas() {
         ("/runs/{run_id}/artifacts", "post"),
         ("/runs/{run_id}/artifacts/{name}", "get"),
         ("/runs/{run_id}/implementation-state", "patch"),
+        ("/runs/{run_id}/clarifications", "get"),
+        ("/runs/{run_id}/clarifications", "post"),
+        (
+            "/runs/{run_id}/clarifications/{clarification_id}/answer",
+            "post",
+        ),
+        (
+            "/runs/{run_id}/clarifications/{clarification_id}/accept-default",
+            "post",
+        ),
+        ("/runs/{run_id}/approve", "post"),
         ("/projects", "get"),
         ("/projects", "post"),
         ("/projects/{project_id}", "get"),
+        ("/projects/{project_id}/refinements", "post"),
         ("/projects/{project_id}/sync-leases", "post"),
         ("/projects/{project_id}/sync-leases/{lease_id}", "put"),
         ("/projects/{project_id}/sync-leases/{lease_id}", "delete"),
@@ -138,6 +151,7 @@ async fn documented_operations_fed_garbage_answer_the_error_shape_and_successes_
                     .replace("{project_id}", id)
                     .replace("{lease_id}", id)
                     .replace("{workflow_name}", "phase9")
+                    .replace("{clarification_id}", "Q-1")
                     .replace("{name}", "notes");
                 for body in bodies {
                     let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
@@ -171,7 +185,7 @@ async fn documented_operations_fed_garbage_answer_the_error_shape_and_successes_
             }
         }
     }
-    assert!(checked >= 18 * 4 * 5);
+    assert!(checked >= 25 * 4 * 5);
 
     // Successful answers match the published schemas.
     let id = run.run_id;
@@ -332,4 +346,116 @@ async fn the_new_operations_document_their_own_errors_and_bodies() {
     assert!(properties["dry_run"].is_object() && properties["force"].is_object());
     assert!(dispatch["responses"]["415"].is_object(), "{dispatch}");
     app.stop().await;
+}
+
+/// The path of `template` with every parameter filled with something.
+fn concrete(template: &str, id: &str) -> String {
+    template
+        .replace("{run_id}", id)
+        .replace("{project_id}", id)
+        .replace("{lease_id}", id)
+        .replace("{workflow_name}", "phase1-planner")
+        .replace("{clarification_id}", "Q-1")
+        .replace("{name}", "notes")
+}
+
+#[tokio::test]
+async fn each_mode_protects_exactly_the_routes_its_document_says() {
+    for mode in ["all", "agents"] {
+        let app = spawn_app(&[("PASS_API_AUTH", mode)]).await;
+        let doc = app.get_public_json("/openapi.json").await;
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut protected = Vec::new();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in ops.as_object().unwrap() {
+                let needs_token = operation["x-pass-token"][mode].as_bool().unwrap();
+                let secured = operation["security"] != json!([]);
+                assert_eq!(needs_token, secured, "{method} {path} in {mode}");
+                assert_eq!(
+                    operation["responses"].get("401").is_some(),
+                    needs_token,
+                    "{method} {path} in {mode}"
+                );
+                let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let response = app
+                    .http
+                    .request(method.clone(), app.url(&concrete(path, &id)))
+                    .header("content-type", "application/json")
+                    .body("{}")
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                // Every documented route is routed: never the router's own 404 or 405.
+                let body: Value = response.json().await.unwrap();
+                assert_ne!(body["error"], "not_found", "{method} {path} is not routed");
+                assert_ne!(status, 405, "{method} {path} is not routed");
+                assert_eq!(
+                    status == 401,
+                    needs_token,
+                    "{method} {path} in {mode}: {body}"
+                );
+                if needs_token {
+                    protected.push(format!("{method} {path}"));
+                }
+            }
+        }
+        protected.sort();
+        if mode == "agents" {
+            assert_eq!(
+                protected,
+                [
+                    "DELETE /projects/{project_id}/sync-leases/{lease_id}",
+                    "PATCH /runs/{run_id}/execution",
+                    "PATCH /runs/{run_id}/implementation-state",
+                    "POST /projects/{project_id}/sync-leases",
+                    "POST /runs/{run_id}/approve",
+                    "POST /runs/{run_id}/artifacts",
+                    "POST /runs/{run_id}/dispatch",
+                    "POST /runs/{run_id}/dispatch/{workflow_name}",
+                    "PUT /projects/{project_id}/sync-leases/{lease_id}",
+                ]
+            );
+        } else {
+            assert_eq!(protected.len(), 22, "{protected:?}");
+        }
+        app.stop().await;
+    }
+}
+
+#[test]
+fn the_document_is_what_the_snapshot_shows() {
+    // Reviewed on change: `cargo insta review` (or INSTA_UPDATE=always).
+    insta::assert_json_snapshot!(
+        "openapi_all_mode",
+        pass_server::openapi::document(pass_server::AuthMode::All)
+    );
+}
+
+#[test]
+fn payloads_are_open_schemas_not_booleans() {
+    let doc = pass_server::openapi::document(pass_server::AuthMode::All);
+    let mut booleans = Vec::new();
+    find_boolean_property_schemas(&doc["components"]["schemas"], "", &mut booleans);
+    assert!(booleans.is_empty(), "boolean schemas at {booleans:?}");
+    assert_eq!(
+        doc["components"]["schemas"]["ArtifactUpload"]["properties"]["payload"],
+        json!({})
+    );
+}
+
+fn find_boolean_property_schemas(value: &Value, at: &str, out: &mut Vec<String>) {
+    if let Value::Object(map) = value {
+        for (key, child) in map {
+            let here = format!("{at}/{key}");
+            if key == "properties" {
+                for (name, schema) in child.as_object().into_iter().flatten() {
+                    if schema.is_boolean() {
+                        out.push(format!("{here}/{name}"));
+                    }
+                }
+            }
+            find_boolean_property_schemas(child, &here, out);
+        }
+    }
 }

@@ -633,6 +633,53 @@ async fn projects_and_revisions_survive_a_restart() {
 }
 
 #[tokio::test]
+async fn a_corrupt_run_keeps_its_revision_number_taken() {
+    let dir = TempDir::new("projects-corrupt-run");
+    let app = spawn_app_in(dir.path(), &[]).await;
+    let id = id_of(
+        &new_project(&app, json!({"name": "Numbered"})).await,
+        "project_id",
+    );
+    new_run(&app, "# Numbered", Some(id)).await;
+    let second = id_of(&new_run(&app, "# Numbered\n\nv2", Some(id)).await, "run_id");
+    app.stop().await;
+    // Broken against the contract, still readable as JSON.
+    let path = dir.path().join(second.to_string()).join("run.json");
+    let mut run: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    run["status"] = json!("exploded");
+    std::fs::write(&path, serde_json::to_vec(&run).unwrap()).unwrap();
+
+    let app = spawn_app_in(dir.path(), &[]).await;
+    let third = new_run(&app, "# Numbered\n\nv3", Some(id)).await;
+    assert_eq!(
+        third["revision"], 3,
+        "revision 2 stays taken by the corrupt run"
+    );
+    let health = app.get_public_json("/healthz").await;
+    assert_eq!(health["store"]["corrupt_runs"], 1, "{health}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_an_object_is_refused() {
+    let app = spawn_app(&[]).await;
+    let id = id_of(
+        &new_project(&app, json!({"name": "Shapes"})).await,
+        "project_id",
+    );
+    let response = app
+        .send(
+            Method::POST,
+            &format!("/projects/{id}/sync-leases"),
+            Some(json!(["local", "me"])),
+        )
+        .await;
+    let body = expect_error(response, 400, "bad_request").await;
+    assert_message_contains(&body, "must be a JSON object");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_lost_project_record_is_rebuilt_from_its_runs() {
     let dir = TempDir::new("projects-lost");
     let app = spawn_app_in(dir.path(), &[]).await;
@@ -1259,7 +1306,7 @@ async fn updates_naming_a_superseded_execution_are_refused() {
     let bin = recording_agents(out.path());
     let app = spawn_app(&[("PASS_AGENT_BIN_DIR", bin.path().to_str().unwrap())]).await;
     let project = id_of(
-        &new_project(&app, json!({"name": "Executed"})).await,
+        &new_project(&app, json!({"name": "Executed", "require_approval": false})).await,
         "project_id",
     );
     let run = id_of(&new_run(&app, "# Executed", Some(project)).await, "run_id");
@@ -1360,7 +1407,7 @@ async fn phase2_dispatch_options_reach_the_agent_with_the_projects_issue_folder(
     let bin = recording_agents(out.path());
     let app = spawn_app(&[("PASS_AGENT_BIN_DIR", bin.path().to_str().unwrap())]).await;
     let project = id_of(
-        &new_project(&app, json!({"name": "Options"})).await,
+        &new_project(&app, json!({"name": "Options", "require_approval": false})).await,
         "project_id",
     );
     let in_project = id_of(&new_run(&app, "# Options", Some(project)).await, "run_id");
