@@ -1,6 +1,7 @@
 //! `pass mcp`: PASS as a Model Context Protocol server over stdio, so editors
-//! and agents can plan a PRD, create and read runs and projects, and sync
-//! issues (a dry run unless asked otherwise) without a shell. It talks to the
+//! and agents can plan a PRD, create and read runs and projects, answer the
+//! plan's questions, refine and approve it, and sync issues (a dry run
+//! unless asked otherwise) without a shell. It talks to the
 //! configured PASS API, or with `--in-process` to one it starts itself, as
 //! `pass demo` does. Every tool's input and output schema is generated from
 //! the Rust types it reads and answers, the contract types among them.
@@ -15,9 +16,12 @@ use anyhow::Context;
 use pass_client::PassClient;
 use pass_contracts::api::RunWithArtifacts;
 use pass_contracts::artifacts::names;
+use pass_contracts::coordination::{
+    ApproveRequest, ClarificationAnswer, ClarificationList, ClarificationOutcome, RefinementRequest,
+};
 use pass_contracts::{
-    ArchitecturePack, ArtifactMetadata, OrgConstraints, ProjectDetail, RunDetail, RunInput, Text,
-    WorkflowName,
+    ArchitecturePack, ArtifactMetadata, OrgConstraints, PlanDiff, ProjectDetail, RunDetail,
+    RunInput, Text, WorkflowName,
 };
 use pass_implementation::AgentOptions;
 use pass_planner::{PlannerConfig, Provider};
@@ -233,6 +237,65 @@ struct SyncOutput {
     run: RunDetail,
 }
 
+/// `list_questions`: a revision's clarifications and open questions.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct QuestionsInput {
+    /// The run's id, or a start of it that only this run has.
+    run: String,
+}
+
+/// `answer_question`: an answer to one of a revision's questions.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct AnswerInput {
+    /// The run's id, or a start of it that only this run has.
+    run: String,
+    /// The question's id, as list_questions gives it.
+    question_id: String,
+    /// The answer, in the person's words.
+    answer: String,
+    /// Plan the next revision with the answer (default true).
+    #[serde(default = "yes")]
+    replan: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct AnswerOutput {
+    outcome: ClarificationOutcome,
+    /// The revision planned with the answer, when there is one.
+    revision: Option<RevisionOutput>,
+}
+
+/// A revision the server planned, and what changed since the one before.
+#[derive(Debug, Serialize, JsonSchema)]
+struct RevisionOutput {
+    run: RunDetail,
+    /// Absent for a project's first plan.
+    plan_diff: Option<PlanDiff>,
+}
+
+/// `approve_plan`: lets a revision's issues be synced.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ApproveInput {
+    /// The run's id, or a start of it that only this run has.
+    run: String,
+    /// Settle the open blocking questions with the plan's default assumptions.
+    #[serde(default)]
+    accept_defaults: bool,
+}
+
+/// `refine_plan`: a change to a project's plan, planned as its next revision.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RefineInput {
+    /// The project's name (any case) or id.
+    project: String,
+    /// The change, in the person's words: "Use SQLite instead of PostgreSQL".
+    request: String,
+}
+
 /// The JSON Schema of `T`, as a tool's input or output schema.
 fn schema_of<T: JsonSchema>() -> Arc<JsonObject> {
     match schemars::schema_for!(T).to_value() {
@@ -274,6 +337,26 @@ impl PassMcp {
                 "show_project",
                 "Show one project on the PASS API (name or id): its revisions, issue target and backlog counts.",
                 reads(),
+            ),
+            tool::<QuestionsInput, ClarificationList>(
+                "list_questions",
+                "List a revision's questions: clarifications and open questions, which block the sync, their default assumptions and answers.",
+                reads(),
+            ),
+            tool::<AnswerInput, AnswerOutput>(
+                "answer_question",
+                "Answer one of a revision's questions; unless replan is false, the next revision is planned with the answer and returned with what changed.",
+                ToolAnnotations::new().read_only(false).destructive(false),
+            ),
+            tool::<ApproveInput, RunDetail>(
+                "approve_plan",
+                "Approve a revision's plan so its issues may be synced; accept_defaults settles open blocking questions with the plan's defaults.",
+                ToolAnnotations::new().read_only(false).destructive(false),
+            ),
+            tool::<RefineInput, RevisionOutput>(
+                "refine_plan",
+                "Ask for a change to a project's plan; the next revision re-plans what it affects and is returned with what changed.",
+                ToolAnnotations::new().read_only(false).destructive(false),
             ),
             tool::<SyncInput, SyncOutput>(
                 "sync_issues",
@@ -390,6 +473,67 @@ impl PassMcp {
         })?)
     }
 
+    async fn questions(&self, input: QuestionsInput) -> anyhow::Result<Value> {
+        let run_id = resolve::run_id(&self.client, &input.run).await?;
+        let clarifications = self.client.clarifications(run_id).await?;
+        Ok(serde_json::to_value(ClarificationList { clarifications })?)
+    }
+
+    async fn answer(&self, input: AnswerInput) -> anyhow::Result<Value> {
+        let run_id = resolve::run_id(&self.client, &input.run).await?;
+        let answer = ClarificationAnswer {
+            answer: Text::new(input.answer).context("answer is blank")?,
+            answered_by: None,
+            replan: Some(input.replan),
+        };
+        let outcome = self
+            .client
+            .answer_clarification(run_id, &input.question_id, &answer)
+            .await?;
+        let revision = match outcome.revision_run_id {
+            Some(revision) => Some(self.revision(revision).await?),
+            None => None,
+        };
+        Ok(serde_json::to_value(AnswerOutput { outcome, revision })?)
+    }
+
+    async fn approve(&self, input: ApproveInput) -> anyhow::Result<Value> {
+        let run_id = resolve::run_id(&self.client, &input.run).await?;
+        let request = ApproveRequest {
+            accept_defaults: input.accept_defaults,
+            approved_by: None,
+        };
+        Ok(serde_json::to_value(
+            self.client.approve(run_id, &request).await?,
+        )?)
+    }
+
+    async fn refine(&self, input: RefineInput) -> anyhow::Result<Value> {
+        let project = projects::find(&self.client, &input.project)
+            .await?
+            .with_context(|| format!("no project is called {:?}", input.project))?;
+        let request = RefinementRequest {
+            request: Text::new(input.request).context("request is blank")?,
+            requested_by: None,
+        };
+        let run = self.client.refine(project.project_id, &request).await?;
+        Ok(serde_json::to_value(self.revision(run.run_id).await?)?)
+    }
+
+    /// Waits for a revision the server is planning, with its plan diff.
+    async fn revision(&self, run_id: Uuid) -> anyhow::Result<RevisionOutput> {
+        let run = super::coordination::follow_revision(&self.client, run_id).await?;
+        let plan_diff = match self.client.get_artifact(run_id, names::PLAN_DIFF).await {
+            Ok(artifact) => Some(
+                serde_json::from_value(artifact.payload)
+                    .context("the plan_diff artifact is not a plan diff")?,
+            ),
+            Err(error) if error.code() == Some("artifact_not_found") => None,
+            Err(error) => return Err(error.into()),
+        };
+        Ok(RevisionOutput { run, plan_diff })
+    }
+
     async fn call(&self, name: &str, arguments: Value) -> Result<anyhow::Result<Value>, ErrorData> {
         Ok(match name {
             "plan_prd" => match parse(&arguments) {
@@ -406,6 +550,22 @@ impl PassMcp {
             },
             "show_project" => match parse(&arguments) {
                 Ok(input) => self.show_project(input).await,
+                Err(error) => Err(error),
+            },
+            "list_questions" => match parse(&arguments) {
+                Ok(input) => self.questions(input).await,
+                Err(error) => Err(error),
+            },
+            "answer_question" => match parse(&arguments) {
+                Ok(input) => self.answer(input).await,
+                Err(error) => Err(error),
+            },
+            "approve_plan" => match parse(&arguments) {
+                Ok(input) => self.approve(input).await,
+                Err(error) => Err(error),
+            },
+            "refine_plan" => match parse(&arguments) {
+                Ok(input) => self.refine(input).await,
                 Err(error) => Err(error),
             },
             "sync_issues" => match parse(&arguments) {
@@ -442,7 +602,8 @@ impl ServerHandler for PassMcp {
         info.instructions = Some(
             "PASS turns a PRD into a validated architecture pack and syncs its issue plan into issues. \
              plan_prd plans without a run; create_run adds a planned revision to a project; show_run and \
-             show_project read them; sync_issues is a dry run unless dry_run is false."
+             show_project read them; list_questions, answer_question and refine_plan steer the plan; \
+             approve_plan lets its issues be synced; sync_issues is a dry run unless dry_run is false."
                 .to_owned(),
         );
         info

@@ -86,8 +86,12 @@ async fn an_mcp_client_plans_creates_reads_and_syncs_with_a_dry_run_first() {
     assert_eq!(
         tools.keys().map(String::as_str).collect::<Vec<_>>(),
         [
+            "answer_question",
+            "approve_plan",
             "create_run",
+            "list_questions",
             "plan_prd",
+            "refine_plan",
             "show_project",
             "show_run",
             "sync_issues"
@@ -183,6 +187,30 @@ async fn an_mcp_client_plans_creates_reads_and_syncs_with_a_dry_run_first() {
         .to_owned();
     let issues_dir = runs.join("projects").join(&project_id).join("issues");
 
+    // The plan's questions, and an approval that settles the blocking ones
+    // with their defaults: the sync needs an approved plan.
+    let questions = answer(
+        &tools,
+        "list_questions",
+        &call(&session, "list_questions", json!({"run": &run_id[..8]})).await,
+    );
+    let listed = questions["clarifications"].as_array().unwrap();
+    assert!(!listed.is_empty(), "{questions}");
+    let text = error_text(&call(&session, "sync_issues", json!({"run": run_id})).await);
+    assert!(text.contains("approval_required"), "{text}");
+    let approved = answer(
+        &tools,
+        "approve_plan",
+        &call(
+            &session,
+            "approve_plan",
+            json!({"run": run_id, "accept_defaults": true}),
+        )
+        .await,
+    );
+    assert_eq!(approved["run_id"], run_id.as_str());
+    assert_eq!(approved["plan_state"], "approved", "{approved}");
+
     // A dry run unless asked: decisions, and no issue written.
     let dry = answer(
         &tools,
@@ -213,6 +241,47 @@ async fn an_mcp_client_plans_creates_reads_and_syncs_with_a_dry_run_first() {
         planned_issues
     );
     assert_eq!(issue_files(&issues_dir) as u64, planned_issues);
+
+    // Steering the plan: a refinement and an answer each plan the next
+    // revision and say what changed.
+    let refined = answer(
+        &tools,
+        "refine_plan",
+        &call(
+            &session,
+            "refine_plan",
+            json!({"project": "Groceries", "request": "Use SQLite instead of PostgreSQL"}),
+        )
+        .await,
+    );
+    assert_eq!(refined["run"]["revision"], 2, "{refined}");
+    assert!(refined["plan_diff"].is_object(), "{refined}");
+    let revision_2 = refined["run"]["run_id"].as_str().unwrap().to_owned();
+    let questions = answer(
+        &tools,
+        "list_questions",
+        &call(&session, "list_questions", json!({"run": revision_2})).await,
+    );
+    let open = questions["clarifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["status"] == "open")
+        .unwrap_or_else(|| panic!("no open question in {questions}"))
+        .clone();
+    let answered = answer(
+        &tools,
+        "answer_question",
+        &call(
+            &session,
+            "answer_question",
+            json!({"run": revision_2, "question_id": open["id"], "answer": "Up to fifty households."}),
+        )
+        .await,
+    );
+    assert_eq!(answered["outcome"]["clarification"]["id"], open["id"]);
+    assert_eq!(answered["outcome"]["clarification"]["status"], "answered");
+    assert_eq!(answered["revision"]["run"]["revision"], 3, "{answered}");
 
     // Mistakes come back as tool errors that say what is wrong.
     let text = error_text(&call(&session, "show_run", json!({"run": "zz"})).await);
