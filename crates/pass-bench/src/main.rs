@@ -1,6 +1,7 @@
-//! `pass-bench api|planner|sync`: prints figures; asserts nothing.
+//! `pass-bench api|planner|sync|console`: prints figures; asserts nothing.
 
 mod api;
+mod console;
 mod planner;
 mod sync;
 
@@ -21,6 +22,8 @@ enum Bench {
     Planner(planner::Args),
     /// The issue sync of a 200-item plan against the GitHub stand-in.
     Sync(sync::Args),
+    /// The web console's run page with a 300-item plan in headless Chromium.
+    Console(console::Args),
 }
 
 #[tokio::main]
@@ -29,5 +32,6 @@ async fn main() -> anyhow::Result<()> {
         Bench::Api(args) => api::run(args).await,
         Bench::Planner(args) => planner::run(args).await,
         Bench::Sync(args) => sync::run(args).await,
+        Bench::Console(args) => console::run(args).await,
     }
 }

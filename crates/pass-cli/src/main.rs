@@ -48,6 +48,8 @@ enum Command {
     Approve(commands::coordination::ApproveArgs),
     /// Ask for a change to a project's plan; the next revision re-plans what it affects.
     Refine(commands::coordination::RefineArgs),
+    /// Write a run as one self-contained HTML file (diagrams inline, no script).
+    Export(commands::export::Args),
     /// Plan a PRD without a server, writing the artifacts into a folder.
     Plan(commands::plan::Args),
     /// Sync a run's issue plan into issues (what phase2-implementation does).
@@ -90,6 +92,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => block_on(commands::serve::run(args)),
         Command::Run(args) => block_on(commands::run::run(args)),
         Command::Plan(args) => block_on(commands::plan::run(args)),
+        Command::Export(args) => block_on(commands::export::run(args)),
         Command::Sync(args) => block_on(commands::sync::run(args)),
         Command::Agent(args) => block_on(commands::agent::run(args)),
         Command::Runs(args) => block_on(commands::runs::run(args)),

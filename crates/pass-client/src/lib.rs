@@ -19,6 +19,7 @@ use pass_contracts::{
     ArtifactMetadata, ErrorBody, ImplementationState, Project, ProjectDetail, ProjectInput,
     RunDetail, RunInput, SyncLease, WorkflowName,
 };
+use pass_retry::Backoff;
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -78,7 +79,7 @@ pub struct PassClient {
     http: reqwest::Client,
     base: Url,
     token: Option<SecretString>,
-    retries: u32,
+    backoff: Backoff,
 }
 
 impl std::fmt::Debug for PassClient {
@@ -120,13 +121,13 @@ impl PassClient {
             http,
             base,
             token,
-            retries: 3,
+            backoff: DEFAULT_BACKOFF,
         })
     }
 
     /// Sets how many times a repeatable request is retried (default 3).
     pub fn with_retries(mut self, retries: u32) -> Self {
-        self.retries = retries;
+        self.backoff.max_retries = retries;
         self
     }
 
@@ -463,7 +464,12 @@ impl PassClient {
             reason: e.to_string(),
         })?;
         let shown_path = format!("/{}", path.split('?').next().unwrap_or(path));
-        let attempts = if repeatable { self.retries + 1 } else { 1 };
+        let retries = if repeatable {
+            self.backoff.max_retries
+        } else {
+            0
+        };
+        let mut delays = self.backoff.delays().take(retries as usize);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -484,23 +490,33 @@ impl PassClient {
                             | StatusCode::SERVICE_UNAVAILABLE
                             | StatusCode::GATEWAY_TIMEOUT
                     );
-                    if transient && attempt < attempts {
-                        tracing::warn!(%method, path = %shown_path, %status, attempt, "PASS API unavailable; retrying");
-                        Duration::from_millis(250 * 2u64.pow(attempt - 1))
-                    } else {
-                        return decode(&method, &shown_path, response).await;
+                    let retry_after = response
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(pass_retry::parse_retry_after);
+                    match delays.next().filter(|_| transient) {
+                        Some(delay) => {
+                            tracing::warn!(%method, path = %shown_path, %status, attempt, "PASS API unavailable; retrying");
+                            retry_after.map_or(delay, |wait| wait.min(MAX_RETRY_AFTER))
+                        }
+                        None => return decode(&method, &shown_path, response).await,
                     }
                 }
                 Err(error) => {
-                    if attempt < attempts && (error.is_connect() || error.is_timeout()) {
-                        tracing::warn!(%method, path = %shown_path, attempt, "PASS API unreachable; retrying");
-                        Duration::from_millis(250 * 2u64.pow(attempt - 1))
-                    } else {
-                        return Err(ClientError::Transport {
-                            method: method.to_string(),
-                            path: shown_path,
-                            reason: error_chain(&error),
-                        });
+                    let retryable = error.is_connect() || error.is_timeout();
+                    match delays.next().filter(|_| retryable) {
+                        Some(delay) => {
+                            tracing::warn!(%method, path = %shown_path, attempt, "PASS API unreachable; retrying");
+                            delay
+                        }
+                        None => {
+                            return Err(ClientError::Transport {
+                                method: method.to_string(),
+                                path: shown_path,
+                                reason: error_chain(&error),
+                            });
+                        }
                     }
                 }
             };
@@ -508,6 +524,12 @@ impl PassClient {
         }
     }
 }
+
+/// Retries of repeatable requests: 3, from a quarter second on.
+const DEFAULT_BACKOFF: Backoff =
+    Backoff::new(3, Duration::from_millis(250), Duration::from_secs(4));
+/// The longest `retry-after` the client waits out before retrying.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// A value as one path segment: everything but unreserved characters escaped.
 fn path_segment(value: &str) -> String {

@@ -170,6 +170,12 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// Not in the seed's list; a body that is not `application/json`.
     UnsupportedMediaType,
+    /// Not in the seed's list; a request body that did not arrive in time.
+    RequestTimeout,
+    /// Not in the seed's list; a request target longer than the server reads.
+    UriTooLong,
+    /// Not in the seed's list; request headers larger or more numerous than the server reads.
+    HeadersTooLarge,
     DispatchFailed,
     ServerMisconfigured,
     /// Not in the seed's list; a stored file that cannot be read.
@@ -187,6 +193,7 @@ impl ErrorCode {
             | ErrorCode::ClarificationNotFound
             | ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::RequestTimeout => 408,
             ErrorCode::RunConflict
             | ErrorCode::ProjectConflict
             | ErrorCode::SyncInProgress
@@ -195,7 +202,9 @@ impl ErrorCode {
             | ErrorCode::ApprovalRequired
             | ErrorCode::BlockingClarifications => 409,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UriTooLong => 414,
             ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::HeadersTooLarge => 431,
             ErrorCode::DispatchFailed => 502,
             ErrorCode::ServerMisconfigured | ErrorCode::InternalError => 500,
         }
@@ -221,6 +230,9 @@ impl ErrorCode {
             ErrorCode::BadTransition => "bad_transition",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::UriTooLong => "uri_too_long",
+            ErrorCode::HeadersTooLarge => "headers_too_large",
             ErrorCode::DispatchFailed => "dispatch_failed",
             ErrorCode::ServerMisconfigured => "server_misconfigured",
             ErrorCode::InternalError => "internal_error",

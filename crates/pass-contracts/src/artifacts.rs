@@ -40,6 +40,10 @@ pub mod names {
     pub const ARCHITECTURE_PACK: &str = "architecture_pack";
     pub const ARCHITECTURE_PACK_SUMMARY: &str = "architecture_pack_summary";
     pub const ARCHITECTURE_PACK_DIAGRAM: &str = "architecture_pack_diagram";
+    /// The same component diagram as a Mermaid file (`.mmd`), so tools and
+    /// people see what it is; the seed's name above (a `.txt` file) stays
+    /// for old clients.
+    pub const ARCHITECTURE_PACK_DIAGRAM_MMD: &str = "architecture_pack_diagram.mmd";
     pub const PLANNER_USAGE: &str = "planner_usage";
     /// What a revision changed against the previous one (revisions after the first).
     pub const PLAN_DIFF: &str = "plan_diff";

@@ -65,9 +65,24 @@ pub fn local_issues_dir(root: &Path, project_id: Uuid) -> PathBuf {
     project_dir(root, project_id).join(LOCAL_ISSUES_DIR)
 }
 
-/// The file PASS stores artifact `name` in, inside the artifacts folder.
+/// Extensions a `text/plain` artifact's name may carry itself.
+const SELF_NAMED_TEXT_EXTENSIONS: &[&str] = &[".mmd"];
+
+/// The file PASS stores artifact `name` in, inside the artifacts folder:
+/// `<name>.<extension of its type>` as the contract lays it out, except a
+/// `text/plain` artifact whose name already ends in a text extension
+/// (`architecture_pack_diagram.mmd`), which keeps its name instead of
+/// becoming `….mmd.txt`.
 pub fn artifact_file_name(name: &str, content_type: ContentType) -> String {
-    format!("{name}.{}", content_type.extension())
+    let self_named = content_type == ContentType::Plain
+        && SELF_NAMED_TEXT_EXTENSIONS
+            .iter()
+            .any(|ext| name.len() > ext.len() && name.ends_with(ext));
+    if self_named {
+        name.to_owned()
+    } else {
+        format!("{name}.{}", content_type.extension())
+    }
 }
 
 /// The file the seed stored artifact `name` in: the trimmed, lower-cased
@@ -85,12 +100,13 @@ pub fn seed_artifact_file_name(name: &str, content_type: ContentType) -> String 
             in_run = true;
         }
     }
-    artifact_file_name(&stem, content_type)
+    format!("{stem}.{}", content_type.extension())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::artifacts::names;
 
     #[test]
     fn seed_file_names_follow_the_seeds_rule() {
@@ -108,6 +124,20 @@ mod tests {
             seed_artifact_file_name("summary", md),
             artifact_file_name("summary", md)
         );
+    }
+
+    #[test]
+    fn mermaid_artifacts_keep_their_own_extension() {
+        assert_eq!(
+            artifact_file_name(names::ARCHITECTURE_PACK_DIAGRAM_MMD, ContentType::Plain),
+            "architecture_pack_diagram.mmd"
+        );
+        assert_eq!(
+            artifact_file_name(names::ARCHITECTURE_PACK_DIAGRAM, ContentType::Plain),
+            "architecture_pack_diagram.txt"
+        );
+        assert_eq!(artifact_file_name("x.mmd", ContentType::Json), "x.mmd.json");
+        assert_eq!(artifact_file_name(".mmd", ContentType::Plain), ".mmd.txt");
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub struct Artifact {
 impl Artifact {
     /// The file name the contract's disk layout gives it.
     pub fn filename(&self) -> String {
-        format!("{}.{}", self.name, self.content_type.extension())
+        pass_contracts::layout::artifact_file_name(self.name, self.content_type)
     }
 
     /// The file's text: pretty JSON with a trailing newline, or the string.
@@ -364,6 +364,11 @@ fn complete(
         },
         Artifact {
             name: names::ARCHITECTURE_PACK_DIAGRAM,
+            content_type: ContentType::Plain,
+            payload: Value::String(diagram.clone()),
+        },
+        Artifact {
+            name: names::ARCHITECTURE_PACK_DIAGRAM_MMD,
             content_type: ContentType::Plain,
             payload: Value::String(diagram),
         },

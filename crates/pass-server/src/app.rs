@@ -1,11 +1,11 @@
 //! The router: the route table's routes each behind its access check and
-//! body limit, request tracing and the JSON fallbacks for unknown routes and
-//! wrong methods.
+//! body limit, the web console's pages under `/ui/`, request tracing and the
+//! JSON fallbacks for unknown routes and wrong methods.
 
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::Method;
 use axum::http::header;
 use axum::middleware::{Next, from_fn_with_state};
@@ -20,6 +20,7 @@ use crate::auth::{Auth, require_token};
 use crate::config::ServerConfig;
 use crate::dispatch::Dispatcher;
 use crate::error::{ApiError, method_not_allowed, not_found};
+use crate::http::{HealthContext, HealthReport, RequestGuard, guard_request};
 use crate::openapi;
 use crate::routes::{self, BodyLimit};
 use crate::store::Store;
@@ -60,12 +61,16 @@ pub fn router(state: AppState, config: &ServerConfig) -> Router {
         }
         router = router.route(route.doc.path, handler);
     }
+    // The console's pages hold no data (its script reads the API with the
+    // token), so they are public and outside the route table's token checks.
     let router = router
+        .merge(pass_console::router())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(config.run_body_limit))
         .layer(from_fn_with_state(state.clone(), finish_writes))
-        .layer(from_fn_with_state(state.clone(), runs_relative_paths));
+        .layer(from_fn_with_state(state.clone(), runs_relative_paths))
+        .layer(from_fn_with_state(RequestGuard::new(config), guard_request));
     telemetry::with_request_layers(router).with_state(state)
 }
 
@@ -134,11 +139,29 @@ async fn runs_relative_paths(
 const ERROR_BODY_LIMIT: usize = 1024 * 1024;
 
 /// `GET /healthz`: liveness plus what an operator needs to know at a glance.
-pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Value> {
+/// `status` is `degraded`, with `reasons`, when the runs folder is missing,
+/// not writable or short of space, or no token is configured; the checks'
+/// settings come from the request guard layer (see [`crate::http::health`]).
+pub(crate) async fn healthz(
+    State(state): State<AppState>,
+    checks: Option<Extension<Arc<HealthContext>>>,
+) -> Json<Value> {
     let store_ok = state.store.is_healthy();
     let corrupt = state.store.corrupt_count() + state.store.corrupt_project_count();
+    let mut report = match checks {
+        Some(Extension(checks)) => checks.report(state.store.root().to_path_buf()).await,
+        None => HealthReport::default(),
+    };
+    if !store_ok {
+        report
+            .reasons
+            .insert(0, "the runs folder is missing or not a folder".to_owned());
+    }
     Json(json!({
-        "status": if store_ok { "ok" } else { "degraded" },
+        "status": if report.reasons.is_empty() { "ok" } else { "degraded" },
+        "reasons": report.reasons,
+        "auth": report.auth,
+        "disk": report.disk,
         "version": env!("CARGO_PKG_VERSION"),
         "store": {
             "status": if !store_ok { "unavailable" } else if corrupt > 0 { "degraded" } else { "ok" },

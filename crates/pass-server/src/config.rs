@@ -16,6 +16,29 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:3001";
 pub const DEFAULT_RUN_BODY_LIMIT: usize = 1024 * 1024;
 /// Default body limit of artifact uploads (10 MiB): packs can be large.
 pub const DEFAULT_ARTIFACT_BODY_LIMIT: usize = 10 * 1024 * 1024;
+/// Default time a client has to send a request head (10 s).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a request body has to arrive after its head (30 s).
+pub const DEFAULT_REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time an answer may wait on a client that reads none of it (30 s).
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default free space under which `/healthz` reports degraded (64 MiB).
+pub const DEFAULT_MIN_FREE_DISK_BYTES: u64 = 64 * 1024 * 1024;
+/// The most connections `PASS_MAX_CONNECTIONS` may ask for.
+pub const MAX_CONNECTIONS_CEILING: usize = 1_000_000;
+/// `PASS_API_TOKEN`'s value in `.env.example`: public, so never a real token.
+pub const ENV_EXAMPLE_TOKEN: &str = "change-me-to-a-long-random-string";
+
+/// What `PASS_API_TOKEN` holds, as far as start-up and `/healthz` care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    /// Unset or empty: protected routes fail closed.
+    Missing,
+    /// The `.env.example` placeholder ([`ENV_EXAMPLE_TOKEN`]).
+    Placeholder,
+    /// Anything else.
+    Set,
+}
 
 /// Which routes need the bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +149,24 @@ pub struct ServerConfig {
     /// a run id nothing can tell when the workflow ends, and an execution
     /// left open refuses every new dispatch.
     pub dispatch_find_timeout: Duration,
+    /// `PASS_HEADER_READ_TIMEOUT_MS` (default 10 s): a connection that has
+    /// not sent a whole request head this long after opening (or after its
+    /// previous answer) is closed.
+    pub header_read_timeout: Duration,
+    /// `PASS_REQUEST_BODY_TIMEOUT_MS` (default 30 s): a request body must
+    /// arrive within this time of its head, or the request is answered 408
+    /// `request_timeout`.
+    pub request_body_timeout: Duration,
+    /// `PASS_WRITE_TIMEOUT_MS` (default 30 s): a connection whose client
+    /// reads nothing of an answer for this long is closed.
+    pub write_timeout: Duration,
+    /// `PASS_MAX_CONNECTIONS`: connections served at once; unset, the
+    /// open-files limit minus a reserve, at most 8192 (see
+    /// [`crate::http::connection_limit`]).
+    pub max_connections: Option<usize>,
+    /// `PASS_MIN_FREE_DISK_BYTES` (default 64 MiB): `/healthz` reports
+    /// degraded when the runs folder's file system has less free space.
+    pub min_free_disk_bytes: u64,
 }
 
 /// A configuration value that cannot be used, naming the variable.
@@ -213,6 +254,16 @@ impl ServerConfig {
                 reason: "must be at least 1".to_owned(),
             });
         }
+        let max_connections = get("PASS_MAX_CONNECTIONS")
+            .map(|_| parse_number(&get, "PASS_MAX_CONNECTIONS", 0))
+            .transpose()?;
+        if let Some(n) = max_connections.filter(|n| !(1..=MAX_CONNECTIONS_CEILING).contains(n)) {
+            return Err(ConfigError::Invalid {
+                name: "PASS_MAX_CONNECTIONS",
+                value: n.to_string(),
+                reason: format!("must be between 1 and {MAX_CONNECTIONS_CEILING}"),
+            });
+        }
         Ok(Self {
             bind,
             runs_dir,
@@ -242,7 +293,35 @@ impl ServerConfig {
                 "PASS_DISPATCH_FIND_TIMEOUT_MS",
                 600_000,
             )? as u64),
+            header_read_timeout: parse_timeout(
+                &get,
+                "PASS_HEADER_READ_TIMEOUT_MS",
+                DEFAULT_HEADER_READ_TIMEOUT,
+            )?,
+            request_body_timeout: parse_timeout(
+                &get,
+                "PASS_REQUEST_BODY_TIMEOUT_MS",
+                DEFAULT_REQUEST_BODY_TIMEOUT,
+            )?,
+            write_timeout: parse_timeout(&get, "PASS_WRITE_TIMEOUT_MS", DEFAULT_WRITE_TIMEOUT)?,
+            max_connections,
+            min_free_disk_bytes: parse_number(
+                &get,
+                "PASS_MIN_FREE_DISK_BYTES",
+                DEFAULT_MIN_FREE_DISK_BYTES as usize,
+            )? as u64,
         })
+    }
+
+    /// Whether `PASS_API_TOKEN` is missing, the `.env.example` placeholder, or set.
+    pub fn token_state(&self) -> TokenState {
+        use secrecy::ExposeSecret;
+        match &self.api_token {
+            None => TokenState::Missing,
+            Some(token) if token.expose_secret().is_empty() => TokenState::Missing,
+            Some(token) if token.expose_secret() == ENV_EXAMPLE_TOKEN => TokenState::Placeholder,
+            Some(_) => TokenState::Set,
+        }
     }
 }
 
@@ -303,6 +382,23 @@ fn parse_number(
             reason: format!("{e}"),
         }),
     }
+}
+
+/// A timeout in milliseconds; 0 is refused, as it would disable a protection.
+fn parse_timeout(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let millis = parse_number(get, name, default.as_millis() as usize)?;
+    if millis == 0 {
+        return Err(ConfigError::Invalid {
+            name,
+            value: "0".to_owned(),
+            reason: "must be at least 1 (milliseconds)".to_owned(),
+        });
+    }
+    Ok(Duration::from_millis(millis as u64))
 }
 
 /// `owner/repo` from the workflow variables, then the older shared fallbacks;
@@ -397,6 +493,55 @@ mod tests {
         assert_eq!(c.run_body_limit, 1024 * 1024);
         assert_eq!(c.dispatch_find_timeout, Duration::from_secs(600));
         assert!(c.api_token.is_none());
+        assert_eq!(c.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(c.request_body_timeout, Duration::from_secs(30));
+        assert_eq!(c.write_timeout, Duration::from_secs(30));
+        assert_eq!(c.max_connections, None);
+        assert_eq!(c.min_free_disk_bytes, 64 * 1024 * 1024);
+        assert_eq!(c.token_state(), TokenState::Missing);
+    }
+
+    #[test]
+    fn hardening_settings_read_empty_as_unset_and_refuse_zero() {
+        let c = config(&[
+            ("PASS_HEADER_READ_TIMEOUT_MS", "250"),
+            ("PASS_WRITE_TIMEOUT_MS", " "),
+            ("PASS_MAX_CONNECTIONS", "64"),
+            ("PASS_MIN_FREE_DISK_BYTES", "0"),
+        ])
+        .unwrap();
+        assert_eq!(c.header_read_timeout, Duration::from_millis(250));
+        assert_eq!(c.write_timeout, Duration::from_secs(30));
+        assert_eq!(c.max_connections, Some(64));
+        assert_eq!(c.min_free_disk_bytes, 0);
+        for (name, value) in [
+            ("PASS_HEADER_READ_TIMEOUT_MS", "0"),
+            ("PASS_WRITE_TIMEOUT_MS", "soon"),
+            ("PASS_MAX_CONNECTIONS", "0"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_placeholder_token_is_the_one_in_env_example() {
+        let example = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.env.example"),
+        )
+        .unwrap();
+        assert!(
+            example
+                .lines()
+                .any(|l| l == format!("PASS_API_TOKEN={ENV_EXAMPLE_TOKEN}")),
+            "the placeholder in .env.example changed"
+        );
+        let c = config(&[("PASS_API_TOKEN", ENV_EXAMPLE_TOKEN)]).unwrap();
+        assert_eq!(c.token_state(), TokenState::Placeholder);
+        let c = config(&[("PASS_API_TOKEN", "a-real-secret")]).unwrap();
+        assert_eq!(c.token_state(), TokenState::Set);
+        let c = config(&[("PASS_API_TOKEN", "")]).unwrap();
+        assert_eq!(c.token_state(), TokenState::Missing);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pass_contracts::{ErrorBody, ErrorCode, Problem};
 
+use crate::http::BodyTimedOut;
 use crate::store::StoreError;
 
 /// An error answer: a contract code, a message, and optional per-field problems.
@@ -75,6 +76,7 @@ impl From<StoreError> for ApiError {
             StoreError::CorruptRun { .. }
             | StoreError::CorruptFile { .. }
             | StoreError::Io { .. }
+            | StoreError::Write(_)
             | StoreError::Encode { .. }
             | StoreError::Task(_) => ErrorCode::InternalError,
         };
@@ -89,10 +91,26 @@ impl From<BytesRejection> for ApiError {
                 ErrorCode::PayloadTooLarge,
                 "the request body is larger than this route accepts",
             )
+        } else if let Some(timeout) = find_cause::<BodyTimedOut>(&rejection) {
+            ApiError::new(ErrorCode::RequestTimeout, timeout.to_string())
         } else {
             ApiError::bad_request(format!("could not read the request body: {rejection}"))
         }
     }
+}
+
+/// The first error of type `T` in `error`'s chain of sources, itself included.
+fn find_cause<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(found) = error.downcast_ref::<T>() {
+            return Some(found);
+        }
+        next = error.source();
+    }
+    None
 }
 
 impl From<QueryRejection> for ApiError {

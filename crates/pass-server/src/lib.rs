@@ -15,12 +15,14 @@ pub mod config;
 pub mod coordination;
 pub mod dispatch;
 pub mod error;
+pub mod http;
 pub mod openapi;
 pub mod projects;
 pub mod routes;
 pub mod runs;
 pub mod store;
 pub mod telemetry;
+pub mod views;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,7 +33,8 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 pub use config::{
-    AgentCommand, AuthMode, ConfigError, LogFormat, ServerConfig, env_lookup_with_dotenv,
+    AgentCommand, AuthMode, ConfigError, ENV_EXAMPLE_TOKEN, LogFormat, ServerConfig, TokenState,
+    env_lookup_with_dotenv,
 };
 pub use dispatch::{DispatchError, Dispatcher};
 pub use error::ApiError;
@@ -43,6 +46,14 @@ pub use telemetry::init_tracing;
 pub enum ServerError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(
+        "refusing to start: PASS_API_TOKEN is {token} and {bind} is reachable from other machines. Set PASS_API_TOKEN to a long random secret (for example the output of `openssl rand -hex 32`), or bind a loopback address such as 127.0.0.1"
+    )]
+    UnsafeToken {
+        /// "not set" or "the placeholder from .env.example".
+        token: &'static str,
+        bind: SocketAddr,
+    },
     #[error("could not bind {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -94,7 +105,19 @@ impl RunningServer {
 }
 
 /// Binds, opens the store, recovers unfinished executions and starts serving.
+///
+/// Refuses to start ([`ServerError::UnsafeToken`]) when `PASS_API_TOKEN` is
+/// missing or the `.env.example` placeholder and the server would listen on
+/// more than loopback; on loopback it starts and logs a warning. Raises the
+/// open-files limit to its maximum and keeps the connection limit below it
+/// (see [`http::listener`]).
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    check_token_policy(&config)?;
+    let fd_limit = http::raise_nofile_limit();
+    let (max_connections, lowered) = http::connection_limit(config.max_connections, fd_limit);
+    if let Some(why) = lowered {
+        tracing::warn!("{why}");
+    }
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|source| ServerError::Bind {
@@ -137,9 +160,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             }
         }
     }
-    if config.api_token.is_none() {
-        tracing::warn!("PASS_API_TOKEN is not set: protected routes answer server_misconfigured");
-    }
     dispatcher.recover(&store, report.unfinished).await;
 
     let state = app::AppState {
@@ -156,14 +176,17 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     };
     let router = app::router(state, &config);
 
-    let mut http_stop = stop_rx.clone();
-    let http = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let options = http::ListenerOptions {
+        header_read_timeout: config.header_read_timeout,
+        write_timeout: config.write_timeout,
+        max_connections,
+    };
+    let http = tokio::spawn(http::listener::serve(
+        listener,
+        router,
+        options,
+        stop_rx.clone(),
+    ));
 
     let flush_store = store.clone();
     let interval = config.index_flush_interval;
@@ -180,7 +203,13 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         }
     });
 
-    tracing::info!(addr = %local_addr, "PASS API listening");
+    tracing::info!(
+        addr = %local_addr,
+        max_connections,
+        open_files_limit = fd_limit,
+        header_read_timeout_ms = config.header_read_timeout.as_millis() as u64,
+        "PASS API listening"
+    );
     Ok(RunningServer {
         local_addr,
         base_url,
@@ -215,6 +244,41 @@ pub async fn shutdown_signal() -> Result<(), ServerError> {
 #[cfg(not(unix))]
 pub async fn shutdown_signal() -> Result<(), ServerError> {
     tokio::signal::ctrl_c().await.map_err(ServerError::Signal)
+}
+
+/// A server without a real token may only listen on loopback: there the
+/// missing token closes the protected routes and the placeholder exposes
+/// them to this machine only, which a developer may want; anywhere else
+/// either is a mistake, so the server refuses to start.
+fn check_token_policy(config: &ServerConfig) -> Result<(), ServerError> {
+    let token = match config.token_state() {
+        TokenState::Set => return Ok(()),
+        TokenState::Missing => "not set",
+        TokenState::Placeholder => "the placeholder from .env.example",
+    };
+    if !config.bind.ip().to_canonical().is_loopback() {
+        // Not logged here: the caller prints the error, once.
+        return Err(ServerError::UnsafeToken {
+            token,
+            bind: config.bind,
+        });
+    }
+    match config.token_state() {
+        TokenState::Placeholder => tracing::warn!(
+            bind = %config.bind,
+            "INSECURE: PASS_API_TOKEN is the placeholder from .env.example, which anyone can read: \
+             every process on this machine can call the protected routes. Serving anyway because \
+             the server listens on loopback only; set a long random PASS_API_TOKEN before binding \
+             any other address (the server refuses to start there)"
+        ),
+        _ => tracing::warn!(
+            bind = %config.bind,
+            "PASS_API_TOKEN is not set: protected routes answer server_misconfigured, and /healthz \
+             reports degraded. Serving anyway because the server listens on loopback only; it \
+             refuses to start on any other address without a token"
+        ),
+    }
+    Ok(())
 }
 
 fn loopback_url(addr: SocketAddr) -> Result<Url, ServerError> {

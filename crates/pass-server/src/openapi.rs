@@ -103,12 +103,13 @@ impl Operation {
             json!({"description": self.success.1, "content": success_content})
         };
         responses.insert(self.success.0.to_string(), success);
-        let mut statuses: Vec<u16> = vec![400, 404, 405, 500];
+        // Every request can be refused for its target or head size.
+        let mut statuses: Vec<u16> = vec![400, 404, 405, 414, 431, 500];
         if needs_token {
             statuses.push(401);
         }
         if self.request.is_some() {
-            statuses.extend([413, 415]);
+            statuses.extend([408, 413, 415]);
         }
         statuses.extend(self.errors.iter().copied());
         statuses.sort_unstable();
@@ -156,6 +157,7 @@ pub enum Tag {
     Agents,
     Coordination,
     Projects,
+    Console,
 }
 
 impl Tag {
@@ -174,6 +176,7 @@ impl Tag {
             Tag::Agents => "agents",
             Tag::Coordination => "coordination",
             Tag::Projects => "projects",
+            Tag::Console => "console",
         }
     }
 
@@ -184,6 +187,9 @@ impl Tag {
             Tag::Agents => "Dispatch and the callbacks agents make while they work",
             Tag::Coordination => "Questions, approval and refinement of a plan",
             Tag::Projects => "Projects: one product, its revisions and its backlog",
+            Tag::Console => {
+                "What the web console at /ui/ reads: runs as rows and as rendered sections"
+            }
         }
     }
 }
@@ -326,6 +332,51 @@ fn open_schemas_as_objects(schema: &mut Value) {
     }
 }
 
+/// The answers of the console's two read routes (`pass-console`'s row and
+/// view types, which are answers only and have no contract schema).
+pub fn console_views(run_status: Value, plan_state: Value) -> (Value, Value) {
+    let text = json!({"type": "string"});
+    let rows = json!({
+        "type": "object",
+        "required": ["total", "runs"],
+        "properties": {
+            "total": {"type": "integer", "minimum": 0},
+            "runs": {"type": "array", "items": {
+                "type": "object",
+                "required": ["run_id", "short_id", "title", "project_id", "project", "revision",
+                    "status", "plan_state", "created_at", "last_updated_at"],
+                "properties": {
+                    "run_id": {"type": "string", "format": "uuid"},
+                    "short_id": text, "title": text,
+                    "project_id": {"type": "string", "format": "uuid"},
+                    "project": text,
+                    "revision": {"type": "integer", "minimum": 1},
+                    "status": run_status,
+                    "plan_state": {"oneOf": [plan_state, {"type": "null"}]},
+                    "created_at": text, "last_updated_at": text
+                }
+            }}
+        }
+    });
+    let view = json!({
+        "type": "object",
+        "required": ["run_id", "title", "status", "live", "sections"],
+        "properties": {
+            "run_id": {"type": "string", "format": "uuid"},
+            "title": text,
+            "status": run_status,
+            "live": {"type": "boolean", "description": "true while agents are moving; the console keeps polling"},
+            "sections": {"type": "array", "items": {
+                "type": "object",
+                "required": ["id", "title", "html"],
+                "properties": {"id": text, "title": text,
+                    "html": {"type": "string", "description": "HTML with every text from a PRD or a model escaped"}}
+            }}
+        }
+    });
+    (rows, view)
+}
+
 fn error_description(status: u16) -> &'static str {
     match status {
         400 => "bad_request or bad_transition",
@@ -335,7 +386,10 @@ fn error_description(status: u16) -> &'static str {
         409 => {
             "run_conflict, project_conflict, sync_in_progress, sync_lease_lost or execution_superseded"
         }
+        408 => "request_timeout: the body did not arrive in time",
         413 => "payload_too_large",
+        414 => "uri_too_long",
+        431 => "headers_too_large",
         415 => "unsupported_media_type",
         502 => "dispatch_failed",
         _ => "server_misconfigured or internal_error",

@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 
 use crate::app::{self, AppState};
 use crate::auth::Access;
-use crate::openapi::{Operation, Param, Tag, schema};
-use crate::{artifacts, coordination, projects, runs};
+use crate::openapi::{Operation, Param, Tag, console_views, schema};
+use crate::{artifacts, coordination, projects, runs, views};
 
 /// Which body limit a route's request is held to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +66,10 @@ pub fn table(generator: &mut SchemaGenerator) -> Vec<Route> {
         "required": ["status", "version", "store", "execution_backend"],
         "properties": {
             "status": {"type": "string", "enum": ["ok", "degraded"]},
+            "reasons": {"type": "array", "items": {"type": "string"},
+                "description": "Why the status is degraded: no token, runs folder not writable, disk short of space"},
+            "auth": {"type": "object"},
+            "disk": {"type": "object"},
             "version": {"type": "string"},
             "store": {"type": "object", "properties": {
                 "status": {"type": "string"}, "runs": {"type": "integer"}, "projects": {"type": "integer"},
@@ -101,6 +105,9 @@ pub fn table(generator: &mut SchemaGenerator) -> Vec<Route> {
     let refinement_request = schema::<RefinementRequest>(generator);
     let lease_request = schema::<SyncLeaseRequest>(generator);
     let lease_envelope = schema::<SyncLeaseEnvelope>(generator);
+    let run_status = schema::<pass_contracts::RunStatus>(generator);
+    let plan_state = schema::<pass_contracts::PlanState>(generator);
+    let (run_rows, run_view) = console_views(run_status, plan_state);
 
     // Both dispatch routes answer the new execution and fail alike.
     let dispatch = |path, id, summary, params| {
@@ -468,6 +475,32 @@ pub fn table(generator: &mut SchemaGenerator) -> Vec<Route> {
             // 409 sync_lease_lost for a lease id that is not a UUID, as renewing answers.
             .errors(&[404, 409]),
             projects::release_sync_lease,
+        ),
+        route(
+            Operation::new(
+                "get",
+                "/views/runs",
+                "listRunViews",
+                "The web console's list: runs with their title, project, revision and plan state",
+                Tag::Console,
+                Access::Client,
+            )
+            .success(200, "The newest runs (up to 1000) and the total", run_rows),
+            views::list_run_views,
+        ),
+        route(
+            Operation::new(
+                "get",
+                "/views/runs/{run_id}",
+                "getRunView",
+                "The web console's page of a run: escaped HTML sections with the diagrams as SVG",
+                Tag::Console,
+                Access::Client,
+            )
+            .params(&[Param::RunId])
+            .success(200, "The run's sections", run_view)
+            .errors(&[404]),
+            views::get_run_view,
         ),
     ]
 }

@@ -12,7 +12,7 @@ use pass_contracts::{ExecutionBackend, RunInput, Text, WorkflowName};
 use pass_planner::model::offline::OFFLINE_MODEL_NAME;
 use pass_planner::{PlannerConfig, Provider};
 use pass_server::{AuthMode, LogFormat, ServerConfig};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::follow;
@@ -45,6 +45,10 @@ pub struct Args {
     /// Fail (exit 1) when the PRD yields no requirements, instead of warning.
     #[arg(long)]
     pub strict: bool,
+    /// Keep the API running and open the run in the web console (prints the
+    /// link when no browser can be started); Ctrl-C stops it.
+    #[arg(long)]
+    pub open: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -98,6 +102,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let InProcess {
         server,
         client,
+        token: console_token,
         shared_issues_dir,
     } = in_process_api(&runs_dir, provider).await?;
 
@@ -112,6 +117,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         strict: args.strict,
     };
     let outcome = drive(&client, input, &fallback, &runs_dir, issues_dir, output).await;
+    if let (Ok(run_id), true) = (&outcome, args.open) {
+        let link = pass_console::console_link(
+            &server.base_url,
+            console_token.expose_secret(),
+            Some(*run_id),
+        );
+        if !pass_console::open_in_browser(&link) {
+            eprintln!("no browser could be started; open this link:");
+        }
+        eprintln!("console: {link}\nthe API keeps running for the console; Ctrl-C stops it");
+        pass_server::shutdown_signal().await?;
+    }
     let shutdown = server.shutdown().await;
     outcome?;
     shutdown.context("the in-process API did not shut down cleanly")?;
@@ -125,6 +142,8 @@ pub struct InProcess {
     pub server: pass_server::RunningServer,
     /// A client holding the server's fresh token.
     pub client: PassClient,
+    /// That token, for the console link of `pass demo --open`.
+    pub token: SecretString,
     /// `PASS_LOCAL_ISSUES_DIR`, when one folder holds every project's issues.
     pub shared_issues_dir: Option<PathBuf>,
 }
@@ -149,10 +168,14 @@ pub async fn in_process_api(runs_dir: &Path, provider: Provider) -> anyhow::Resu
     let server = pass_server::start(config)
         .await
         .context("could not start the in-process API")?;
-    let client = PassClient::new(server.base_url.as_str(), Some(SecretString::from(token)))?;
+    let client = PassClient::new(
+        server.base_url.as_str(),
+        Some(SecretString::from(token.clone())),
+    )?;
     Ok(InProcess {
         server,
         client,
+        token: SecretString::from(token),
         shared_issues_dir,
     })
 }
@@ -173,7 +196,7 @@ async fn drive(
     runs_dir: &Path,
     issues_dir: impl Fn(Uuid) -> PathBuf,
     output: Output,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Uuid> {
     let run = match super::run::create_revision(client, &mut input, None, fallback_name).await {
         Ok(run) => run,
         Err(error) => return Err(super::run::explain_too_large(client, &input, error).await),
@@ -238,7 +261,7 @@ async fn drive(
     if let Some(pack) = &summary.pack {
         super::report::check_requirements(pack, output.strict)?;
     }
-    Ok(())
+    Ok(run_id)
 }
 
 /// The most recently modified log file in `dir`, if any.

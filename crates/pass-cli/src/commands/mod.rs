@@ -5,6 +5,7 @@ pub mod api;
 pub mod coordination;
 pub mod demo;
 pub mod doctor;
+pub mod export;
 pub mod follow;
 pub mod mcp;
 pub mod plan;

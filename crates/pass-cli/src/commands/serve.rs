@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use pass_server::{AgentCommand, LogFormat, ServerConfig};
+use secrecy::ExposeSecret;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
@@ -34,10 +35,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ServerConfig::from_lookup(|name| (name != "PASS_BIND").then(|| lookup(name)).flatten())?;
     config.bind = bind;
     config.runs_dir = args.runs_dir;
+    let token = config.api_token.clone();
     if config.agent_bin_dir.is_none() && !installed_beside_pass()? {
         config.agent_command = Some(built_in_agents()?);
     }
-    pass_server::serve(config).await?;
+    let server = pass_server::start(config).await?;
+    if let Some(token) = &token {
+        println!(
+            "console: {}",
+            pass_console::console_link(&server.base_url, token.expose_secret(), None)
+        );
+    }
+    pass_server::shutdown_signal().await?;
+    server.shutdown().await?;
     Ok(())
 }
 

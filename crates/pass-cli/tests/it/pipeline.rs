@@ -279,6 +279,7 @@ fn plan_writes_a_valid_pack_without_a_server() {
     for file in [
         "architecture_pack_summary.md",
         "architecture_pack_diagram.txt",
+        "architecture_pack_diagram.mmd",
         "planner_usage.json",
     ] {
         assert!(out_dir.join(file).is_file(), "{file}");

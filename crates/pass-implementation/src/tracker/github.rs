@@ -361,9 +361,15 @@ impl GithubTracker {
         }))
     }
 
+    /// The wait after failed attempt `attempt` (1-based), on PASS's one
+    /// retry schedule; callers stop at `max_attempts` themselves.
     fn backoff(&self, attempt: u32) -> Duration {
-        (self.retry.base_delay * 2u32.saturating_pow(attempt.saturating_sub(1)))
-            .min(self.retry.secondary_wait.max(self.retry.base_delay))
+        let schedule = pass_retry::Backoff::new(
+            self.retry.max_attempts.saturating_sub(1).max(attempt),
+            self.retry.base_delay,
+            self.retry.secondary_wait.max(self.retry.base_delay),
+        );
+        schedule.delay(attempt, None).unwrap_or(schedule.max_delay)
     }
 
     /// Every page of a list, following `Link: <…>; rel="next"`.

@@ -17,9 +17,6 @@ use crate::tracker::{
     IssueEdit, IssueTracker, NewIssue, RequestCounts, TrackedComment, TrackedIssue,
 };
 
-/// Makes every temporary file name of this process unique.
-static TEMPORARY_FILES: AtomicU64 = AtomicU64::new(0);
-
 /// A folder of `issue-<number>.md` files. Several processes (the agent and
 /// `pass sync`) may write the same folder: a new issue's number is claimed
 /// by creating its file exclusively, never by trusting a listing.
@@ -151,10 +148,9 @@ impl LocalTracker {
         })
     }
 
-    /// Writes `file` under its number, replacing what is there, through a
-    /// uniquely named temporary file that is flushed to disk and renamed into
-    /// place, then the folder is flushed: a crash never leaves half an issue
-    /// behind, and two writers never share a temporary file.
+    /// Writes `file` under its number, replacing what is there, durably
+    /// (`pass_durable::write`): a crash never leaves half an issue behind,
+    /// and two writers never share a temporary file.
     async fn write(&self, file: &IssueFile) -> Result<TrackedIssue, TrackerError> {
         self.writes.fetch_add(1, Ordering::Relaxed);
         let path = self.path_of(file.front.number);
@@ -162,23 +158,17 @@ impl LocalTracker {
             path: path.display().to_string(),
             reason,
         })?;
-        let temporary = self.dir.join(format!(
-            ".issue-{}.{}.{}.tmp",
-            file.front.number,
-            std::process::id(),
-            TEMPORARY_FILES.fetch_add(1, Ordering::Relaxed)
-        ));
-        if let Err(error) = write_synced(&temporary, &text).await {
-            let _ = tokio::fs::remove_file(&temporary).await;
-            return Err(local_error(&temporary, error));
-        }
-        if let Err(error) = tokio::fs::rename(&temporary, &path).await {
-            let _ = tokio::fs::remove_file(&temporary).await;
-            return Err(local_error(&path, error));
-        }
-        sync_dir(&self.dir)
+        let target = path.clone();
+        tokio::task::spawn_blocking(move || pass_durable::write(&target, text.as_bytes()))
             .await
-            .map_err(|e| local_error(&self.dir, e))?;
+            .map_err(|e| TrackerError::Local {
+                path: path.display().to_string(),
+                reason: format!("the write task failed: {e}"),
+            })?
+            .map_err(|e| TrackerError::Local {
+                path: e.path.display().to_string(),
+                reason: format!("could not {}: {}", e.action, e.error),
+            })?;
         self.tracked(file)
     }
 
@@ -237,28 +227,6 @@ impl LocalTracker {
 fn render_file(file: &IssueFile) -> Result<String, String> {
     let front = serde_yaml_ng::to_string(&file.front).map_err(|e| e.to_string())?;
     Ok(format!("---\n{front}---\n\n{}\n", file.body))
-}
-
-async fn write_synced(path: &Path, text: &str) -> std::io::Result<()> {
-    use tokio::io::AsyncWriteExt;
-    let mut out = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .await?;
-    out.write_all(text.as_bytes()).await?;
-    out.sync_all().await
-}
-
-/// Flushes the folder itself, so a rename survives a power cut.
-async fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        tokio::fs::File::open(dir).await?.sync_all().await?;
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
 }
 
 fn local_error(path: &Path, error: std::io::Error) -> TrackerError {

@@ -195,6 +195,7 @@ async fn a_run_is_planned_and_reported_step_by_step() {
             "artifact architecture_pack application/json",
             "artifact architecture_pack_summary text/markdown",
             "artifact architecture_pack_diagram text/plain",
+            "artifact architecture_pack_diagram.mmd text/plain",
             "artifact planner_usage application/json",
             "run exported export",
             "execution succeeded",

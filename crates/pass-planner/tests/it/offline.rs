@@ -55,6 +55,7 @@ async fn every_prd_gives_a_valid_pack_with_all_artifacts() {
                 "architecture_pack",
                 "architecture_pack_summary",
                 "architecture_pack_diagram",
+                "architecture_pack_diagram.mmd",
                 "planner_usage"
             ],
             "{name}"

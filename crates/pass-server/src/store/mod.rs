@@ -52,12 +52,15 @@ pub enum StoreError {
     },
     #[error("{path} is corrupt: {reason}")]
     CorruptFile { path: String, reason: String },
-    #[error("{action} {path}: {source}")]
+    /// The cause is part of the message (not a `source`): printed once.
+    #[error("{action} {path}: {error}")]
     Io {
         action: &'static str,
         path: String,
-        source: io::Error,
+        error: io::Error,
     },
+    #[error(transparent)]
+    Write(#[from] pass_durable::WriteError),
     #[error("could not encode {what}: {reason}")]
     Encode { what: String, reason: String },
     #[error("store task failed: {0}")]
@@ -97,10 +100,10 @@ pub(crate) fn io_err<'a>(
     action: &'static str,
     path: &'a Path,
 ) -> impl FnOnce(io::Error) -> StoreError + 'a {
-    move |source| StoreError::Io {
+    move |error| StoreError::Io {
         action,
         path: path.display().to_string(),
-        source,
+        error,
     }
 }
 
@@ -189,7 +192,7 @@ impl Store {
     fn open_blocking(root: PathBuf) -> Result<(Arc<Store>, StartupReport), StoreError> {
         fs::create_dir_all(&root).map_err(io_err("could not create the runs folder", &root))?;
         let mut report = StartupReport {
-            temp_files_removed: remove_temp_files(&root),
+            temp_files_removed: pass_durable::remove_temp_files(&root),
             ..StartupReport::default()
         };
         let mut table = RunTable::default();
@@ -205,8 +208,9 @@ impl Store {
             if !entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
                 continue;
             }
-            report.temp_files_removed += remove_temp_files(&entry.path());
-            report.temp_files_removed += remove_temp_files(&entry.path().join(ARTIFACTS_DIR));
+            report.temp_files_removed += pass_durable::remove_temp_files(&entry.path());
+            report.temp_files_removed +=
+                pass_durable::remove_temp_files(&entry.path().join(ARTIFACTS_DIR));
             match artifacts::repair_replacement(&entry.path()) {
                 Ok(artifacts::Repair::None) => {}
                 Ok(repair) => {
@@ -227,7 +231,7 @@ impl Store {
                     projects.add_run(&detail);
                     Some(detail.record())
                 }
-                Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                Err(StoreError::Io { error, .. }) if error.kind() == io::ErrorKind::NotFound => {
                     tracing::warn!(%run_id, "run folder without run.json is ignored");
                     continue;
                 }
@@ -670,23 +674,6 @@ impl RunGuard {
     }
 }
 
-/// Removes `.<name>.<id>.tmp` files left by writes that a killed server never
-/// renamed into place; they are never the acknowledged version of anything.
-pub(super) fn remove_temp_files(dir: &Path) -> usize {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            name.starts_with('.') && name.ends_with(".tmp")
-        })
-        .filter(|e| fs::remove_file(e.path()).is_ok())
-        .count()
-}
-
 /// The record of a `run.json` PASS does not accept as a whole but whose
 /// record fields are sound (what the seed could write, such as a blank PRD):
 /// the record, and the PRD text for the project's name.
@@ -744,25 +731,4 @@ pub(super) fn read_run_file(run_id: Uuid, path: &Path) -> Result<RunDetail, Stor
         });
     }
     Ok(detail.with_project_defaults())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durable_write_replaces_and_leaves_no_temp_files() {
-        let dir = std::env::temp_dir().join(format!("pass-store-{}", Uuid::new_v4()));
-        fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("x.json");
-        write_durably(&path, b"one").unwrap();
-        write_durably(&path, b"two").unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names.len(), 1, "{names:?}");
-        fs::remove_dir_all(&dir).unwrap();
-    }
 }

@@ -181,7 +181,7 @@ pub(super) fn load_projects(root: &Path, table: &mut ProjectTable) -> Vec<(Uuid,
         else {
             continue;
         };
-        super::remove_temp_files(&entry.path());
+        pass_durable::remove_temp_files(&entry.path());
         let path = entry.path().join(PROJECT_FILE);
         match read_project_file(project_id, &path) {
             Ok(Some(project)) => table.add_stored(project),

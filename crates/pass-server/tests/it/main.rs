@@ -5,10 +5,12 @@
 
 mod artifact_index;
 mod auth;
+mod console;
 mod coordination;
 mod crash;
 mod dispatch_github;
 mod dispatch_local;
+mod hostile;
 mod openapi;
 mod projects;
 mod routes;
