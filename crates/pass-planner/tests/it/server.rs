@@ -97,6 +97,7 @@ async fn the_planner_binary_plans_a_run_on_the_server() {
         [
             names::ARCHITECTURE_PACK,
             names::ARCHITECTURE_PACK_DIAGRAM,
+            names::ARCHITECTURE_PACK_DIAGRAM_MMD,
             names::ARCHITECTURE_PACK_SUMMARY,
             names::PLANNER_USAGE
         ]
