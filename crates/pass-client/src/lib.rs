@@ -239,6 +239,44 @@ impl PassClient {
         self.send::<(), _>(Method::GET, &path, None, true).await
     }
 
+    /// `GET /runs/{runId}/artifacts/{name}?raw=true`: the stored file itself
+    /// (Markdown, text or JSON) and its content type, for saving as it is.
+    pub async fn get_artifact_raw(
+        &self,
+        run_id: Uuid,
+        name: &str,
+    ) -> Result<(String, Vec<u8>), ClientError> {
+        let path = format!("runs/{run_id}/artifacts/{name}?raw=true");
+        let shown_path = format!("/runs/{run_id}/artifacts/{name}");
+        let url = self.base.join(&path).map_err(|e| ClientError::BadBaseUrl {
+            url: format!("{}{path}", self.base),
+            reason: e.to_string(),
+        })?;
+        let mut request = self.http.get(url);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token.expose_secret());
+        }
+        let transport = |e: reqwest::Error| ClientError::Transport {
+            method: "GET".to_owned(),
+            path: shown_path.clone(),
+            reason: error_chain(&e),
+        };
+        let response = request.send().await.map_err(transport)?;
+        if !response.status().is_success() {
+            return decode::<()>(&Method::GET, &shown_path, response)
+                .await
+                .map(|()| (String::new(), Vec::new()));
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let bytes = response.bytes().await.map_err(transport)?;
+        Ok((content_type, bytes.to_vec()))
+    }
+
     /// `PATCH /runs/{runId}/implementation-state`.
     pub async fn put_implementation_state(
         &self,
@@ -535,11 +573,7 @@ async fn decode<T: DeserializeOwned>(
             }
             (body.error.as_str().to_owned(), message)
         }
-        Err(_) => {
-            let text = String::from_utf8_lossy(&bytes);
-            let snippet: String = text.chars().take(300).collect();
-            ("unknown".to_owned(), snippet)
-        }
+        Err(_) => ("unknown".to_owned(), summarize_foreign_body(&bytes)),
     };
     Err(ClientError::Api {
         method: method.to_string(),
@@ -548,6 +582,49 @@ async fn decode<T: DeserializeOwned>(
         code,
         message,
     })
+}
+
+/// One line for an error answer that is not PASS's JSON: a proxy's or
+/// another server's HTML page becomes its title (or first heading), other
+/// text its first 200 characters with the whitespace folded, so a wrong
+/// `--api` shows as one readable line instead of a page of markup.
+fn summarize_foreign_body(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let folded = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lower = text.to_ascii_lowercase();
+    let element = |tag: &str| {
+        let open = lower.find(&format!("<{tag}"))?;
+        let start = open + lower[open..].find('>')? + 1;
+        let end = start + lower[start..].find(&format!("</{tag}"))?;
+        let inner = folded(&strip_tags(&text[start..end]));
+        (!inner.is_empty()).then_some(inner)
+    };
+    let summary = if lower.contains("<html") || lower.trim_start().starts_with("<!doctype") {
+        let title = element("title")
+            .or_else(|| element("h1"))
+            .unwrap_or_else(|| "untitled".to_owned());
+        format!("an HTML page, not PASS's JSON: \"{title}\" (is this the PASS API?)")
+    } else if text.trim().is_empty() {
+        "an empty body, not PASS's JSON (is this the PASS API?)".to_owned()
+    } else {
+        folded(&text)
+    };
+    summary.chars().take(200).collect()
+}
+
+/// The text of an HTML fragment without its tags.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -559,4 +636,25 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summarize_foreign_body;
+
+    #[test]
+    fn foreign_error_pages_become_one_line() {
+        let page = b"<!DOCTYPE html>\n<html><head>\n<title>502 Bad\n Gateway</title></head>\n<body><h1>Bad Gateway</h1><p>nginx</p></body></html>";
+        assert_eq!(
+            summarize_foreign_body(page),
+            "an HTML page, not PASS's JSON: \"502 Bad Gateway\" (is this the PASS API?)"
+        );
+        let untitled = b"<html><body><h1>Not <b>Found</b></h1></body></html>";
+        assert!(summarize_foreign_body(untitled).contains("\"Not Found\""));
+        let text = "line one\n\n   line two\t".repeat(40);
+        let summary = summarize_foreign_body(text.as_bytes());
+        assert!(!summary.contains('\n') && summary.chars().count() <= 200);
+        assert!(summary.starts_with("line one line two"));
+        assert!(summarize_foreign_body(b"").contains("empty body"));
+    }
 }

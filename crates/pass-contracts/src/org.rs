@@ -204,9 +204,12 @@ impl OrgConstraints {
         match value {
             serde_yaml_ng::Value::Null => Ok(Self::default()),
             serde_yaml_ng::Value::Mapping(_) => {
-                serde_path_to_error::deserialize(value).map_err(|e| OrgConstraintsError::Invalid {
-                    path: crate::paths::render_serde_path(e.path()),
-                    message: e.into_inner().to_string(),
+                serde_path_to_error::deserialize(value).map_err(|e| {
+                    let message = explain_type_error(e.path(), e.inner().to_string());
+                    OrgConstraintsError::Invalid {
+                        path: crate::paths::render_serde_path(e.path()),
+                        message,
+                    }
                 })
             }
             other => Err(OrgConstraintsError::NotAMapping(yaml_kind(&other))),
@@ -216,6 +219,76 @@ impl OrgConstraints {
     /// Parses an optional YAML document, treating `None` as all defaults.
     pub fn from_optional_yaml(source: Option<&str>) -> Result<Self, OrgConstraintsError> {
         source.map_or_else(|| Ok(Self::default()), Self::from_yaml)
+    }
+}
+
+/// serde words a wrong type after its own types ("expected struct Stack",
+/// "expected a Value::Tagged enum"); the schema says what the key accepts, in
+/// the words of the YAML file.
+fn explain_type_error(path: &serde_path_to_error::Path, message: String) -> String {
+    let Some(rest) = message.strip_prefix("invalid type: ") else {
+        return message;
+    };
+    let found = rest.split(", expected").next().unwrap_or(rest);
+    let root = schemars::schema_for!(OrgConstraints).to_value();
+    let mut node = &root;
+    for segment in path.iter() {
+        node = resolve(&root, node);
+        node = match segment {
+            serde_path_to_error::Segment::Map { key } => &node["properties"][key.as_str()],
+            serde_path_to_error::Segment::Seq { .. } => &node["items"],
+            _ => return message,
+        };
+    }
+    match allowed(&root, resolve(&root, node)) {
+        Some(allowed) => format!("found {found}; allowed: {allowed}"),
+        None => message,
+    }
+}
+
+/// Follows a local `$ref` (`#/$defs/Name`) to its definition.
+fn resolve<'a>(root: &'a serde_json::Value, node: &'a serde_json::Value) -> &'a serde_json::Value {
+    match node["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+    {
+        Some(name) => &root["$defs"][name],
+        None => node,
+    }
+}
+
+/// What a schema node accepts, as a YAML author would write it.
+fn allowed(root: &serde_json::Value, node: &serde_json::Value) -> Option<String> {
+    let mut values: Vec<String> = Vec::new();
+    if let Some(list) = node["enum"].as_array() {
+        values.extend(list.iter().filter_map(|v| v.as_str().map(str::to_owned)));
+    }
+    for variant in node["oneOf"].as_array().into_iter().flatten() {
+        if let Some(value) = variant["const"].as_str() {
+            values.push(value.to_owned());
+        }
+    }
+    if !values.is_empty() {
+        return Some(format!("one of {}", values.join(", ")));
+    }
+    match node["type"].as_str()? {
+        "boolean" => Some("true or false".to_owned()),
+        "string" => Some("text".to_owned()),
+        "integer" | "number" => Some("a number".to_owned()),
+        "array" => {
+            let items = allowed(root, resolve(root, &node["items"]))
+                .map_or(String::new(), |items| format!(" of {items}"));
+            Some(format!("a list{items}"))
+        }
+        "object" => {
+            let keys: Vec<&str> = node["properties"]
+                .as_object()?
+                .keys()
+                .map(String::as_str)
+                .collect();
+            Some(format!("a mapping with the keys {}", keys.join(", ")))
+        }
+        _ => None,
     }
 }
 
@@ -268,6 +341,34 @@ mod tests {
 
         let err = OrgConstraints::from_yaml("naming:\n  service_prefix: Bad_Prefix\n").unwrap_err();
         assert!(err.to_string().contains("naming.service_prefix"), "{err}");
+
+        // Wrong types name what the key accepts, not serde's own types.
+        let err = OrgConstraints::from_yaml("stack:\n  language: 5\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "org constraints YAML: stack.language: found integer `5`; allowed: one of typescript, python, java, go"
+        );
+        let err = OrgConstraints::from_yaml("stack: 5\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "org constraints YAML: stack: found integer `5`; allowed: a mapping with the keys language, web, api, primary_db"
+        );
+        let err = OrgConstraints::from_yaml("strictness: [1]\n").unwrap_err();
+        assert!(
+            err.to_string().ends_with("allowed: one of strict, prefer"),
+            "{err}"
+        );
+        let err = OrgConstraints::from_yaml("security:\n  allow_public_db: maybe\n").unwrap_err();
+        assert!(err.to_string().ends_with("allowed: true or false"), "{err}");
+        let err = OrgConstraints::from_yaml("cloud:\n  allowed_services: s3\n").unwrap_err();
+        assert!(
+            err.to_string().ends_with("allowed: a list of text"),
+            "{err}"
+        );
+        for text in ["stack: 5\n", "stack:\n  language: 5\n"] {
+            let err = OrgConstraints::from_yaml(text).unwrap_err().to_string();
+            assert!(!err.contains("struct") && !err.contains("Value::"), "{err}");
+        }
 
         let err = OrgConstraints::from_yaml("- a\n- b\n").unwrap_err();
         assert_eq!(err, OrgConstraintsError::NotAMapping("a list"));

@@ -9,6 +9,7 @@ use uuid::Uuid;
 #[derive(Debug, Parser)]
 #[command(
     name = "implementation",
+    version,
     about = "Sync a run's issue plan into GitHub issues or local Markdown issues"
 )]
 struct Args {
@@ -21,22 +22,20 @@ struct Args {
     /// Print the report (or the dry-run diff) as JSON.
     #[arg(long)]
     json: bool,
-    /// Overwrite issues people edited since the last sync.
+    /// Overwrite issues people edited since the last sync. A flag only (no
+    /// environment variable), so a forgotten shell variable never overwrites
+    /// people's work.
     #[arg(long)]
     force: bool,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    // The nearest .env (this folder or a parent) fills in what the
+    // environment lacks, as for `pass` and `planner`.
     let _ = dotenvy::dotenv();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    init_logging();
+    let args = Args::parse();
     match run(args).await {
         Ok(code) => code,
         Err(error) => {
@@ -65,4 +64,42 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Logs on stderr: `PASS_LOG_FORMAT=json` for one JSON object per line (as
+/// `pass serve` writes them), otherwise text, coloured only on a terminal;
+/// verbosity from `RUST_LOG` (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let json = std::env::var("PASS_LOG_FORMAT")
+        .is_ok_and(|format| format.trim().eq_ignore_ascii_case("json"));
+    if json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn version_is_printed_and_force_is_a_flag_only() {
+        let error = Args::try_parse_from(["implementation", "--version"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::DisplayVersion);
+        assert!(error.to_string().contains(env!("CARGO_PKG_VERSION")));
+        let command = Args::command();
+        let force = command
+            .get_arguments()
+            .find(|a| a.get_id() == "force")
+            .unwrap();
+        assert!(force.get_env().is_none());
+    }
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 #[derive(Debug, Parser)]
 #[command(
     name = "planner",
+    version,
     about = "PASS planner agent: plans one run and reports to the PASS API"
 )]
 struct Args {
@@ -17,13 +18,10 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The nearest .env (this folder or a parent) fills in what the
+    // environment lacks, as for `pass` and `implementation`.
+    let _ = dotenvy::dotenv();
+    init_logging();
     let args = Args::parse();
     // The environment is read once, here; everything below gets typed values.
     let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
@@ -54,6 +52,25 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// Logs on stderr: `PASS_LOG_FORMAT=json` for one JSON object per line (as
+/// `pass serve` writes them), otherwise text, coloured only on a terminal;
+/// verbosity from `RUST_LOG` (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let json = std::env::var("PASS_LOG_FORMAT")
+        .is_ok_and(|format| format.trim().eq_ignore_ascii_case("json"));
+    if json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +87,15 @@ mod tests {
         }
         assert!(Args::try_parse_from(["planner", "--run-id", "nope"]).is_err());
         assert!(Args::try_parse_from(["planner"]).is_err());
+    }
+
+    #[test]
+    fn version_is_printed() {
+        let error = Args::try_parse_from(["planner", "--version"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::DisplayVersion);
+        assert!(
+            error.to_string().contains(env!("CARGO_PKG_VERSION")),
+            "{error}"
+        );
     }
 }

@@ -35,6 +35,16 @@ pub struct AppState {
     pub server_base: Url,
     /// `GET /openapi.json`, rendered once at start-up.
     pub openapi: axum::body::Bytes,
+    /// The request body limits, published on `/healthz` so that a client
+    /// refused with 413 can say what the limit is.
+    pub limits: BodyLimits,
+}
+
+/// `PASS_MAX_RUN_BODY_BYTES` and `PASS_MAX_ARTIFACT_BODY_BYTES` in force.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub run_body_bytes: usize,
+    pub artifact_body_bytes: usize,
 }
 
 /// Builds the whole HTTP application from the route table.
@@ -162,6 +172,10 @@ pub(crate) async fn healthz(
             "read_only_runs": state.store.read_only_count(),
         },
         "execution_backend": state.dispatcher.backend().as_str(),
+        "limits": {
+            "run_body_bytes": state.limits.run_body_bytes,
+            "artifact_body_bytes": state.limits.artifact_body_bytes,
+        },
     }))
 }
 

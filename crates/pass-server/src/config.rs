@@ -88,6 +88,12 @@ pub struct GithubWorkflowConfig {
     /// silent in an answer; with the connect timeout it also bounds a whole
     /// request, so a GitHub that never answers cannot keep the run locked.
     pub read_timeout: Duration,
+    /// `GITHUB_WORKFLOW_SEND_VERSION` (default false): also send this
+    /// server's version as the `pass_version` input, so the workflow can run
+    /// the released agent of that version instead of compiling one. Off by
+    /// default because GitHub refuses a dispatch with an input the workflow
+    /// does not declare, and the seed's workflows declare only two.
+    pub send_version: bool,
 }
 
 /// A program that runs either agent when given its name (`planner` or
@@ -441,7 +447,25 @@ fn github_from_lookup(
         watchdog_interval: Duration::from_millis(watchdog_ms as u64),
         connect_timeout: Duration::from_millis(connect_ms as u64),
         read_timeout: Duration::from_millis(read_ms as u64),
+        send_version: parse_bool(get, "GITHUB_WORKFLOW_SEND_VERSION", false)?,
     }))
+}
+
+fn parse_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid {
+            name,
+            value: other.to_owned(),
+            reason: "expected true or false".to_owned(),
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -169,6 +169,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         openapi: serde_json::to_vec(&openapi::document(config.auth_mode))
             .unwrap_or_default()
             .into(),
+        limits: app::BodyLimits {
+            run_body_bytes: config.run_body_limit,
+            artifact_body_bytes: config.artifact_body_limit,
+        },
     };
     let router = app::router(state, &config);
 

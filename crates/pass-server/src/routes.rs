@@ -74,7 +74,9 @@ pub fn table(generator: &mut SchemaGenerator) -> Vec<Route> {
             "store": {"type": "object", "properties": {
                 "status": {"type": "string"}, "runs": {"type": "integer"}, "projects": {"type": "integer"},
                 "corrupt_runs": {"type": "integer"}, "read_only_runs": {"type": "integer"}}},
-            "execution_backend": {"type": "string", "enum": ["local", "github_actions"]}
+            "execution_backend": {"type": "string", "enum": ["local", "github_actions"]},
+            "limits": {"type": "object", "properties": {
+                "run_body_bytes": {"type": "integer"}, "artifact_body_bytes": {"type": "integer"}}}
         }
     });
     let run_input = schema::<RunInput>(generator);

@@ -17,13 +17,16 @@ use crate::config::LogFormat;
 
 /// Installs the global subscriber for a binary. `filter` is `RUST_LOG`'s value
 /// (default `info`); `LogFormat::Json` writes one JSON object per line for log
-/// shippers. Returns false if a subscriber was already installed.
+/// shippers; ANSI colour only when stderr is a terminal. Returns false if a
+/// subscriber was already installed.
 pub fn init_tracing(format: LogFormat, filter: Option<&str>) -> bool {
     let filter = filter
         .and_then(|f| EnvFilter::try_new(f).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
+    // Colour only on a terminal: logs redirected to a file stay plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init().is_ok(),

@@ -189,6 +189,7 @@ impl AnthropicStandIn {
         };
         let app = Router::new()
             .route("/v1/messages", post(messages))
+            .route("/v1/models", axum::routing::get(models))
             .fallback(not_found)
             .with_state(shared.clone());
         let server = Loopback::serve(app, "anthropic").await?;
@@ -214,6 +215,19 @@ impl AnthropicStandIn {
 }
 
 model_stand_in!(AnthropicStandIn, Behaviour, RecordedRequest);
+
+/// `GET /v1/models`: the models a key may use (checked like `/v1/messages`).
+async fn models(State(shared): State<Shared>, headers: axum::http::HeaderMap) -> Response {
+    let key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
+    if key != Some(shared.options.api_key.as_str()) {
+        return error(401, "authentication_error", "invalid x-api-key", None);
+    }
+    let data: Vec<serde_json::Value> = ["claude-sonnet-4-6", "claude-haiku-4-5"]
+        .iter()
+        .map(|id| serde_json::json!({"type": "model", "id": id, "display_name": id}))
+        .collect();
+    axum::Json(serde_json::json!({"data": data, "has_more": false})).into_response()
+}
 
 async fn not_found() -> Response {
     error(404, "not_found_error", "Not found", None)

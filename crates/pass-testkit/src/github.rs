@@ -614,6 +614,20 @@ fn route(
     }
     let params = Query::parse(query);
     match (method.as_str(), rest) {
+        // The repository, as a classic token with the `repo` scope sees it.
+        ("GET", []) => (
+            StatusCode::OK,
+            json!({
+                "full_name": format!("{}/{}", repo.owner, repo.name),
+                "private": true,
+                "has_issues": true,
+                "permissions": {"admin": false, "maintain": false, "push": true, "triage": true, "pull": true},
+            }),
+            vec![
+                ("x-oauth-scopes", "repo, workflow".to_owned()),
+                ("x-accepted-oauth-scopes", "repo".to_owned()),
+            ],
+        ),
         ("GET", ["issues"]) => {
             let state = params.get("state").unwrap_or("open");
             let mut all: Vec<&StoredIssue> = repo

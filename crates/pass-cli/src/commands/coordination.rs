@@ -18,8 +18,8 @@ use super::runs::table;
 
 #[derive(Debug, clap::Args)]
 pub struct QuestionsArgs {
-    /// The run (revision) whose questions to list.
-    pub run_id: Uuid,
+    /// The run (revision) whose questions to list: its id, or a start of it that only this run has.
+    pub run_id: String,
     /// Print the questions as JSON.
     #[arg(long)]
     pub json: bool,
@@ -29,7 +29,8 @@ pub struct QuestionsArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AnswerArgs {
-    pub run_id: Uuid,
+    /// The run (revision): its id, or a start of it that only this run has.
+    pub run_id: String,
     /// The question's id (`pass questions RUN` lists them).
     pub question_id: String,
     /// The answer, in your words.
@@ -43,7 +44,8 @@ pub struct AnswerArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ApproveArgs {
-    pub run_id: Uuid,
+    /// The run (revision): its id, or a start of it that only this run has.
+    pub run_id: String,
     /// Settle open blocking questions with the plan's default assumptions.
     #[arg(long)]
     pub accept_defaults: bool,
@@ -64,7 +66,8 @@ pub struct RefineArgs {
 /// `pass questions RUN`.
 pub async fn questions(args: QuestionsArgs) -> anyhow::Result<()> {
     let client = args.api.client()?;
-    let questions = client.clarifications(args.run_id).await?;
+    let run_id = super::resolve::run_id(&client, &args.run_id).await?;
+    let questions = client.clarifications(run_id).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&questions)?);
         return Ok(());
@@ -121,9 +124,10 @@ fn one_line(text: &str) -> String {
 /// own default (or `--no-replan`), the next revision is planned with it.
 pub async fn answer(args: AnswerArgs) -> anyhow::Result<()> {
     let client = args.api.client()?;
+    let run_id = super::resolve::run_id(&client, &args.run_id).await?;
     let outcome = client
         .answer_clarification(
-            args.run_id,
+            run_id,
             &args.question_id,
             &ClarificationAnswer {
                 answer: Text::new(args.answer).context("an answer cannot be blank")?,
@@ -146,9 +150,10 @@ pub async fn answer(args: AnswerArgs) -> anyhow::Result<()> {
 /// `pass approve RUN`.
 pub async fn approve(args: ApproveArgs) -> anyhow::Result<()> {
     let client = args.api.client()?;
+    let run_id = super::resolve::run_id(&client, &args.run_id).await?;
     let run = client
         .approve(
-            args.run_id,
+            run_id,
             &ApproveRequest {
                 accept_defaults: args.accept_defaults,
                 approved_by: None,
@@ -184,8 +189,9 @@ pub async fn refine(args: RefineArgs) -> anyhow::Result<()> {
     print_revision(&client, &run).await
 }
 
-/// Waits for a revision the server dispatched itself to be planned.
-async fn follow_revision(client: &PassClient, run_id: Uuid) -> anyhow::Result<RunDetail> {
+/// Waits for a revision the server dispatched itself to be planned (also
+/// for the MCP tools that answer and refine).
+pub async fn follow_revision(client: &PassClient, run_id: Uuid) -> anyhow::Result<RunDetail> {
     eprintln!("planning revision run {run_id}");
     let deadline = Instant::now() + Duration::from_secs(30 * 60);
     loop {

@@ -106,6 +106,15 @@ pub async fn run_phase_with(
 pub struct RunSummary {
     pub detail: RunWithArtifacts,
     pub pack: Option<ArchitecturePack>,
+    /// The provider and model that wrote the pack, from its `planner_usage`.
+    pub model: Option<ModelUsed>,
+}
+
+/// Which model planned a run, as its `planner_usage` artifact records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelUsed {
+    pub provider: String,
+    pub model: String,
 }
 
 /// Fetches the run and its architecture pack (when it has one).
@@ -129,7 +138,24 @@ pub async fn summarize(client: &PassClient, run_id: Uuid) -> anyhow::Result<RunS
     } else {
         None
     };
-    Ok(RunSummary { detail, pack })
+    let has_usage = detail
+        .artifacts
+        .iter()
+        .any(|a| a.name.as_str() == names::PLANNER_USAGE);
+    let model = if has_usage {
+        let usage = client.get_artifact(run_id, names::PLANNER_USAGE).await?;
+        let field = |name: &str| usage.payload[name].as_str().map(str::to_owned);
+        field("provider")
+            .zip(field("model"))
+            .map(|(provider, model)| ModelUsed { provider, model })
+    } else {
+        None
+    };
+    Ok(RunSummary {
+        detail,
+        pack,
+        model,
+    })
 }
 
 impl RunSummary {
@@ -145,6 +171,12 @@ impl RunSummary {
             run.revision_number(),
             run.project()
         ));
+        if let Some(model) = &self.model {
+            out.push_str(&format!(
+                "planned by: {} (model {})\n",
+                model.provider, model.model
+            ));
+        }
         if let Some(pack) = &self.pack {
             let count = |status: CoverageStatus| {
                 pack.coverage.iter().filter(|c| c.status == status).count()
@@ -165,6 +197,7 @@ impl RunSummary {
             if !pack.open_questions.is_empty() {
                 out.push_str(&format!("open questions: {}\n", pack.open_questions.len()));
             }
+            out.push_str(&super::report::pack_lines(pack));
         }
         if let Some(state) = run.plan_state {
             out.push_str(&format!("plan: {}\n", state.as_str()));
@@ -194,6 +227,30 @@ impl RunSummary {
             out.push_str(&format!("artifacts: {}\n", names.join(", ")));
         }
         out
+    }
+
+    /// The summary as one JSON document (`--json`): the run, its artifacts,
+    /// the pack's figures and the model that planned it.
+    pub fn json(&self) -> serde_json::Value {
+        let mut issues = std::collections::BTreeMap::new();
+        if let Some(state) = &self.detail.run.implementation_state {
+            for issue in &state.issues {
+                let outcome = issue
+                    .outcome
+                    .map_or(issue.sync_status.as_str(), |o| o.as_str());
+                *issues.entry(outcome).or_insert(0) += 1;
+            }
+        }
+        serde_json::json!({
+            "run": self.detail.run,
+            "artifacts": self.detail.artifacts,
+            "pack": self.pack.as_ref().map(super::report::pack_json),
+            "model": self.model.as_ref().map(|m| serde_json::json!({
+                "provider": m.provider,
+                "model": m.model,
+            })),
+            "issues": issues,
+        })
     }
 }
 

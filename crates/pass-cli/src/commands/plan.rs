@@ -4,10 +4,17 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use pass_planner::{PlannerConfig, Provider};
+use serde_json::json;
+
+use super::report;
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  pass plan prd.md                         offline (or Anthropic when ANTHROPIC_API_KEY is set)
+  pass plan prd.md --provider openai --out plan/
+  cat prd.md | pass plan - --json")]
 pub struct Args {
-    /// The PRD file (Markdown or plain text).
+    /// The PRD file (Markdown or plain text); `-` reads standard input.
     pub prd: PathBuf,
     /// Org constraints YAML.
     #[arg(long, value_name = "FILE", env = "PASS_ORG_FILE")]
@@ -23,6 +30,12 @@ pub struct Args {
     /// The model provider (default: PASS_LLM_PROVIDER, else anthropic with a key, else offline).
     #[arg(long, env = "PASS_LLM_PROVIDER", value_parser = ["anthropic", "openai", "offline"])]
     pub provider: Option<String>,
+    /// Print one JSON document (pack figures, model, files) instead of lines.
+    #[arg(long, env = "PASS_JSON")]
+    pub json: bool,
+    /// Fail (exit 1) when the PRD yields no requirements, instead of warning.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -32,6 +45,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         config = config.with_provider(provider)?;
     }
     eprintln!("{}", config.describe_provider());
+    let shown = if args.prd == std::path::Path::new("-") {
+        "the PRD from standard input".to_owned()
+    } else {
+        args.prd.display().to_string()
+    };
     let outcome = pass_planner::plan_to_dir(
         input.prd_text.as_str(),
         input.org_constraints_yaml.as_ref().map(|t| t.as_str()),
@@ -39,22 +57,37 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &config,
     )
     .await
-    .with_context(|| format!("planning {} failed", args.prd.display()))?;
+    .with_context(|| format!("planning {shown} failed"))?;
     let pack = &outcome.pack;
-    println!("architecture: {}", pack.architecture.name);
-    println!(
-        "requirements: {}  components: {}  planned issues: {}",
-        pack.requirements.len(),
-        pack.architecture.components.len(),
-        pack.implementation.github_issue_plan.len()
-    );
-    for path in [
+    let files = [
         &outcome.pack_path,
         &outcome.summary_path,
         &outcome.diagram_path,
         &outcome.usage_path,
-    ] {
-        println!("wrote {}", path.display());
+    ];
+    if args.json {
+        report::print_json(&json!({
+            "model": {"provider": config.provider.as_str(), "model": config.model_name()},
+            "pack": report::pack_json(pack),
+            "files": files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        }))?;
+    } else {
+        println!(
+            "planned by: {} (model {})",
+            config.provider,
+            config.model_name()
+        );
+        println!("architecture: {}", pack.architecture.name);
+        println!(
+            "requirements: {}  components: {}  planned issues: {}",
+            pack.requirements.len(),
+            pack.architecture.components.len(),
+            pack.implementation.github_issue_plan.len()
+        );
+        print!("{}", report::pack_lines(pack));
+        for path in files {
+            println!("wrote {}", path.display());
+        }
     }
-    Ok(())
+    report::check_requirements(pack, args.strict)
 }

@@ -8,10 +8,15 @@ use pass_server::{AgentCommand, LogFormat, ServerConfig};
 use secrecy::ExposeSecret;
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  PASS_API_TOKEN=$(openssl rand -hex 32) pass serve
+  pass serve --bind localhost:8080 --runs-dir /var/lib/pass/runs
+  pass serve --bind 0.0.0.0:3001          every interface (put TLS in front)")]
 pub struct Args {
-    /// Address to listen on.
+    /// Address to listen on: HOST:PORT, where HOST is an IP address or a name
+    /// such as localhost (its IPv4 address when it has one).
     #[arg(long, env = "PASS_BIND", default_value = "127.0.0.1:3001")]
-    pub bind: SocketAddr,
+    pub bind: String,
     /// Where runs are stored.
     #[arg(long, env = "RUNS_DIR", default_value = "runs")]
     pub runs_dir: PathBuf,
@@ -23,8 +28,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         LogFormat::from_lookup(lookup),
         lookup("RUST_LOG").as_deref(),
     );
-    let mut config = ServerConfig::from_lookup(lookup)?;
-    config.bind = args.bind;
+    let bind = resolve_bind(&args.bind).await?;
+    // PASS_BIND was read by the flag above, names included; the server's own
+    // reading accepts only IP addresses, so it does not see it again.
+    let mut config =
+        ServerConfig::from_lookup(|name| (name != "PASS_BIND").then(|| lookup(name)).flatten())?;
+    config.bind = bind;
     config.runs_dir = args.runs_dir;
     let token = config.api_token.clone();
     if config.agent_bin_dir.is_none() && !installed_beside_pass()? {
@@ -40,6 +49,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     pass_server::shutdown_signal().await?;
     server.shutdown().await?;
     Ok(())
+}
+
+/// The address `HOST:PORT` names; for a name, its first IPv4 address (the
+/// default API URL is IPv4 loopback), else its first address.
+async fn resolve_bind(bind: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(addr) = bind.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(bind)
+        .await
+        .with_context(|| format!("--bind {bind:?} is not HOST:PORT with a host that resolves"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addrs.first())
+        .copied()
+        .with_context(|| format!("--bind {bind:?}: the host has no address"))
 }
 
 /// Whether separately built `planner` and `implementation` binaries sit next

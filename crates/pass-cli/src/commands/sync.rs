@@ -17,9 +17,9 @@ use super::follow;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The run whose issue plan to sync.
+    /// The run whose issue plan to sync: its id, or a start of it that only this run has.
     #[arg(long = "run-id", env = "PASS_RUN_ID")]
-    pub run_id: Uuid,
+    pub run_id: String,
     /// Print every decision (create, update, kept, conflict, close, comment) and write nothing.
     #[arg(long, env = "PASS_DRY_RUN")]
     pub dry_run: bool,
@@ -37,6 +37,7 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let config = ImplementationConfig::from_lookup(|name| std::env::var(name).ok())?;
     let client = args.api.client()?;
+    let run_id = super::resolve::run_id(&client, &args.run_id).await?;
     let options = AgentOptions {
         dry_run: args.dry_run,
         json: args.json,
@@ -47,20 +48,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             eprintln!(
                 "issue target: local, the project's folder on the PASS server; dispatching phase2-implementation there"
             );
-            sync_on_server(&client, args.run_id, options).await?
+            sync_on_server(&client, run_id, options).await?
         }
         _ => {
             eprintln!("{}", config.describe_target());
-            pass_implementation::run_agent_with_client(&client, args.run_id, options, &config)
+            pass_implementation::run_agent_with_client(&client, run_id, options, &config)
                 .await
-                .with_context(|| format!("syncing issues of run {} failed", args.run_id))?
+                .with_context(|| format!("syncing issues of run {run_id} failed"))?
         }
     };
     print_report(&report, options)
 }
 
-/// Dispatches the sync to the server and reads its report back.
-async fn sync_on_server(
+/// Dispatches the sync to the server and reads its report back (also the
+/// sync of `pass mcp`).
+pub async fn sync_on_server(
     client: &PassClient,
     run_id: Uuid,
     options: AgentOptions,

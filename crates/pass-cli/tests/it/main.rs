@@ -2,8 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli;
 mod console;
 mod coordination;
+mod doctor;
+mod mcp;
 mod pipeline;
 mod projects;
 mod validate;

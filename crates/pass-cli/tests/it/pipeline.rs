@@ -295,14 +295,19 @@ fn a_failing_agent_fails_the_demo_and_names_its_log() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let output = pass_command(&["demo", "--runs-dir", runs_dir.to_str().unwrap()])
-        .env("PASS_LLM_PROVIDER", "anthropic")
-        .env("ANTHROPIC_API_KEY", "sk-ant-demo-test")
-        .env("ANTHROPIC_BASE_URL", format!("http://{closed}/v1"))
-        .env("PASS_LLM_MAX_RETRIES", "0")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let output = pass_command(&[
+        "demo",
+        "--runs-dir",
+        runs_dir.to_str().unwrap(),
+        "--provider",
+        "anthropic",
+    ])
+    .env("ANTHROPIC_API_KEY", "sk-ant-demo-test")
+    .env("ANTHROPIC_BASE_URL", format!("http://{closed}/v1"))
+    .env("PASS_LLM_MAX_RETRIES", "0")
+    .current_dir(dir.path())
+    .output()
+    .unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     let err = stderr(&output);
     assert!(err.contains("phase1-planner failed"), "{err}");
@@ -312,5 +317,9 @@ fn a_failing_agent_fails_the_demo_and_names_its_log() {
         .unwrap_or_else(|| panic!("no agent log path in:\n{err}"));
     let log_text = std::fs::read_to_string(log).unwrap();
     assert!(log_text.contains("anthropic"), "{log_text}");
+    assert!(
+        !log_text.contains('\u{1b}'),
+        "ANSI escapes in an agent log file"
+    );
     assert!(!err.contains("sk-ant-demo-test") && !log_text.contains("sk-ant-demo-test"));
 }

@@ -470,6 +470,39 @@ async fn the_binary_prints_the_target_and_the_dry_run_diff_as_json() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+#[tokio::test]
+async fn the_binary_reads_dotenv_and_logs_json_lines_when_asked() {
+    let api = FakeApi::start(Some(pack_json(items(1)))).await;
+    let dir = temp_dir("binary-env");
+    // The token comes from .env only, as for pass and planner.
+    std::fs::write(dir.join(".env"), format!("PASS_API_TOKEN={API_TOKEN}\n")).unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_implementation"))
+        .args(["--run-id", &run_id().to_string(), "--dry-run"])
+        .env_clear()
+        .env("PASS_API_BASE_URL", &api.base)
+        .env("PASS_LOCAL_ISSUES_DIR", &dir)
+        .env("PASS_LOG_FORMAT", "json")
+        .env("RUST_LOG", "debug")
+        .current_dir(&dir)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colour off a terminal: {stderr}"
+    );
+    let logs: Vec<Value> = stderr
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(!logs.is_empty(), "no JSON log line in:\n{stderr}");
+    assert!(logs.iter().all(|l| l["level"].is_string()), "{logs:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 async fn local_agent(
     api: &FakeApi,
     tag: &str,

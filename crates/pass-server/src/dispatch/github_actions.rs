@@ -76,6 +76,11 @@ const CLOCK_SKEW: TimeDelta = TimeDelta::seconds(5);
 /// GitHub usually creates it within seconds.
 const MAX_FIND_INTERVAL: Duration = Duration::from_secs(5);
 
+/// The dispatch input carrying this server's version when
+/// `GITHUB_WORKFLOW_SEND_VERSION` is on; the workflows download the released
+/// agent of that version.
+pub const PASS_VERSION_INPUT: &str = "pass_version";
+
 /// Dispatches the planner and implementation workflows of one repository.
 #[derive(Debug, Clone)]
 pub struct GithubActionsBackend {
@@ -170,6 +175,9 @@ impl GithubActionsBackend {
             if let Some(id) = execution.execution_id {
                 inputs["execution_id"] = json!(id.to_string());
             }
+        }
+        if self.config.send_version {
+            inputs[PASS_VERSION_INPUT] = json!(env!("CARGO_PKG_VERSION"));
         }
         let outcome = self
             .dispatch_workflow(self.workflow_file(workflow), inputs)

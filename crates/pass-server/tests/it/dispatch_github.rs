@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use pass_contracts::api::{ExecutionUpdate, ReportedExecutionStatus};
 use pass_contracts::{ExecutionBackend, ExecutionStatus, WorkflowName};
+use pass_server::dispatch::github_actions::PASS_VERSION_INPUT;
 use pass_testkit::github_actions::{DispatchMode, GithubActionsStandIn};
 use reqwest::Method;
 use serde_json::json;
@@ -452,4 +453,70 @@ async fn a_restarted_server_finds_the_workflow_run_of_an_open_dispatch_without_o
         .await;
     assert!(execution.error_message.unwrap().contains("cancelled"));
     app.stop().await;
+}
+
+#[tokio::test]
+async fn the_server_version_goes_along_only_when_configured() {
+    // Off by default: the seed's workflows declare two inputs and GitHub
+    // refuses a dispatch with any other.
+    let gh = standin().await;
+    let app = github_app(&gh, &[]).await;
+    let id = app.new_run().await;
+    app.dispatch(id, WorkflowName::Planner).await;
+    let inputs = gh.dispatches()[0].body.as_ref().unwrap()["inputs"].clone();
+    assert!(inputs.get(PASS_VERSION_INPUT).is_none(), "{inputs}");
+    app.stop().await;
+
+    let gh = standin().await;
+    let app = github_app(&gh, &[("GITHUB_WORKFLOW_SEND_VERSION", "true")]).await;
+    let id = app.new_run().await;
+    app.dispatch(id, WorkflowName::Planner).await;
+    for status in [
+        ReportedExecutionStatus::Running,
+        ReportedExecutionStatus::Succeeded,
+    ] {
+        app.client
+            .update_execution(id, &report(status))
+            .await
+            .unwrap();
+    }
+    let uploaded = app
+        .upload(
+            id,
+            "architecture_pack",
+            "application/json",
+            json!({"ok": true}),
+        )
+        .await;
+    assert_eq!(uploaded.status(), 201);
+    app.dispatch(id, WorkflowName::Implementation).await;
+    let requests = gh.dispatches();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        let inputs = &request.body.as_ref().unwrap()["inputs"];
+        assert_eq!(
+            inputs[PASS_VERSION_INPUT],
+            env!("CARGO_PKG_VERSION"),
+            "{}: {inputs}",
+            request.path
+        );
+        assert_eq!(inputs["run_id"], id.to_string());
+    }
+    app.stop().await;
+
+    let error = pass_server::ServerConfig::from_lookup(|name| {
+        [
+            ("GITHUB_WORKFLOW_REPOSITORY", "acme/flows"),
+            ("PASS_GITHUB_WORKFLOW_TOKEN", GH_TOKEN),
+            ("GITHUB_WORKFLOW_SEND_VERSION", "maybe"),
+        ]
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| (*v).to_owned())
+    })
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("GITHUB_WORKFLOW_SEND_VERSION"),
+        "{error}"
+    );
 }

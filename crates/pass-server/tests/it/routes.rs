@@ -418,6 +418,8 @@ async fn healthz_reports_version_store_and_backend_and_echoes_request_ids() {
     assert_eq!(body["store"]["status"], "ok");
     assert_eq!(body["store"]["runs"], 1);
     assert_eq!(body["execution_backend"], "local");
+    assert_eq!(body["limits"]["run_body_bytes"], 1024 * 1024);
+    assert_eq!(body["limits"]["artifact_body_bytes"], 10 * 1024 * 1024);
     // A generated id when none is sent.
     let response = app.get_public("/healthz").await;
     assert!(!response.headers()["x-request-id"].is_empty());
