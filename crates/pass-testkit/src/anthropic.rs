@@ -793,7 +793,7 @@ pub fn generated_for_schema(schema: &Value, counter: &mut u64) -> Value {
             Some(values) if !values.is_empty() => values[(n as usize) % values.len()].clone(),
             _ => Value::String(format!("Generated from {n}")),
         },
-        Some("boolean") => Value::Bool(n % 2 == 0),
+        Some("boolean") => Value::Bool(n.is_multiple_of(2)),
         Some("integer") | Some("number") => Value::from(n),
         _ => schema
             .get("enum")
