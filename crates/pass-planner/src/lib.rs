@@ -268,17 +268,12 @@ pub fn plan_offline(
     let sections = sections::ALL_SECTIONS
         .iter()
         .map(|section| usage::SectionUsage {
-            section: *section,
-            provider: Provider::Offline,
-            model: model::offline::OFFLINE_MODEL_NAME.to_owned(),
             attempts: 1,
-            calls: 0,
-            latency_ms: 0,
-            from_checkpoint: false,
-            input_tokens: 0,
-            output_tokens: 0,
-            cache_creation_input_tokens: 0,
-            cache_read_input_tokens: 0,
+            ..usage::SectionUsage::empty(
+                *section,
+                Provider::Offline,
+                model::offline::OFFLINE_MODEL_NAME,
+            )
         })
         .collect();
     let usage = UsageReport::new(
