@@ -205,3 +205,253 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(Debug, clap::Args)]
+pub struct RefineArgs {
+    /// The PRD to plan, then refine.
+    #[arg(long, default_value = "samples/prds/clinic-booking-ids.md")]
+    prd: PathBuf,
+    /// Time the stand-in model takes per call, in milliseconds.
+    #[arg(long, default_value_t = 300)]
+    latency_ms: u64,
+    /// Sections generated at once (PASS_PLANNER_CONCURRENCY).
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+}
+
+/// One run's figures: calls, input tokens sent (uncached, cache writes and
+/// reads: what the prompts weigh, whatever the cache served), output
+/// tokens, wall time and the sections that made calls.
+struct Figures {
+    label: String,
+    calls: u32,
+    input_tokens: u64,
+    output_tokens: u64,
+    wall: Duration,
+    sections: Vec<String>,
+    /// Input tokens sent per section that made calls.
+    by_section: Vec<(SectionName, u64)>,
+}
+
+impl Figures {
+    fn of(label: String, planned: &Planned, wall: Duration) -> Self {
+        let totals = &planned.usage.totals;
+        let mut sections: Vec<String> = planned
+            .usage
+            .side_calls
+            .iter()
+            .map(|c| c.task.clone())
+            .collect();
+        sections.extend(
+            planned
+                .usage
+                .sections
+                .iter()
+                .filter(|s| !s.carried_over)
+                .map(|s| s.section.as_str().to_owned()),
+        );
+        let by_section = planned
+            .usage
+            .sections
+            .iter()
+            .filter(|s| !s.carried_over)
+            .map(|s| {
+                let t = s.tokens();
+                (
+                    s.section,
+                    t.input_tokens + t.cache_creation_input_tokens + t.cache_read_input_tokens,
+                )
+            })
+            .collect();
+        Self {
+            label,
+            by_section,
+            calls: totals.calls,
+            input_tokens: totals.prompt_tokens_sent,
+            output_tokens: totals.output_tokens,
+            wall,
+            sections,
+        }
+    }
+}
+
+/// One refinement the benchmark runs.
+struct Scenario {
+    request: String,
+    /// What the stand-in model does to each answer for this request.
+    edit: fn(String) -> String,
+    /// The section the stand-in's classification call names, for a request
+    /// code cannot read.
+    placed_by_model: Option<&'static str>,
+}
+
+/// Answers every section with the offline reading of `prd`, each answer's
+/// JSON text passed through `edit` (what a model following a change writes).
+fn answers(prd: &str, edit: fn(String) -> String) -> pass_testkit::anthropic::Responder {
+    let drafts = pass_planner::offline::draft_pack(prd, &OrgConstraints::default(), false);
+    Arc::new(move |tool, _schema, _body| {
+        SectionName::from_tool_name(tool)
+            .and_then(|s| drafts.section_value(s).ok())
+            .and_then(|v| serde_json::from_str(&edit(v.to_string())).ok())
+            .unwrap_or(Value::Null)
+    })
+}
+
+fn sqlite_for_postgres(text: String) -> String {
+    text.replace("PostgreSQL", "SQLite")
+        .replace("postgresql", "sqlite")
+        .replace("Postgres", "SQLite")
+        .replace("postgres", "sqlite")
+}
+
+/// `pass-bench planner-refine`: a full plan, then refinements of it against
+/// the same stand-in: a request on one leaf section (the issue plan), a
+/// stack swap (architecture and what builds on it), and a request code
+/// cannot read (one classification call, then the section it names).
+/// Prints each run's calls and input tokens, and their ratio to the plan's.
+pub async fn run_refine(args: RefineArgs) -> anyhow::Result<()> {
+    let prd = std::fs::read_to_string(&args.prd)
+        .with_context(|| format!("reading the PRD {}", args.prd.display()))?;
+    let server = AnthropicStandIn::start_with(Options {
+        latency: Duration::from_millis(args.latency_ms),
+        ..Options::default()
+    })
+    .await?;
+    server.set_responder(answers(&prd, |s| s));
+    let config = config(&server.base_url(), server.api_key(), args.concurrency)?;
+    let run_id = Uuid::new_v4();
+    let started = Instant::now();
+    let first = pass_planner::plan(&prd, None, run_id, &config, None).await?;
+    let full = Figures::of(
+        "full plan (revision 1)".to_owned(),
+        &first,
+        started.elapsed(),
+    );
+    let base = first.pack;
+    let last_issue = base
+        .implementation
+        .github_issue_plan
+        .last()
+        .map(|i| i.id.to_string())
+        .context("the plan has no issues")?;
+    let history = pass_planner::PlanHistory::from_earlier(
+        run_id,
+        std::num::NonZeroU32::new(2).context("revision 2")?,
+        vec![(run_id, std::num::NonZeroU32::MIN, base.clone())],
+    );
+    let org = OrgConstraints::default();
+    let model = pass_planner::build_model(&config, &prd, &org, false)?;
+    let scenarios = [
+        Scenario {
+            request: format!("Split {last_issue} into a server-side issue and a UI issue"),
+            edit: |s| s,
+            placed_by_model: None,
+        },
+        Scenario {
+            request: "Use SQLite instead of PostgreSQL".to_owned(),
+            edit: sqlite_for_postgres,
+            placed_by_model: None,
+        },
+        Scenario {
+            request: "Make the assistant friendlier to first-time users".to_owned(),
+            edit: |s| s,
+            placed_by_model: Some("refinement"),
+        },
+    ];
+    let mut runs = Vec::new();
+    for Scenario {
+        request,
+        edit,
+        placed_by_model,
+    } in scenarios
+    {
+        server.set_responder(answers(&prd, edit));
+        if let Some(section) = placed_by_model {
+            server.push_for(
+                pass_planner::refine::scope::TRIAGE_TASK,
+                pass_testkit::anthropic::Behaviour::ToolInput(serde_json::json!({
+                    "reason": "stand-in",
+                    "sections": [section]
+                })),
+            );
+        }
+        let refinement = pass_contracts::coordination::Refinement {
+            base_run_id: run_id,
+            requests: vec![pass_contracts::Text::new(request.clone())?],
+            answers: Vec::new(),
+        };
+        let started = Instant::now();
+        let refined = pass_planner::plan_refinement_with_model(
+            model.as_ref(),
+            pass_planner::ModelRefinement {
+                base: &base,
+                refinement: &refinement,
+                clarifications: &[],
+                prd_text: &prd,
+                org: &org,
+                org_given: false,
+                run_id: Uuid::new_v4(),
+                checkpoint_dir: None,
+                history: Some(&history),
+            },
+            &config,
+        )
+        .await?;
+        runs.push(Figures::of(
+            format!("refine: \"{request}\""),
+            &refined,
+            started.elapsed(),
+        ));
+    }
+
+    println!(
+        "planner refinement, {} ({} bytes), stand-in latency {} ms, concurrency {}",
+        args.prd.display(),
+        prd.len(),
+        args.latency_ms,
+        args.concurrency
+    );
+    println!(
+        "  {:<78} {:>5} {:>13} {:>13} {:>8}  calls for",
+        "run", "calls", "input tokens", "output tokens", "wall ms"
+    );
+    for figures in std::iter::once(&full).chain(&runs) {
+        println!(
+            "  {:<78} {:>5} {:>13} {:>13} {:>8}  {}",
+            figures.label,
+            figures.calls,
+            figures.input_tokens,
+            figures.output_tokens,
+            figures.wall.as_millis(),
+            if figures.label.starts_with("full") {
+                "every section".to_owned()
+            } else {
+                figures.sections.join(", ")
+            }
+        );
+    }
+    println!("  against the full plan:");
+    for figures in &runs {
+        println!(
+            "    {:<76} calls {}/{} = {:.2}, input tokens {}/{} = {:.3}",
+            figures.label,
+            figures.calls,
+            full.calls,
+            f64::from(figures.calls) / f64::from(full.calls.max(1)),
+            figures.input_tokens,
+            full.input_tokens,
+            figures.input_tokens as f64 / full.input_tokens.max(1) as f64
+        );
+        let same: u64 = full
+            .by_section
+            .iter()
+            .filter(|(s, _)| figures.by_section.iter().any(|(r, _)| r == s))
+            .map(|(_, t)| t)
+            .sum();
+        let now: u64 = figures.by_section.iter().map(|(_, t)| t).sum();
+        println!(
+            "      its section calls: {now} input tokens; the same sections in the full plan: {same} (the previous versions and the request make the difference)"
+        );
+    }
+    Ok(())
+}

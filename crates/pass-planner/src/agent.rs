@@ -12,7 +12,10 @@ use uuid::Uuid;
 use crate::config::{PlannerConfig, Provider};
 use crate::error::PlannerError;
 use crate::revision::PlanHistory;
-use crate::{build_model, plan_offline, plan_refinement, plan_with_model, prepare_inputs};
+use crate::{
+    ModelRefinement, build_model, plan_offline, plan_refinement, plan_refinement_with_model,
+    plan_with_model, prepare_inputs,
+};
 
 /// Longest `error_message` sent to the server.
 const MAX_ERROR_MESSAGE: usize = 4000;
@@ -100,6 +103,10 @@ async fn drive(
 
     tracing::info!("{}", config.describe_provider());
     let history = plan_history(client, &run).await?;
+    let checkpoints = config
+        .runs_dir
+        .join(run_id.to_string())
+        .join("planner-checkpoints");
     let planned = if let Some(refinement) = &input.refinement {
         // A refinement re-plans what its answers and requests change, from
         // the refined revision's pack.
@@ -108,23 +115,52 @@ async fn drive(
             .await
             .map_err(api("reading the refined revision's pack"))?;
         let base = validate_pack_value(&base.payload).map_err(PlannerError::PackInvalid)?;
-        plan_refinement(
-            &base,
-            refinement,
-            prd_text,
-            &org,
-            run_id,
-            config,
-            history.as_ref(),
-        )?
+        if config.provider == Provider::Offline {
+            plan_refinement(
+                &base,
+                refinement,
+                prd_text,
+                &org,
+                run_id,
+                config,
+                history.as_ref(),
+            )?
+        } else {
+            // A model gets the changes in full and re-plans only the
+            // sections they touch; an answer's question record says which.
+            let clarifications = if refinement.answers.is_empty() {
+                Vec::new()
+            } else {
+                match client.clarifications(refinement.base_run_id).await {
+                    Ok(list) => list,
+                    Err(error) => {
+                        tracing::warn!(%error, "the refined run's questions could not be read; where the answers land is read from the plan");
+                        Vec::new()
+                    }
+                }
+            };
+            let model = build_model(config, prd_text, &org, org_given)?;
+            plan_refinement_with_model(
+                model.as_ref(),
+                ModelRefinement {
+                    base: &base,
+                    refinement,
+                    clarifications: &clarifications,
+                    prd_text,
+                    org: &org,
+                    org_given,
+                    run_id,
+                    checkpoint_dir: Some(checkpoints),
+                    history: history.as_ref(),
+                },
+                config,
+            )
+            .await?
+        }
     } else if config.provider == Provider::Offline {
         plan_offline(prd_text, &org, org_given, run_id, config, history.as_ref())?
     } else {
         let model = build_model(config, prd_text, &org, org_given)?;
-        let checkpoints = config
-            .runs_dir
-            .join(run_id.to_string())
-            .join("planner-checkpoints");
         plan_with_model(
             model.as_ref(),
             prd_text,

@@ -27,6 +27,11 @@ pub enum PlannerError {
         provider: Provider,
         source: ModelError,
     },
+    #[error("asking {provider} which sections the change re-plans: {source}")]
+    Triage {
+        provider: Provider,
+        source: ModelError,
+    },
     #[error(
         "section `{section}` ({provider}) was still invalid after {attempts} attempt(s): {}",
         problems.join("; ")

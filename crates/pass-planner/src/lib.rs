@@ -35,6 +35,7 @@ pub use agent::run_agent;
 pub use config::{PlannerConfig, Provider};
 pub use error::PlannerError;
 pub use model::Model;
+pub use refine::model::{ModelRefinement, plan_refinement_with_model};
 pub use revision::{PlanHistory, PreviousPlan};
 pub use usage::UsageReport;
 
@@ -227,8 +228,12 @@ pub async fn plan_with_model(
 
 /// The core section's reading of the product, said in the pack (the
 /// contract has no field for it).
-fn product_line(core: &sections::CoreDraft) -> String {
-    let mut line = format!("The PRD is read as {}", core.product_kind.describe());
+pub(crate) fn product_line(core: &sections::CoreDraft) -> String {
+    let mut line = format!(
+        "{}{}",
+        refine::drafts::PRODUCT_LINE_START,
+        core.product_kind.describe()
+    );
     if !core.named_stack.is_empty() {
         line.push_str(&format!(" built with {}", core.named_stack.join(", ")));
     }
@@ -268,17 +273,12 @@ pub fn plan_offline(
     let sections = sections::ALL_SECTIONS
         .iter()
         .map(|section| usage::SectionUsage {
-            section: *section,
-            provider: Provider::Offline,
-            model: model::offline::OFFLINE_MODEL_NAME.to_owned(),
             attempts: 1,
-            calls: 0,
-            latency_ms: 0,
-            from_checkpoint: false,
-            input_tokens: 0,
-            output_tokens: 0,
-            cache_creation_input_tokens: 0,
-            cache_read_input_tokens: 0,
+            ..usage::SectionUsage::empty(
+                *section,
+                Provider::Offline,
+                model::offline::OFFLINE_MODEL_NAME,
+            )
         })
         .collect();
     let usage = UsageReport::new(
@@ -299,14 +299,14 @@ pub fn plan_offline(
 }
 
 /// What the last step needs besides the drafts.
-struct FinishContext<'a> {
-    prd_text: &'a str,
-    org: &'a OrgConstraints,
-    run_id: Uuid,
-    config: &'a PlannerConfig,
-    history: Option<&'a PlanHistory>,
+pub(crate) struct FinishContext<'a> {
+    pub(crate) prd_text: &'a str,
+    pub(crate) org: &'a OrgConstraints,
+    pub(crate) run_id: Uuid,
+    pub(crate) config: &'a PlannerConfig,
+    pub(crate) history: Option<&'a PlanHistory>,
     /// Carry the previous revision's words for unchanged entries (models).
-    keep_wording: bool,
+    pub(crate) keep_wording: bool,
 }
 
 /// Assembles and validates the pack, anchors its ids to the previous
@@ -352,7 +352,7 @@ fn validated(pack: &ArchitecturePack) -> Result<(ArchitecturePack, Value), Plann
 
 /// Validates a finished pack, anchors its ids to the previous revision,
 /// records what a refinement changed and why, and renders the artifacts.
-fn complete(
+pub(crate) fn complete(
     pack: ArchitecturePack,
     usage: UsageReport,
     context: &FinishContext<'_>,
@@ -426,9 +426,10 @@ fn complete(
     })
 }
 
-/// A refinement revision: the refined revision's pack with the answers and
-/// requests applied (what the offline planner can read of them; the rest is
-/// recorded as not applied), every other section carried over unchanged.
+/// A refinement revision without a model: the refined revision's pack with
+/// the answers and requests applied (what the offline planner can read of
+/// them; the rest is recorded as not applied), every other section carried
+/// over unchanged. Model providers use [`plan_refinement_with_model`].
 pub fn plan_refinement(
     base: &ArchitecturePack,
     refinement: &pass_contracts::Refinement,

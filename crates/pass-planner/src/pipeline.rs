@@ -100,6 +100,7 @@ struct Shared<'a> {
     budget: TokenBudget,
     checkpoint_dir: Option<PathBuf>,
     previous_pack: Option<&'a pass_contracts::ArchitecturePack>,
+    briefings: &'a BTreeMap<SectionName, String>,
 }
 
 struct SectionOutcome {
@@ -109,9 +110,39 @@ struct SectionOutcome {
     policy_notes: Vec<String>,
 }
 
+/// What a refinement adds to a pipeline run: the sections carried over
+/// from the previous revision, and for each section it re-plans, the
+/// previous version and the changes.
+#[derive(Debug, Default)]
+pub struct Rework {
+    /// Sections carried over: done before the run starts, with no call.
+    /// Every section not here is generated.
+    pub carried: BTreeMap<SectionName, Value>,
+    /// A generated section's briefing in place of the one code computes for
+    /// a fresh plan: its previous version and the changes (see
+    /// [`crate::prompt::refinement_briefing`]).
+    pub briefings: BTreeMap<SectionName, String>,
+    /// The text source hints may be verbatim excerpts of, when it is more
+    /// than the PRD (the PRD and the changes' own words).
+    pub excerpt_text: Option<String>,
+    /// Tokens this run already spent outside the pipeline, against the cap.
+    pub spent_tokens: u64,
+}
+
 /// Runs every section and returns their validated values.
 pub async fn run(
     input: PipelineInput<'_>,
+    model: &dyn Model,
+    config: &PlannerConfig,
+) -> Result<PipelineOutput, PlannerError> {
+    run_with(input, &Rework::default(), model, config).await
+}
+
+/// [`run`] for a refinement: the `rework`'s carried sections are taken as
+/// they are, and only the others are generated, each with its briefing.
+pub async fn run_with(
+    input: PipelineInput<'_>,
+    rework: &Rework,
     model: &dyn Model,
     config: &PlannerConfig,
 ) -> Result<PipelineOutput, PlannerError> {
@@ -143,20 +174,28 @@ pub async fn run(
         model,
         config,
         context,
-        prd_text: input.prd_text,
+        prd_text: rework.excerpt_text.as_deref().unwrap_or(input.prd_text),
         org: input.org,
         budget: TokenBudget {
             limit: config.max_total_tokens,
-            state: Mutex::new((0, 0)),
+            state: Mutex::new((rework.spent_tokens, 0)),
         },
         checkpoint_dir: input.checkpoint_dir,
         previous_pack: input.previous_pack,
+        briefings: &rework.briefings,
     };
 
-    let mut done: BTreeMap<SectionName, Value> = BTreeMap::new();
-    let mut usage = Vec::new();
+    let mut done: BTreeMap<SectionName, Value> = rework.carried.clone();
+    let mut usage: Vec<SectionUsage> = rework
+        .carried
+        .keys()
+        .map(|section| SectionUsage {
+            carried_over: true,
+            ..SectionUsage::empty(*section, model.provider(), model.model_name())
+        })
+        .collect();
     let mut policy_notes = Vec::new();
-    let mut started: BTreeSet<SectionName> = BTreeSet::new();
+    let mut started: BTreeSet<SectionName> = rework.carried.keys().copied().collect();
     let mut running = FuturesUnordered::new();
     // The first failure ends the run, but only after the sections already
     // running have finished: their checkpoints make a rerun cheaper.
@@ -211,22 +250,16 @@ async fn run_section(
     let provider = shared.model.provider();
     let model_name = shared.model.model_name().to_owned();
     let schema = section.schema_for(&earlier);
-    let briefing = briefing(section, &earlier, shared.previous_pack);
+    // A re-planned section's previous version stands in for what code
+    // computes for a fresh plan (the issue count target, the ids used): the
+    // section is asked to keep what the changes leave alone, not to re-slice.
+    let briefing = match shared.briefings.get(&section) {
+        Some(rework) => rework.clone(),
+        None => briefing(section, &earlier, shared.previous_pack),
+    };
     let key = checkpoint_key(shared, section, &schema, &briefing, &earlier);
     let ctx = CheckContext::new(shared.prd_text, &earlier);
-    let mut usage = SectionUsage {
-        section,
-        provider,
-        model: model_name,
-        attempts: 0,
-        calls: 0,
-        latency_ms: 0,
-        from_checkpoint: false,
-        input_tokens: 0,
-        output_tokens: 0,
-        cache_creation_input_tokens: 0,
-        cache_read_input_tokens: 0,
-    };
+    let mut usage = SectionUsage::empty(section, provider, &model_name);
 
     if let Some((value, saved_notes)) =
         load_checkpoint(shared.checkpoint_dir.as_deref(), section, &key)
@@ -276,6 +309,7 @@ async fn run_section(
             repair_notes: repair_notes.clone(),
             previous: previous.clone(),
             max_tokens: base_budget,
+            side_task: None,
         };
         let reply = match generate_once(shared, &mut request, &mut usage).await {
             Ok(reply) => reply,

@@ -22,9 +22,31 @@ pub struct SectionUsage {
     pub output_tokens: u64,
     pub cache_creation_input_tokens: u64,
     pub cache_read_input_tokens: u64,
+    /// Carried over unchanged from the previous revision by a refinement:
+    /// no call was made for it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub carried_over: bool,
 }
 
 impl SectionUsage {
+    /// A section that has cost nothing yet.
+    pub fn empty(section: SectionName, provider: Provider, model: &str) -> Self {
+        Self {
+            section,
+            provider,
+            model: model.to_owned(),
+            attempts: 0,
+            calls: 0,
+            latency_ms: 0,
+            from_checkpoint: false,
+            input_tokens: 0,
+            output_tokens: 0,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+            carried_over: false,
+        }
+    }
+
     pub fn tokens(&self) -> TokenUsage {
         TokenUsage {
             input_tokens: self.input_tokens,
@@ -50,17 +72,57 @@ pub struct UsageTotals {
     pub cache_read_share: f64,
 }
 
+/// A call made outside the pack's sections: the question of which
+/// sections a refinement changes, when code could not read the change.
+#[derive(Debug, Clone, Serialize)]
+pub struct SideCallUsage {
+    /// The tool or response schema name.
+    pub task: String,
+    /// HTTP calls, retries included.
+    pub calls: u32,
+    pub latency_ms: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_creation_input_tokens: u64,
+    pub cache_read_input_tokens: u64,
+}
+
+impl SideCallUsage {
+    pub fn tokens(&self) -> TokenUsage {
+        TokenUsage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cache_creation_input_tokens: self.cache_creation_input_tokens,
+            cache_read_input_tokens: self.cache_read_input_tokens,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct UsageReport {
     pub provider: Provider,
     pub model: String,
     pub wall_ms: u64,
     pub sections: Vec<SectionUsage>,
+    /// Calls outside the sections; counted in `totals`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub side_calls: Vec<SideCallUsage>,
     pub totals: UsageTotals,
 }
 
 impl UsageReport {
     pub fn new(provider: Provider, model: &str, wall_ms: u64, sections: Vec<SectionUsage>) -> Self {
+        Self::with_side_calls(provider, model, wall_ms, sections, Vec::new())
+    }
+
+    /// [`UsageReport::new`] with calls made outside the sections.
+    pub fn with_side_calls(
+        provider: Provider,
+        model: &str,
+        wall_ms: u64,
+        sections: Vec<SectionUsage>,
+        side_calls: Vec<SideCallUsage>,
+    ) -> Self {
         let mut tokens = TokenUsage::default();
         let mut attempts = 0;
         let mut calls = 0;
@@ -68,6 +130,11 @@ impl UsageReport {
             tokens.add(&s.tokens());
             attempts += s.attempts;
             calls += s.calls;
+        }
+        for side in &side_calls {
+            tokens.add(&side.tokens());
+            attempts += 1;
+            calls += side.calls;
         }
         let sent = tokens.input_tokens
             + tokens.cache_creation_input_tokens
@@ -77,6 +144,7 @@ impl UsageReport {
             model: model.to_owned(),
             wall_ms,
             sections,
+            side_calls,
             totals: UsageTotals {
                 attempts,
                 calls,

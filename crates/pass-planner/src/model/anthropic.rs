@@ -69,11 +69,20 @@ impl std::fmt::Debug for AnthropicModel {
     }
 }
 
-/// One strict tool definition.
+/// One strict tool definition for a section.
 fn tool(section: SectionName, schema: &Value) -> Value {
+    named_tool(
+        &section.tool_name(),
+        &format!("Record the `{section}` section of the architecture pack."),
+        schema,
+    )
+}
+
+/// One strict tool definition.
+fn named_tool(name: &str, description: &str, schema: &Value) -> Value {
     json!({
-        "name": section.tool_name(),
-        "description": format!("Record the `{section}` section of the architecture pack."),
+        "name": name,
+        "description": description,
         "input_schema": schema,
         "strict": true,
     })
@@ -108,8 +117,14 @@ impl AnthropicModel {
 
     /// The request body for one section; public so tests can inspect its shape.
     pub fn request_body(&self, request: &SectionRequest, max_tokens: u32) -> Value {
-        let tools = if request.section.has_fixed_schema() {
+        let tools = if request.uses_fixed_tools() {
             self.fixed_tools.clone()
+        } else if let Some(task) = &request.side_task {
+            json!([named_tool(
+                task.name,
+                "Record your answer.",
+                &request.schema
+            )])
         } else {
             json!([tool(request.section, &request.schema)])
         };
@@ -126,7 +141,7 @@ impl AnthropicModel {
                 }
             ],
             "tools": tools,
-            "tool_choice": { "type": "tool", "name": request.section.tool_name() },
+            "tool_choice": { "type": "tool", "name": request.answer_name() },
             "messages": [
                 { "role": "user", "content": [ { "type": "text", "text": request.task_text(AnswerMode::Tool) } ] }
             ]
@@ -366,7 +381,7 @@ fn parse_message(
         }
         _ => {}
     }
-    let tool = request.section.tool_name();
+    let tool = request.answer_name();
     let input = message.content.iter().find_map(|block| {
         (block.get("type").and_then(Value::as_str) == Some("tool_use")
             && block.get("name").and_then(Value::as_str) == Some(tool.as_str()))

@@ -108,11 +108,46 @@ pub struct SectionRequest {
     pub previous: Option<Value>,
     /// Output token budget for this call.
     pub max_tokens: u32,
+    /// Set for a request that is not a section of the pack (which sections
+    /// a refinement changes); `section` then only labels the call.
+    pub side_task: Option<SideTask>,
+}
+
+/// A short question outside the pack's sections, with its own answer name
+/// and schema, sent without the PRD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SideTask {
+    /// The tool (Anthropic) or response schema (OpenAI) name.
+    pub name: &'static str,
+    /// What the model is asked, its data fenced.
+    pub text: String,
 }
 
 impl SectionRequest {
+    /// The forced tool's name (Anthropic) or the response schema's name
+    /// (OpenAI-compatible): `emit_<section>`, or the side task's name.
+    pub fn answer_name(&self) -> String {
+        match &self.side_task {
+            Some(task) => task.name.to_owned(),
+            None => self.section.tool_name(),
+        }
+    }
+
+    /// Whether the call carries the shared list of fixed-schema tools (so
+    /// its prompt prefix is the cached one) rather than its own tool only.
+    pub fn uses_fixed_tools(&self) -> bool {
+        self.side_task.is_none() && self.section.has_fixed_schema()
+    }
+
     /// The per-section user message: task, briefing, earlier sections, repair notes.
     pub fn task_text(&self, mode: AnswerMode) -> String {
+        if let Some(task) = &self.side_task {
+            let how = match mode {
+                AnswerMode::Tool => format!("Call the tool `{}`.", task.name),
+                AnswerMode::Json => "Answer with the JSON object the schema describes.".to_owned(),
+            };
+            return format!("{how}\n{}", task.text);
+        }
         crate::prompt::task_text(
             self.section,
             mode,
@@ -123,9 +158,10 @@ impl SectionRequest {
         )
     }
 
-    /// The data block this section is sent.
+    /// The data block this section is sent (a side task gets no PRD).
     pub fn data_block(&self) -> String {
-        self.context.data_block(self.section.reads_prd())
+        self.context
+            .data_block(self.side_task.is_none() && self.section.reads_prd())
     }
 
     /// A rough input size in tokens (4 characters a token), for budgeting.

@@ -42,6 +42,13 @@ impl Model for OfflineModel {
         &'a self,
         request: &'a SectionRequest,
     ) -> BoxFuture<'a, Result<SectionReply, ModelError>> {
+        if request.side_task.is_some() {
+            return Box::pin(std::future::ready(Err(ModelError::BadReply {
+                provider: "offline reader",
+                reason: "the offline reader answers the pack's sections only".to_owned(),
+                usage: TokenUsage::default(),
+            })));
+        }
         let result = self
             .drafts
             .section_value(request.section)

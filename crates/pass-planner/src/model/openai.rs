@@ -68,7 +68,7 @@ impl OpenAiModel {
             "response_format": {
                 "type": "json_schema",
                 "json_schema": {
-                    "name": request.section.tool_name(),
+                    "name": request.answer_name(),
                     "strict": true,
                     "schema": request.schema
                 }

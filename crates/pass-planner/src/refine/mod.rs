@@ -7,7 +7,10 @@
 //! added) it applies; every other sentence is recorded in the pack's
 //! assumptions and reported as not applied, never guessed at.
 
+pub mod drafts;
+pub mod model;
 pub mod requests;
+pub mod scope;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +34,11 @@ pub struct RefineNotes {
     /// Which reason changed which entry (requirement id, component name or
     /// plan item id).
     pub because: BTreeMap<String, String>,
+    /// For entries `because` does not name: the reason(s) behind any change
+    /// in a list of the diff (`requirements`, `components`, `plan_items`).
+    /// A refinement on a model knows which sections each change re-planned,
+    /// not which entries.
+    pub list_reasons: BTreeMap<String, String>,
 }
 
 /// Applies `refinement` to `base` (the refined revision's pack).
@@ -148,7 +156,7 @@ const TECHNOLOGIES: &[&[&str]] = &[
 ];
 
 /// Every name `tech` goes by (itself first).
-fn aliases(tech: &str) -> Vec<String> {
+pub(crate) fn aliases(tech: &str) -> Vec<String> {
     let mut names = vec![tech.to_owned()];
     if let Some(group) = TECHNOLOGIES
         .iter()
@@ -162,7 +170,7 @@ fn aliases(tech: &str) -> Vec<String> {
 }
 
 /// The first known technology an answer names.
-fn first_tech(answer: &str) -> Option<String> {
+pub(crate) fn first_tech(answer: &str) -> Option<String> {
     let lower = answer.to_lowercase();
     TECHNOLOGIES
         .iter()
@@ -178,7 +186,7 @@ fn first_tech(answer: &str) -> Option<String> {
 }
 
 /// Where `word` starts in `text` as a whole word.
-fn find_word(text: &str, word: &str) -> Option<usize> {
+pub(crate) fn find_word(text: &str, word: &str) -> Option<usize> {
     text.match_indices(word).map(|(i, _)| i).find(|&start| {
         let before = text[..start].chars().next_back();
         let after = text[start + word.len()..].chars().next();
@@ -384,7 +392,7 @@ fn put_in_slot(
 }
 
 /// Lower-cased, for matching names and texts.
-fn matches_name(text: &str, what: &str) -> bool {
+pub(crate) fn matches_name(text: &str, what: &str) -> bool {
     find_word(&text.to_lowercase(), &what.to_lowercase()).is_some()
 }
 

@@ -182,13 +182,20 @@ fn swap(from: &str, to: &str) -> Option<Edit> {
 pub fn read_request(text: &str) -> (Vec<Edit>, Vec<String>) {
     let mut edits = Vec::new();
     let mut unread = Vec::new();
-    for sentence in sentences(text) {
-        match read_sentence(sentence) {
+    for (sentence, edit) in read_sentences(text) {
+        match edit {
             Some(edit) => edits.push(edit),
             None => unread.push(sentence.to_owned()),
         }
     }
     (edits, unread)
+}
+
+/// Each sentence of a request with the change read from it, if any.
+pub fn read_sentences(text: &str) -> Vec<(&str, Option<Edit>)> {
+    sentences(text)
+        .map(|sentence| (sentence, read_sentence(sentence)))
+        .collect()
 }
 
 #[cfg(test)]

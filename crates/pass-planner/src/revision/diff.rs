@@ -267,16 +267,23 @@ pub fn attribute(diff: &mut PlanDiff, notes: &crate::refine::RefineNotes) {
     let text = |s: &str| Text::new(s).ok();
     diff.reasons = notes.reasons.iter().filter_map(|r| text(r)).collect();
     diff.not_applied = notes.not_applied.iter().filter_map(|r| text(r)).collect();
-    for list in [
-        &mut diff.requirements,
-        &mut diff.components,
-        &mut diff.plan_items,
+    for (name, list) in [
+        ("requirements", &mut diff.requirements),
+        ("components", &mut diff.components),
+        ("plan_items", &mut diff.plan_items),
     ] {
+        let reason = |id: &str| {
+            notes
+                .because
+                .get(id)
+                .or_else(|| notes.list_reasons.get(name))
+                .and_then(|r| text(r))
+        };
         for entry in list.added.iter_mut().chain(list.removed.iter_mut()) {
-            entry.because = notes.because.get(entry.id.as_str()).and_then(|r| text(r));
+            entry.because = reason(entry.id.as_str());
         }
         for entry in &mut list.changed {
-            entry.because = notes.because.get(entry.id.as_str()).and_then(|r| text(r));
+            entry.because = reason(entry.id.as_str());
         }
     }
 }

@@ -7,6 +7,7 @@ mod anthropic;
 mod offline;
 mod openai;
 mod prompts;
+mod refine;
 mod repair;
 mod server;
 mod streaming;

@@ -16,7 +16,10 @@ use secrecy::SecretString;
 
 const TOKEN: &str = "planner-server-test-token";
 
-async fn server(runs_dir: &Path, agent_env: Vec<(String, String)>) -> (RunningServer, PassClient) {
+pub async fn server(
+    runs_dir: &Path,
+    agent_env: Vec<(String, String)>,
+) -> (RunningServer, PassClient) {
     let mut config = ServerConfig::from_lookup(|_| None).unwrap();
     config.bind = ([127, 0, 0, 1], 0).into();
     config.runs_dir = runs_dir.to_path_buf();
@@ -34,7 +37,7 @@ async fn server(runs_dir: &Path, agent_env: Vec<(String, String)>) -> (RunningSe
     (server, client)
 }
 
-async fn plan_on_server(client: &PassClient, prd: &str) -> RunDetail {
+pub async fn plan_on_server(client: &PassClient, prd: &str) -> RunDetail {
     let input = RunInput {
         project_id: None,
         refinement: None,
@@ -48,9 +51,14 @@ async fn plan_on_server(client: &PassClient, prd: &str) -> RunDetail {
         .dispatch(run.run_id, WorkflowName::Planner)
         .await
         .unwrap();
+    wait_until_final(client, run.run_id).await
+}
+
+/// Run `run_id` once its planner's execution has ended.
+pub async fn wait_until_final(client: &PassClient, run_id: uuid::Uuid) -> RunDetail {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let run = client.get_run(run.run_id).await.unwrap().run;
+        let run = client.get_run(run_id).await.unwrap().run;
         if run.execution.as_ref().is_some_and(|e| e.status.is_final()) {
             return run;
         }
