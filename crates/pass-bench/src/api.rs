@@ -44,7 +44,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .work_dir
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join(format!("pass-bench-api-{}", Uuid::new_v4())));
-    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    fs_err::create_dir_all(&work)?;
     println!("# pass-bench api ({}s per measurement)", args.seconds);
     let duration = Duration::from_secs_f64(args.seconds);
     for &count in &args.runs {
@@ -88,10 +88,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
         println!("server peak RSS (VmHWM) {}", rss_notes.join("; "));
         server.stop().await;
-        let _ = std::fs::remove_dir_all(&runs_dir);
+        let _ = fs_err::remove_dir_all(&runs_dir);
     }
     if args.work_dir.is_none() {
-        let _ = std::fs::remove_dir_all(&work);
+        let _ = fs_err::remove_dir_all(&work);
     }
     Ok(())
 }
@@ -123,14 +123,14 @@ fn seed(runs_dir: &Path, count: usize) -> anyhow::Result<Vec<Uuid>> {
         requested_by: Some(Text::new("pass-bench")?),
         source: None,
     };
-    std::fs::create_dir_all(runs_dir)?;
+    fs_err::create_dir_all(runs_dir)?;
     let mut ids = Vec::with_capacity(count);
     for _ in 0..count {
         let id = Uuid::new_v4();
         let detail = RunDetail::new(id, input.clone(), Timestamp::now());
         let dir = layout::run_dir(runs_dir, id);
-        std::fs::create_dir(&dir)?;
-        std::fs::write(
+        fs_err::create_dir(&dir)?;
+        fs_err::write(
             dir.join(layout::RUN_FILE),
             serde_json::to_vec_pretty(&detail)?,
         )?;
@@ -176,7 +176,7 @@ impl Server {
     /// The server's peak resident set so far (`VmHWM`), in MiB.
     fn rss(&self) -> String {
         let peak = self.child.id().and_then(|pid| {
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+            let status = fs_err::read_to_string(format!("/proc/{pid}/status")).ok()?;
             status
                 .lines()
                 .find_map(|l| l.strip_prefix("VmHWM:"))

@@ -120,7 +120,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let _ = browser.close().await;
     server.shutdown().await?;
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = fs_err::remove_dir_all(&dir);
 
     println!(
         "console, run page with a {}-item plan (all synced), median of {} loads:",

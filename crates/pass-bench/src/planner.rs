@@ -112,8 +112,7 @@ async fn one_pack(
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let prd = std::fs::read_to_string(&args.prd)
-        .with_context(|| format!("reading the PRD {}", args.prd.display()))?;
+    let prd = fs_err::read_to_string(&args.prd).context("reading the PRD")?;
     let latency = Duration::from_millis(args.latency_ms);
     let chain = longest_chain();
 
@@ -162,8 +161,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("  output tokens per pack:         {}", totals.output_tokens);
 
     println!("offline reader (no model), per sample PRD:");
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(&args.prd_dir)
-        .with_context(|| format!("listing {}", args.prd_dir.display()))?
+    let mut entries: Vec<PathBuf> = fs_err::read_dir(&args.prd_dir)
+        .context("listing the PRD folder")?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
@@ -171,7 +170,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         (name == "PASS_LLM_PROVIDER").then(|| "offline".to_owned())
     })?;
     for path in entries {
-        let text = std::fs::read_to_string(&path)?;
+        let text = fs_err::read_to_string(&path)?;
         let started = Instant::now();
         let planned = pass_planner::plan(&text, None, Uuid::new_v4(), &offline, None).await?;
         println!(
@@ -310,8 +309,7 @@ fn sqlite_for_postgres(text: String) -> String {
 /// cannot read (one classification call, then the section it names).
 /// Prints each run's calls and input tokens, and their ratio to the plan's.
 pub async fn run_refine(args: RefineArgs) -> anyhow::Result<()> {
-    let prd = std::fs::read_to_string(&args.prd)
-        .with_context(|| format!("reading the PRD {}", args.prd.display()))?;
+    let prd = fs_err::read_to_string(&args.prd).context("reading the PRD")?;
     let server = AnthropicStandIn::start_with(Options {
         latency: Duration::from_millis(args.latency_ms),
         ..Options::default()

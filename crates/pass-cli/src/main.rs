@@ -167,8 +167,8 @@ mod tests {
     #[test]
     fn every_environment_variable_a_flag_reads_is_documented() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-        let example = std::fs::read_to_string(root.join(".env.example")).unwrap();
+        let readme = fs_err::read_to_string(root.join("README.md")).unwrap();
+        let example = fs_err::read_to_string(root.join(".env.example")).unwrap();
         let mut names: Vec<String> = all_args(&Cli::command())
             .iter()
             .filter_map(|(_, arg)| arg.get_env().map(|e| e.to_string_lossy().into_owned()))

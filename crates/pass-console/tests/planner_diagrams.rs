@@ -16,9 +16,9 @@ async fn every_sample_plan_draws_both_diagrams() {
     let mut config = PlannerConfig::from_lookup(|_| None).unwrap();
     config.provider = Provider::Offline;
     let mut planned_any = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
+    for entry in fs_err::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
+        let text = fs_err::read_to_string(&path).unwrap();
         let Ok(planned) = pass_planner::plan(&text, None, Uuid::new_v4(), &config, None).await
         else {
             continue;

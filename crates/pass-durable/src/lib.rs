@@ -7,6 +7,11 @@
 //! rename leaves one behind, which [`remove_temp_files`] clears at start-up
 //! (it is never the acknowledged version of anything).
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "WriteError names the path of each step itself; fs_err would name it twice"
+)]
+
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

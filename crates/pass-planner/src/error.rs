@@ -1,8 +1,6 @@
 //! The planner's errors: each says what went wrong and where (section,
 //! provider, HTTP status, file, API step). None carries a secret.
 
-use std::path::PathBuf;
-
 use pass_client::ClientError;
 use pass_contracts::{OrgConstraintsError, Problem};
 use uuid::Uuid;
@@ -53,10 +51,10 @@ pub enum PlannerError {
     },
     #[error("the assembled pack failed contract validation (a PASS bug): {}", render(.0))]
     PackInvalid(Vec<Problem>),
-    #[error("could not {action} {}: {source}", path.display())]
+    /// `source` comes from `fs_err`, so it already names the file.
+    #[error("could not {action}: {source}")]
     Io {
         action: &'static str,
-        path: PathBuf,
         source: std::io::Error,
     },
     #[error("PASS API call failed while {step}: {source}")]
@@ -80,12 +78,8 @@ fn render(problems: &[Problem]) -> String {
 }
 
 impl PlannerError {
-    /// Builds an I/O error naming the file.
-    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        PlannerError::Io {
-            action,
-            path: path.into(),
-            source,
-        }
+    /// Wraps an `fs_err` error (which names the file) with what was being done.
+    pub fn io(action: &'static str, source: std::io::Error) -> Self {
+        PlannerError::Io { action, source }
     }
 }

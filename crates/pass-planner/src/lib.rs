@@ -469,8 +469,7 @@ pub async fn plan_to_dir(
     out_dir: &Path,
     config: &PlannerConfig,
 ) -> Result<PlanOutcome, PlannerError> {
-    fs_err::create_dir_all(out_dir)
-        .map_err(|e| PlannerError::io("create the output folder", out_dir, e))?;
+    fs_err::create_dir_all(out_dir).map_err(|e| PlannerError::io("create the output folder", e))?;
     let planned = plan(
         prd_text,
         org_yaml,
@@ -483,7 +482,7 @@ pub async fn plan_to_dir(
     for artifact in &planned.artifacts {
         let path = out_dir.join(artifact.filename());
         fs_err::write(&path, artifact.file_text())
-            .map_err(|e| PlannerError::io("write", &path, e))?;
+            .map_err(|e| PlannerError::io("write an artifact", e))?;
         paths.push(path);
     }
     let path = |name: &str| {

@@ -662,15 +662,14 @@ fn save_checkpoint(
     let Some(dir) = dir else {
         return Ok(());
     };
-    fs_err::create_dir_all(dir)
-        .map_err(|e| PlannerError::io("create the checkpoint folder", dir, e))?;
+    fs_err::create_dir_all(dir).map_err(|e| PlannerError::io("create the checkpoint folder", e))?;
     let path = checkpoint_path(dir, section, key);
     let tmp = path.with_extension("json.tmp");
     let body =
         serde_json::json!({ "key": key, "section": section, "value": value, "notes": notes });
     let text = serde_json::to_string(&body).unwrap_or_default();
-    fs_err::write(&tmp, text).map_err(|e| PlannerError::io("write the checkpoint", &tmp, e))?;
-    fs_err::rename(&tmp, &path).map_err(|e| PlannerError::io("write the checkpoint", &path, e))?;
+    fs_err::write(&tmp, text).map_err(|e| PlannerError::io("write the checkpoint", e))?;
+    fs_err::rename(&tmp, &path).map_err(|e| PlannerError::io("write the checkpoint", e))?;
     Ok(())
 }
 

@@ -524,7 +524,7 @@ mod tests {
 
     #[test]
     fn the_placeholder_token_is_the_one_in_env_example() {
-        let example = std::fs::read_to_string(
+        let example = fs_err::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.env.example"),
         )
         .unwrap();

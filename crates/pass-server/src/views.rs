@@ -102,13 +102,13 @@ async fn gather(state: &AppState, run_id: Uuid) -> Result<RunBundle, ApiError> {
 /// The last [`LOG_TAIL_BYTES`] of the most recently written log file, from
 /// the start of a line.
 fn newest_log_tail(dir: &FsPath) -> Option<LogTail> {
-    let newest = std::fs::read_dir(dir)
+    let newest = fs_err::read_dir(dir)
         .ok()?
         .filter_map(Result::ok)
         .filter_map(|entry| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))
         .max_by_key(|(modified, _)| *modified)?
         .1;
-    let mut file = std::fs::File::open(&newest).ok()?;
+    let mut file = fs_err::File::open(&newest).ok()?;
     let length = file.metadata().ok()?.len();
     let start = length.saturating_sub(LOG_TAIL_BYTES);
     file.seek(SeekFrom::Start(start)).ok()?;
@@ -133,17 +133,17 @@ mod tests {
     #[test]
     fn the_tail_is_the_newest_log_from_a_line_start() {
         let dir = std::env::temp_dir().join(format!("pass-views-{}", Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("old.log"), "old\n").unwrap();
+        fs_err::create_dir_all(&dir).unwrap();
+        fs_err::write(dir.join("old.log"), "old\n").unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         let long: String = (0..2000).map(|i| format!("line {i}\n")).collect();
-        std::fs::write(dir.join("new.log"), &long).unwrap();
+        fs_err::write(dir.join("new.log"), &long).unwrap();
         let tail = newest_log_tail(&dir).unwrap();
         assert_eq!(tail.file, "new.log");
         assert!(tail.text.starts_with("line "), "{}", &tail.text[..20]);
         assert!(tail.text.ends_with("line 1999\n"));
         assert!(tail.text.len() as u64 <= LOG_TAIL_BYTES);
         assert!(newest_log_tail(&dir.join("missing")).is_none());
-        std::fs::remove_dir_all(&dir).unwrap();
+        fs_err::remove_dir_all(&dir).unwrap();
     }
 }

@@ -266,7 +266,7 @@ async fn drive(
 
 /// The most recently modified log file in `dir`, if any.
 fn latest_log(dir: &Path) -> Option<PathBuf> {
-    std::fs::read_dir(dir)
+    fs_err::read_dir(dir)
         .ok()?
         .filter_map(Result::ok)
         .filter_map(|entry| Some((entry.metadata().ok()?.modified().ok()?, entry.path())))

@@ -136,7 +136,7 @@ fn json_output_is_one_document_on_stdout_with_progress_on_stderr() {
 #[test]
 fn a_prd_without_requirements_warns_and_fails_under_strict() {
     let dir = tempfile::tempdir().unwrap();
-    let prd = std::fs::read_to_string(repo_file("samples/prds/template-empty.md")).unwrap();
+    let prd = fs_err::read_to_string(repo_file("samples/prds/template-empty.md")).unwrap();
     let plan = |strict: bool| {
         let out = dir.path().join("out");
         let mut args = vec!["plan", "-", "--out", out.to_str().unwrap()];
@@ -188,7 +188,7 @@ fn validate_checks_an_org_file_alone_and_names_the_allowed_values() {
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("org.yml");
-    std::fs::write(&bad, "stack:\n  primary_db: 5\n").unwrap();
+    fs_err::write(&bad, "stack:\n  primary_db: 5\n").unwrap();
     let output = pass(&["validate", "--org", bad.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
@@ -198,7 +198,7 @@ fn validate_checks_an_org_file_alone_and_names_the_allowed_values() {
         "{}",
         stdout(&output)
     );
-    std::fs::write(&bad, "stack: [").unwrap();
+    fs_err::write(&bad, "stack: [").unwrap();
     assert_eq!(
         pass(&["validate", "--org", bad.to_str().unwrap()])
             .status
@@ -329,7 +329,7 @@ async fn runs_list_shows_titles_and_projects_and_runs_get_fetches_artifacts() {
     );
     let row = table.lines().find(|l| l.starts_with(&run_id)).unwrap();
     assert!(row.contains("Groceries"), "{row}");
-    let title = pass_contracts::projects::prd_title(&std::fs::read_to_string(&prd).unwrap());
+    let title = pass_contracts::projects::prd_title(&fs_err::read_to_string(&prd).unwrap());
     if let Some(title) = title {
         let shown: String = title.chars().take(20).collect();
         assert!(row.contains(&shown), "{row}");
@@ -356,8 +356,8 @@ async fn runs_list_shows_titles_and_projects_and_runs_get_fetches_artifacts() {
         .join("artifacts")
         .join("architecture_pack_summary.md");
     assert_eq!(
-        std::fs::read(&target).unwrap(),
-        std::fs::read(&stored).unwrap()
+        fs_err::read(&target).unwrap(),
+        fs_err::read(&stored).unwrap()
     );
     assert!(stderr(&output).contains("wrote"), "{}", stderr(&output));
 
@@ -396,7 +396,7 @@ async fn a_prd_over_the_body_limit_is_refused_with_its_size_the_limit_and_the_va
     while text.len() < 20_000 {
         text.push_str("- The user must be able to do one more thing.\n");
     }
-    std::fs::write(&prd, &text).unwrap();
+    fs_err::write(&prd, &text).unwrap();
     let output = served(
         &["run", prd.to_str().unwrap(), "--project", "Big"],
         &serve.base_url,
@@ -519,7 +519,7 @@ async fn serve_binds_a_host_name_and_writes_plain_logs_to_a_file() {
     .env("PASS_API_TOKEN", TOKEN)
     .env("RUST_LOG", "info")
     .stdout(std::process::Stdio::null())
-    .stderr(std::fs::File::create(&log).unwrap())
+    .stderr(fs_err::File::create(&log).unwrap().into_file())
     .spawn()
     .unwrap();
     let client = PassClient::new(&format!("http://127.0.0.1:{port}"), None)
@@ -538,7 +538,7 @@ async fn serve_binds_a_host_name_and_writes_plain_logs_to_a_file() {
     assert_eq!(health["status"], "ok");
     let _ = child.kill();
     let _ = child.wait();
-    let text = std::fs::read_to_string(&log).unwrap();
+    let text = fs_err::read_to_string(&log).unwrap();
     assert!(text.contains("answered"), "{text}");
     assert!(
         !text.contains('\u{1b}'),

@@ -59,13 +59,13 @@ impl Drop for Owned {
 /// Where the screenshots go: the workspace's `target/console-screenshots/`.
 fn screenshot_dir() -> PathBuf {
     let dir = repo_file("target/console-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
+    fs_err::create_dir_all(&dir).unwrap();
     dir
 }
 
 async fn screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.unwrap();
-    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
+    fs_err::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
 }
 
 /// `pass serve` with the token, reading the console link it prints.
@@ -511,7 +511,7 @@ async fn the_console_plans_answers_approves_and_syncs_in_chromium() {
     .output()
     .unwrap();
     crate::assert_success(&output);
-    let html = std::fs::read_to_string(&export).unwrap();
+    let html = fs_err::read_to_string(&export).unwrap();
     assert!(
         html.contains("Content-Security-Policy"),
         "a policy with no script"

@@ -101,7 +101,7 @@ async fn sqlite_instead_of_postgresql_re_plans_the_data_store_and_syncs_only_wha
     let serve = spawn_serve(&dir.path().join("runs"), TOKEN, &github_env(&github)).await;
     let api = PassClient::new(&serve.base_url, Some(SecretString::from(TOKEN))).unwrap();
     let prd = dir.path().join("pantry.md");
-    std::fs::write(&prd, PANTRY).unwrap();
+    fs_err::write(&prd, PANTRY).unwrap();
     let first = pass_api(
         &serve.base_url,
         &github,
@@ -290,7 +290,7 @@ async fn a_blocking_question_pauses_a_sync_and_settling_it_resumes_with_nothing_
     let serve = spawn_serve(&dir.path().join("runs"), TOKEN, &github_env(&github)).await;
     let api = PassClient::new(&serve.base_url, Some(SecretString::from(TOKEN))).unwrap();
     let prd = dir.path().join("pantry.md");
-    std::fs::write(&prd, PANTRY).unwrap();
+    fs_err::write(&prd, PANTRY).unwrap();
     let planned = pass_api(&serve.base_url, &github, &["run", prd.to_str().unwrap()]);
     assert_success(&planned);
     let run_id = run_id_of(&planned);

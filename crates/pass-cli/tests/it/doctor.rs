@@ -32,7 +32,7 @@ async fn doctor_shows_where_settings_come_from_and_reaches_the_api_the_model_and
     let github = GithubStandIn::start("acme", "app", GH_TOKEN).await.unwrap();
     let key = model.api_key().to_owned();
     // The model comes from .env; everything else from the environment.
-    std::fs::write(
+    fs_err::write(
         dir.path().join(".env"),
         "ANTHROPIC_MODEL=claude-haiku-4-5\nPASS_API_TOKEN=from-dotenv-but-env-wins\n",
     )

@@ -58,7 +58,7 @@ fn error_text(result: &CallToolResult) -> String {
 }
 
 fn issue_files(dir: &Path) -> usize {
-    std::fs::read_dir(dir).map_or(0, |entries| {
+    fs_err::read_dir(dir).map_or(0, |entries| {
         entries
             .filter_map(Result::ok)
             .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
@@ -115,7 +115,7 @@ async fn an_mcp_client_plans_creates_reads_and_syncs_with_a_dry_run_first() {
         true
     );
 
-    let prd = std::fs::read_to_string(repo_file("samples/prds/grocery-tiny.txt")).unwrap();
+    let prd = fs_err::read_to_string(repo_file("samples/prds/grocery-tiny.txt")).unwrap();
     let planned = answer(
         &tools,
         "plan_prd",
@@ -134,7 +134,7 @@ async fn an_mcp_client_plans_creates_reads_and_syncs_with_a_dry_run_first() {
             .contains("```mermaid")
     );
     let run_folders = || {
-        std::fs::read_dir(&runs).map_or(0, |entries| {
+        fs_err::read_dir(&runs).map_or(0, |entries| {
             entries
                 .filter_map(Result::ok)
                 .filter(|e| e.path().join("run.json").is_file())
@@ -335,7 +335,7 @@ async fn an_mcp_client_reads_the_configured_api() {
         .into_iter()
         .map(|t| (t.name.to_string(), t))
         .collect();
-    let prd = std::fs::read_to_string(repo_file("samples/prds/grocery-tiny.txt")).unwrap();
+    let prd = fs_err::read_to_string(repo_file("samples/prds/grocery-tiny.txt")).unwrap();
     let created = answer(
         &tools,
         "create_run",

@@ -13,7 +13,7 @@ use crate::{assert_success, pass_command, repo_file, spawn_serve, stderr, stdout
 
 /// The run folders of a runs folder (its `projects/` folder is not one).
 fn run_dirs(runs_dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(runs_dir)
+    let mut dirs: Vec<PathBuf> = fs_err::read_dir(runs_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_dir() && p.join("run.json").is_file())
@@ -23,18 +23,18 @@ fn run_dirs(runs_dir: &Path) -> Vec<PathBuf> {
 }
 
 fn read_run(dir: &Path) -> RunDetail {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap()
+    serde_json::from_str(&fs_err::read_to_string(dir.join("run.json")).unwrap()).unwrap()
 }
 
 fn issue_files(dir: &Path) -> BTreeMap<String, String> {
-    std::fs::read_dir(dir)
+    fs_err::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "md"))
         .map(|p| {
             (
                 p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read_to_string(&p).unwrap(),
+                fs_err::read_to_string(&p).unwrap(),
             )
         })
         .collect()
@@ -69,15 +69,15 @@ fn demo_plans_syncs_and_a_second_demo_updates_the_same_backlog_writing_nothing()
 
     let artifacts = dirs[0].join("artifacts");
     let pack =
-        parse_pack(&std::fs::read_to_string(artifacts.join("architecture_pack.json")).unwrap())
+        parse_pack(&fs_err::read_to_string(artifacts.join("architecture_pack.json")).unwrap())
             .unwrap();
     assert_eq!(pack.run_id, run.run_id);
-    let summary = std::fs::read_to_string(artifacts.join("architecture_pack_summary.md")).unwrap();
+    let summary = fs_err::read_to_string(artifacts.join("architecture_pack_summary.md")).unwrap();
     assert!(summary.contains("```mermaid"), "{summary}");
-    let diagram = std::fs::read_to_string(artifacts.join("architecture_pack_diagram.txt")).unwrap();
+    let diagram = fs_err::read_to_string(artifacts.join("architecture_pack_diagram.txt")).unwrap();
     assert!(diagram.starts_with("flowchart"), "{diagram}");
     let usage: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(artifacts.join("planner_usage.json")).unwrap(),
+        &fs_err::read_to_string(artifacts.join("planner_usage.json")).unwrap(),
     )
     .unwrap();
     assert!(usage.is_object());
@@ -236,7 +236,7 @@ async fn run_and_runs_drive_a_served_api() {
 
     // An org constraints typo fails before any run is created.
     let bad_org = dir.path().join("bad.yml");
-    std::fs::write(&bad_org, "stack:\n  language: cobol\n").unwrap();
+    fs_err::write(&bad_org, "stack:\n  language: cobol\n").unwrap();
     let output = pass_command(&[
         "run",
         prd.to_str().unwrap(),
@@ -315,7 +315,7 @@ fn a_failing_agent_fails_the_demo_and_names_its_log() {
         .lines()
         .find_map(|line| line.strip_prefix("agent log: "))
         .unwrap_or_else(|| panic!("no agent log path in:\n{err}"));
-    let log_text = std::fs::read_to_string(log).unwrap();
+    let log_text = fs_err::read_to_string(log).unwrap();
     assert!(log_text.contains("anthropic"), "{log_text}");
     assert!(
         !log_text.contains('\u{1b}'),

@@ -137,7 +137,7 @@ async fn three_revisions_keep_one_backlog_and_create_only_what_was_added() {
     let api = client(&serve.base_url);
     let prd = dir.path().join("pantry.md");
 
-    std::fs::write(&prd, PANTRY_V1).unwrap();
+    fs_err::write(&prd, PANTRY_V1).unwrap();
     let first = pass_run(&serve.base_url, &prd, Some("Pantry Pal"));
     assert!(
         stderr(&first).contains("revision 1 of project \"Pantry Pal\" (new project)"),
@@ -163,7 +163,7 @@ async fn three_revisions_keep_one_backlog_and_create_only_what_was_added() {
     );
 
     // A revised PRD: only the added items are created, the dropped one closed.
-    std::fs::write(&prd, pantry_v2()).unwrap();
+    fs_err::write(&prd, pantry_v2()).unwrap();
     github.clear_requests();
     let third = pass_run(&serve.base_url, &prd, None);
     let third_run = printed_run_id(&third);
@@ -255,7 +255,7 @@ async fn people_s_edits_are_kept_and_the_sync_stays_green() {
         .unwrap();
     let serve = spawn_serve(&dir.path().join("runs"), TOKEN, &github_env(&github)).await;
     let prd = dir.path().join("pantry.md");
-    std::fs::write(&prd, PANTRY_V1).unwrap();
+    fs_err::write(&prd, PANTRY_V1).unwrap();
     let run_id = printed_run_id(&pass_run(&serve.base_url, &prd, None));
 
     // A person ticks a box, retitles an issue and removes a label of a third.
@@ -383,7 +383,7 @@ async fn two_syncs_started_together_one_is_refused_and_nothing_is_duplicated() {
     github.set_write_delay(Duration::from_millis(100));
     let serve = spawn_serve(&dir.path().join("runs"), TOKEN, &github_env(&github)).await;
     let prd = dir.path().join("pantry.md");
-    std::fs::write(&prd, PANTRY_V1).unwrap();
+    fs_err::write(&prd, PANTRY_V1).unwrap();
     let run_id = plan_only(&serve.base_url, &prd);
     let items = plan_ids(&pack_of(&client(&serve.base_url), run_id).await);
 
@@ -427,7 +427,7 @@ async fn a_server_killed_mid_sync_and_a_redispatch_duplicate_nothing_and_mark_th
     let env = github_env(&github);
     let mut serve = spawn_serve(&runs, TOKEN, &env).await;
     let prd = dir.path().join("pantry.md");
-    std::fs::write(&prd, PANTRY_V1).unwrap();
+    fs_err::write(&prd, PANTRY_V1).unwrap();
     let run_id = plan_only(&serve.base_url, &prd);
     let api = client(&serve.base_url);
     let items = plan_ids(&pack_of(&api, run_id).await);
@@ -498,7 +498,7 @@ async fn pass_sync_with_the_local_target_writes_into_the_server_s_project_folder
     let runs = dir.path().join("runs");
     let serve = spawn_serve(&runs, TOKEN, &[]).await;
     let prd = dir.path().join("pantry.md");
-    std::fs::write(&prd, PANTRY_V1).unwrap();
+    fs_err::write(&prd, PANTRY_V1).unwrap();
     let run_id = plan_only(&serve.base_url, &prd);
     let api = client(&serve.base_url);
     let items = plan_ids(&pack_of(&api, run_id).await);
@@ -544,9 +544,9 @@ async fn pass_sync_with_the_local_target_writes_into_the_server_s_project_folder
         "{}",
         stdout(&real)
     );
-    assert_eq!(std::fs::read_dir(&issues_dir).unwrap().count(), items.len());
+    assert_eq!(fs_err::read_dir(&issues_dir).unwrap().count(), items.len());
     assert_eq!(
-        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        fs_err::read_dir(elsewhere.path()).unwrap().count(),
         0,
         "nothing is written where the command ran"
     );

@@ -4,14 +4,14 @@ use crate::{pass, repo_file, stderr, stdout};
 
 fn sample() -> Value {
     serde_json::from_str(
-        &std::fs::read_to_string(repo_file("samples/architecture_pack.sample.json")).unwrap(),
+        &fs_err::read_to_string(repo_file("samples/architecture_pack.sample.json")).unwrap(),
     )
     .unwrap()
 }
 
 fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     let path = dir.path().join(name);
-    std::fs::write(&path, text).unwrap();
+    fs_err::write(&path, text).unwrap();
     path.display().to_string()
 }
 

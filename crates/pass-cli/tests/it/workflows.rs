@@ -19,7 +19,7 @@ const AGENT_WORKFLOWS: [(&str, &str); 2] = [
 ];
 
 fn workflow(name: &str) -> Value {
-    let text = std::fs::read_to_string(repo_file(&format!(".github/workflows/{name}"))).unwrap();
+    let text = fs_err::read_to_string(repo_file(&format!(".github/workflows/{name}"))).unwrap();
     serde_yaml_ng::from_str(&text).unwrap()
 }
 
@@ -64,7 +64,7 @@ fn run_script(
 ) -> (Output, BTreeMap<String, String>) {
     let outputs_dir = tempfile::tempdir().unwrap();
     let output_file = outputs_dir.path().join("github-output");
-    std::fs::write(&output_file, "").unwrap();
+    fs_err::write(&output_file, "").unwrap();
     let mut command = Command::new("bash");
     command
         .args([
@@ -82,7 +82,7 @@ fn run_script(
         command.env(name, value);
     }
     let output = command.output().unwrap();
-    let outputs = std::fs::read_to_string(&output_file)
+    let outputs = fs_err::read_to_string(&output_file)
         .unwrap()
         .lines()
         .filter_map(|line| line.split_once('='))
@@ -325,10 +325,10 @@ fn make_release(root: &Path, repo: &str, tag: &str, target: &str) -> PathBuf {
     let release = workflow("release.yml");
     let work = root.join(format!("build-{tag}"));
     let bin_dir = work.join("target").join(target).join("release");
-    std::fs::create_dir_all(&bin_dir).unwrap();
+    fs_err::create_dir_all(&bin_dir).unwrap();
     for binary in ["pass", "planner", "implementation"] {
         let path = bin_dir.join(binary);
-        std::fs::write(&path, format!("#!/bin/sh\necho \"{binary} ran $*\"\n")).unwrap();
+        fs_err::write(&path, format!("#!/bin/sh\necho \"{binary} ran $*\"\n")).unwrap();
     }
     let package = named(&release, "Package the binaries");
     assert_eq!(env_text(package, "TARGET"), "${{ matrix.target }}");
@@ -343,10 +343,10 @@ fn make_release(root: &Path, repo: &str, tag: &str, target: &str) -> PathBuf {
     assert!(output.status.success(), "{}", text(&output.stderr));
 
     let published = root.join("releases").join(repo).join(tag);
-    std::fs::create_dir_all(&published).unwrap();
-    for entry in std::fs::read_dir(work.join("dist")).unwrap() {
+    fs_err::create_dir_all(&published).unwrap();
+    for entry in fs_err::read_dir(work.join("dist")).unwrap() {
         let path = entry.unwrap().path();
-        std::fs::copy(&path, published.join(path.file_name().unwrap())).unwrap();
+        fs_err::copy(&path, published.join(path.file_name().unwrap())).unwrap();
     }
     published
 }
@@ -361,10 +361,10 @@ impl Runner {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let bin = dir.path().join("bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        std::fs::create_dir_all(dir.path().join("releases")).unwrap();
+        fs_err::create_dir_all(&bin).unwrap();
+        fs_err::create_dir_all(dir.path().join("releases")).unwrap();
         let gh = bin.join("gh");
-        std::fs::write(&gh, FAKE_GH).unwrap();
+        fs_err::write(&gh, FAKE_GH).unwrap();
         chmod_x(&gh);
         let path = format!(
             "{}:{}",
@@ -385,7 +385,7 @@ impl Runner {
         assert!(env_text(step, "RELEASE_REPOSITORY").contains("github.repository"));
         assert_eq!(env_text(step, "GH_TOKEN"), "${{ github.token }}");
         let temp = self.dir.path().join(format!("runner-temp-{file}"));
-        std::fs::create_dir_all(&temp).unwrap();
+        fs_err::create_dir_all(&temp).unwrap();
         let releases = self.dir.path().join("releases");
         run_script(
             script(step),
@@ -407,9 +407,9 @@ impl Runner {
 
 fn chmod_x(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    let mut permissions = std::fs::metadata(path).unwrap().permissions();
+    let mut permissions = fs_err::metadata(path).unwrap().permissions();
     permissions.set_mode(0o755);
-    std::fs::set_permissions(path, permissions).unwrap();
+    fs_err::set_permissions(path, permissions).unwrap();
 }
 
 #[test]
@@ -463,7 +463,7 @@ fn a_release_of_the_servers_version_is_downloaded_verified_and_runnable() {
             format!("{binary} ran --run-id r1")
         );
     }
-    let calls = std::fs::read_to_string(runner.dir.path().join("releases/calls")).unwrap();
+    let calls = fs_err::read_to_string(runner.dir.path().join("releases/calls")).unwrap();
     assert!(
         calls.contains("release download v0.4.2 --repo acme/pass"),
         "{calls}"
@@ -484,7 +484,7 @@ fn a_binary_that_does_not_match_its_checksum_stops_the_run() {
         "v0.4.2",
         "x86_64-unknown-linux-gnu",
     );
-    std::fs::write(
+    fs_err::write(
         published.join("planner-x86_64-unknown-linux-gnu"),
         "#!/bin/sh\necho tampered\n",
     )
@@ -499,7 +499,7 @@ fn a_binary_that_does_not_match_its_checksum_stops_the_run() {
     );
 
     // A release without a checksum list is not trusted either.
-    std::fs::remove_file(published.join("SHA256SUMS")).unwrap();
+    fs_err::remove_file(published.join("SHA256SUMS")).unwrap();
     let (output, outputs) = runner.download("phase2-implementation.yml", "0.4.2");
     assert!(!output.status.success());
     assert!(!outputs.contains_key("bin"));
@@ -530,7 +530,7 @@ fn without_a_version_or_a_release_the_agent_is_built_instead() {
     assert!(!output.status.success());
     assert!(!outputs.contains_key("bin"));
     assert!(!runner.dir.path().join("pwned").exists());
-    let calls = std::fs::read_to_string(runner.dir.path().join("releases/calls")).unwrap();
+    let calls = fs_err::read_to_string(runner.dir.path().join("releases/calls")).unwrap();
     assert_eq!(
         calls.lines().count(),
         1,
@@ -592,13 +592,13 @@ fn ci_runs_the_project_checks() {
 
 #[test]
 fn rust_version_is_the_pinned_toolchain() {
-    let toolchain = std::fs::read_to_string(repo_file("rust-toolchain.toml")).unwrap();
+    let toolchain = fs_err::read_to_string(repo_file("rust-toolchain.toml")).unwrap();
     let channel = toolchain
         .lines()
         .find_map(|l| l.strip_prefix("channel = \""))
         .and_then(|l| l.strip_suffix('"'))
         .unwrap();
-    let manifest = std::fs::read_to_string(repo_file("Cargo.toml")).unwrap();
+    let manifest = fs_err::read_to_string(repo_file("Cargo.toml")).unwrap();
     let rust_version = manifest
         .lines()
         .find_map(|l| l.strip_prefix("rust-version = \""))

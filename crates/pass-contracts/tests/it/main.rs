@@ -17,6 +17,6 @@ pub fn repo_file(relative: &str) -> PathBuf {
 }
 
 pub fn sample_pack_value() -> serde_json::Value {
-    let text = std::fs::read_to_string(repo_file("samples/architecture_pack.sample.json")).unwrap();
+    let text = fs_err::read_to_string(repo_file("samples/architecture_pack.sample.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }

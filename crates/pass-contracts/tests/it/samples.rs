@@ -7,7 +7,7 @@ use crate::{repo_file, sample_pack_value};
 
 #[test]
 fn the_sample_pack_is_valid_and_complete() {
-    let text = std::fs::read_to_string(repo_file("samples/architecture_pack.sample.json")).unwrap();
+    let text = fs_err::read_to_string(repo_file("samples/architecture_pack.sample.json")).unwrap();
     let pack = parse_pack(&text).unwrap();
     // "Complete": every section carries content, and the issue plan has dependencies.
     assert!(!pack.clarifications.is_empty());
@@ -37,7 +37,7 @@ fn packs_round_trip_unchanged() {
 
 #[test]
 fn the_sample_org_constraints_parse() {
-    let text = std::fs::read_to_string(repo_file("samples/org_constraints.sample.yml")).unwrap();
+    let text = fs_err::read_to_string(repo_file("samples/org_constraints.sample.yml")).unwrap();
     let org = OrgConstraints::from_yaml(&text).unwrap();
     assert_eq!(org.strictness, Strictness::Strict);
     assert_eq!(

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::{repo_file, sample_pack_value};
 
 fn validator(name: &str) -> jsonschema::Validator {
-    let text = std::fs::read_to_string(repo_file(&format!("schemas/{name}.schema.json"))).unwrap();
+    let text = fs_err::read_to_string(repo_file(&format!("schemas/{name}.schema.json"))).unwrap();
     let schema: Value = serde_json::from_str(&text).unwrap();
     jsonschema::options()
         .should_validate_formats(true)
@@ -176,7 +176,7 @@ fn run_input_schema_and_serde_agree() {
 #[test]
 fn org_constraints_schema_and_serde_agree() {
     let validator = validator("org_constraints");
-    let text = std::fs::read_to_string(repo_file("samples/org_constraints.sample.yml")).unwrap();
+    let text = fs_err::read_to_string(repo_file("samples/org_constraints.sample.yml")).unwrap();
     let sample = serde_json::to_value(OrgConstraints::from_yaml(&text).unwrap()).unwrap();
     assert!(validator.is_valid(&sample));
     assert!(validator.is_valid(&json!({})));

@@ -8,7 +8,7 @@ fn checked_in_schemas_match_the_rust_types() {
     for name in SCHEMA_NAMES {
         let expected = schema_file_text(name).unwrap();
         let path = repo_file(&format!("schemas/{}", schema_file_name(name)));
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(expected.as_str()) {
+        if fs_err::read_to_string(&path).ok().as_deref() != Some(expected.as_str()) {
             stale.push(path.display().to_string());
         }
     }

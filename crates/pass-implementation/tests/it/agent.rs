@@ -278,7 +278,7 @@ async fn the_agent_syncs_records_the_state_and_reports_success() {
         "{summary}"
     );
     drop(fake);
-    std::fs::remove_dir_all(dir).unwrap();
+    fs_err::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
@@ -363,7 +363,7 @@ async fn a_run_without_a_pack_fails_clearly() {
         fake.executions,
         vec![ExecutionStatus::Running, ExecutionStatus::Failed]
     );
-    std::fs::remove_dir_all(dir).unwrap();
+    fs_err::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
@@ -385,7 +385,7 @@ async fn an_invalid_pack_is_refused_with_its_problems() {
         "{text}"
     );
     assert!(!dir.join("issue-1.md").exists());
-    std::fs::remove_dir_all(dir).unwrap();
+    fs_err::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
@@ -413,7 +413,7 @@ async fn an_agent_dry_run_only_reads() {
         api.log()
     );
     assert!(!dir.join("issues").exists());
-    std::fs::remove_dir_all(dir).unwrap();
+    fs_err::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
@@ -467,7 +467,7 @@ async fn the_binary_prints_the_target_and_the_dry_run_diff_as_json() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("created 2, updated 0"), "{stdout}");
     assert!(dir.join("issue-2.md").exists());
-    std::fs::remove_dir_all(dir).unwrap();
+    fs_err::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
@@ -475,7 +475,7 @@ async fn the_binary_reads_dotenv_and_logs_json_lines_when_asked() {
     let api = FakeApi::start(Some(pack_json(items(1)))).await;
     let dir = temp_dir("binary-env");
     // The token comes from .env only, as for pass and planner.
-    std::fs::write(dir.join(".env"), format!("PASS_API_TOKEN={API_TOKEN}\n")).unwrap();
+    fs_err::write(dir.join(".env"), format!("PASS_API_TOKEN={API_TOKEN}\n")).unwrap();
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_implementation"))
         .args(["--run-id", &run_id().to_string(), "--dry-run"])
         .env_clear()
@@ -500,7 +500,7 @@ async fn the_binary_reads_dotenv_and_logs_json_lines_when_asked() {
         .collect();
     assert!(!logs.is_empty(), "no JSON log line in:\n{stderr}");
     assert!(logs.iter().all(|l| l["level"].is_string()), "{logs:?}");
-    std::fs::remove_dir_all(dir).unwrap();
+    fs_err::remove_dir_all(dir).unwrap();
 }
 
 async fn local_agent(
@@ -544,7 +544,7 @@ async fn a_failed_state_save_after_the_sync_is_reported_on_the_execution() {
         fake.error_messages
     );
     drop(fake);
-    std::fs::remove_dir_all(dir).unwrap();
+    fs_err::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
@@ -566,7 +566,7 @@ async fn a_failed_artifact_upload_is_reported_naming_the_artifact() {
     );
     assert_eq!(fake.error_messages[0], error.to_string());
     drop(fake);
-    std::fs::remove_dir_all(dir).unwrap();
+    fs_err::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
@@ -591,7 +591,7 @@ async fn when_reporting_the_failure_fails_too_the_original_error_is_returned() {
         .count();
     assert_eq!(patches, 2, "running, then the failed report that failed");
     drop(fake);
-    std::fs::remove_dir_all(dir).unwrap();
+    fs_err::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
@@ -628,6 +628,6 @@ async fn another_workflow_s_execution_is_not_claimed() {
         );
         assert!(fake.run.as_ref().unwrap().implementation_state.is_some());
         drop(fake);
-        std::fs::remove_dir_all(dir).unwrap();
+        fs_err::remove_dir_all(dir).unwrap();
     }
 }

@@ -15,13 +15,13 @@ async fn sync(tracker: &LocalTracker, plan: Vec<Value>) -> SyncReport {
 }
 
 fn files(dir: &std::path::Path) -> Vec<(String, String, SystemTime)> {
-    let mut out: Vec<_> = std::fs::read_dir(dir)
+    let mut out: Vec<_> = fs_err::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap())
         .map(|e| {
             (
                 e.file_name().to_string_lossy().into_owned(),
-                std::fs::read_to_string(e.path()).unwrap(),
+                fs_err::read_to_string(e.path()).unwrap(),
                 e.metadata().unwrap().modified().unwrap(),
             )
         })
@@ -84,7 +84,7 @@ async fn local_issues_are_front_matter_files_and_resyncs_are_idempotent() {
     let listed = fresh.list_issues().await.unwrap();
     assert_eq!(listed.len(), 4);
     assert_eq!(listed[2].state, GithubState::Closed);
-    let text = std::fs::read_to_string(dir.join("issues/issue-3.md")).unwrap();
+    let text = fs_err::read_to_string(dir.join("issues/issue-3.md")).unwrap();
     assert!(text.contains("state_reason: not_planned"), "{text}");
     assert!(text.contains("is no longer in revision 1"), "{text}");
     assert!(
@@ -94,7 +94,7 @@ async fn local_issues_are_front_matter_files_and_resyncs_are_idempotent() {
             .filter(|i| !i.in_plan)
             .all(|i| i.outcome == Some(IssueOutcome::Closed))
     );
-    std::fs::remove_dir_all(dir).unwrap();
+    fs_err::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
@@ -115,13 +115,13 @@ async fn a_local_dry_run_writes_nothing() {
     assert_eq!(report.counts.created, 2, "counts what it would do");
     assert!(report.items.iter().all(|i| i.outcome.is_none()));
     assert!(!dir.join("issues").exists(), "nothing was written");
-    std::fs::remove_dir_all(dir).unwrap();
+    fs_err::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
 async fn a_broken_issue_file_is_named_in_the_error() {
     let dir = temp_dir("local-broken");
-    std::fs::write(dir.join("issue-1.md"), "no front matter here").unwrap();
+    fs_err::write(dir.join("issue-1.md"), "no front matter here").unwrap();
     let tracker = LocalTracker::new(&dir).unwrap();
     let error = sync_pack(
         &pack(items(1)),
@@ -136,7 +136,7 @@ async fn a_broken_issue_file_is_named_in_the_error() {
         error.contains("issue-1.md") && error.contains("front matter"),
         "{error}"
     );
-    std::fs::remove_dir_all(dir).unwrap();
+    fs_err::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -185,11 +185,11 @@ async fn two_trackers_creating_in_one_folder_never_overwrite_each_other() {
         let issue = listed.iter().find(|i| i.number == *number).unwrap();
         assert_eq!(&issue.title, title);
     }
-    let leftovers: Vec<String> = std::fs::read_dir(&dir)
+    let leftovers: Vec<String> = fs_err::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|name| name.ends_with(".tmp"))
         .collect();
     assert_eq!(leftovers, Vec::<String>::new());
-    std::fs::remove_dir_all(dir).unwrap();
+    fs_err::remove_dir_all(dir).unwrap();
 }

@@ -68,7 +68,7 @@ async fn the_implementation_binary_syncs_a_run_on_the_server_idempotently() {
         .unwrap_err();
     assert_eq!(refused.status(), Some(409), "{refused}");
 
-    let sample = std::fs::read_to_string(
+    let sample = fs_err::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../samples/architecture_pack.sample.json"),
     )
@@ -113,7 +113,7 @@ async fn the_implementation_binary_syncs_a_run_on_the_server_idempotently() {
         "{}",
         issues_dir.display()
     );
-    let files = std::fs::read_dir(&issues_dir).unwrap().count();
+    let files = fs_err::read_dir(&issues_dir).unwrap().count();
     assert_eq!(files, plan_len);
     for issue in &state.issues {
         let url = issue.issue_url.as_ref().unwrap();
@@ -144,7 +144,7 @@ async fn the_implementation_binary_syncs_a_run_on_the_server_idempotently() {
             .all(|i| i.sync_status == SyncStatus::Unchanged),
         "{state:?}"
     );
-    assert_eq!(std::fs::read_dir(&issues_dir).unwrap().count(), plan_len);
+    assert_eq!(fs_err::read_dir(&issues_dir).unwrap().count(), plan_len);
     server.shutdown().await.unwrap();
 }
 

@@ -111,6 +111,6 @@ pub fn tracker(stand_in: &GithubStandIn) -> GithubTracker {
 
 pub fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pass-implementation-{tag}-{}", Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
+    fs_err::create_dir_all(&dir).unwrap();
     dir
 }

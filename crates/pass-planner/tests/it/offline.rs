@@ -492,7 +492,7 @@ async fn plan_to_dir_writes_the_artifacts_by_the_contract_layout() {
         dir.path().join("architecture_pack_diagram.txt")
     );
     assert_eq!(out.usage_path, dir.path().join("planner_usage.json"));
-    let text = std::fs::read_to_string(&out.pack_path).unwrap();
+    let text = fs_err::read_to_string(&out.pack_path).unwrap();
     assert!(text.ends_with("}\n"));
     let pack = parse_pack(&text).unwrap();
     assert_eq!(pack, out.pack);
@@ -506,7 +506,7 @@ async fn plan_to_dir_writes_the_artifacts_by_the_contract_layout() {
         ]
     );
     let usage: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out.usage_path).unwrap()).unwrap();
+        serde_json::from_str(&fs_err::read_to_string(&out.usage_path).unwrap()).unwrap();
     assert_eq!(usage["provider"], "offline");
     assert_eq!(usage["sections"].as_array().unwrap().len(), 9);
     assert!(

@@ -22,7 +22,7 @@ pub fn all_prds() -> Vec<(String, String)> {
         repo_root().join("samples/prds"),
         repo_root().join("../shared/prds"),
     ] {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+        let Ok(entries) = fs_err::read_dir(&dir) else {
             continue;
         };
         let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -36,7 +36,7 @@ pub fn all_prds() -> Vec<(String, String)> {
             if name == "README.md" {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).unwrap();
+            let text = fs_err::read_to_string(&path).unwrap();
             out.push((format!("{}/{name}", dir.display()), text));
         }
     }
@@ -49,7 +49,7 @@ pub fn all_prds() -> Vec<(String, String)> {
 }
 
 pub fn prd(name: &str) -> String {
-    std::fs::read_to_string(repo_root().join("samples/prds").join(name)).unwrap()
+    fs_err::read_to_string(repo_root().join("samples/prds").join(name)).unwrap()
 }
 
 pub fn config(pairs: &[(&str, &str)]) -> PlannerConfig {

@@ -2,6 +2,11 @@
 //! works without any account. At most `PASS_LOCAL_MAX_CONCURRENCY` run at once;
 //! the rest wait in `queued`.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the log helpers name their paths in their own messages"
+)]
+
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};

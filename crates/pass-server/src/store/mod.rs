@@ -8,6 +8,11 @@
 //! rewriting it. Run details are not cached, which keeps memory flat however
 //! many runs there are. Writes to one run are serialised by a per-run lock.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the store names every path in its own StoreError; fs_err would name it twice"
+)]
+
 mod artifacts;
 mod coordination;
 mod durable;

@@ -20,7 +20,7 @@ async fn an_artifact_named_index_is_refused_and_the_index_stays_intact() {
         .join(id.to_string())
         .join("artifacts")
         .join("index.json");
-    let before = std::fs::read(&index_path).unwrap();
+    let before = fs_err::read(&index_path).unwrap();
 
     // A payload shaped like an index that points an entry at /etc/passwd.
     let forged = json!({"version": 1, "artifacts": [{
@@ -38,7 +38,7 @@ async fn an_artifact_named_index_is_refused_and_the_index_stays_intact() {
         assert_message_contains(&body, "reserved");
     }
     assert_eq!(
-        std::fs::read(&index_path).unwrap(),
+        fs_err::read(&index_path).unwrap(),
         before,
         "index.json was changed"
     );
@@ -60,7 +60,7 @@ async fn a_hand_written_index_with_a_traversal_filename_serves_and_deletes_nothi
     // A file outside the run's artifacts folder, reachable by ../../.. paths
     // and by its absolute path.
     let secret = app.runs_dir.join("secret.txt");
-    std::fs::write(&secret, "TOP-SECRET-CONTENT").unwrap();
+    fs_err::write(&secret, "TOP-SECRET-CONTENT").unwrap();
     let artifacts = app.runs_dir.join(id.to_string()).join("artifacts");
     let index_path = artifacts.join("index.json");
     for filename in [
@@ -72,7 +72,7 @@ async fn a_hand_written_index_with_a_traversal_filename_serves_and_deletes_nothi
             "name": "notes", "filename": filename, "content_type": "text/plain",
             "created_at": "2026-01-01T00:00:00.000Z"
         }]});
-        std::fs::write(&index_path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+        fs_err::write(&index_path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
 
         for query in ["", "?raw=true"] {
             let response = app
@@ -101,7 +101,7 @@ async fn a_hand_written_index_with_a_traversal_filename_serves_and_deletes_nothi
             .await;
         expect_error(response, 500, "internal_error").await;
         assert_eq!(
-            std::fs::read_to_string(&secret).unwrap(),
+            fs_err::read_to_string(&secret).unwrap(),
             "TOP-SECRET-CONTENT",
             "{filename}"
         );
@@ -111,7 +111,7 @@ async fn a_hand_written_index_with_a_traversal_filename_serves_and_deletes_nothi
         "name": "../x", "filename": "../x.txt", "content_type": "text/plain",
         "created_at": "2026-01-01T00:00:00.000Z"
     }]});
-    std::fs::write(&index_path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+    fs_err::write(&index_path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
     let response = app.send(Method::GET, &format!("/runs/{id}"), None).await;
     expect_error(response, 500, "internal_error").await;
     app.stop().await;

@@ -66,7 +66,7 @@ struct Acked {
 }
 
 fn all_json_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
+    for entry in fs_err::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
             all_json_files(&path, out);
@@ -160,7 +160,7 @@ async fn acknowledged_writes_survive_kill_9() {
     let mut files = Vec::new();
     all_json_files(&runs_dir, &mut files);
     for file in &files {
-        let text = std::fs::read_to_string(file).unwrap();
+        let text = fs_err::read_to_string(file).unwrap();
         serde_json::from_str::<serde_json::Value>(&text)
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     }
@@ -215,9 +215,9 @@ async fn acknowledged_writes_survive_kill_9() {
 async fn sigterm_shuts_down_gracefully_and_writes_the_index() {
     let root = TempDir::new("sigterm");
     let runs_dir = root.path().join("runs");
-    std::fs::create_dir_all(&runs_dir).unwrap();
+    fs_err::create_dir_all(&runs_dir).unwrap();
     // A flush interval no test waits for: only the shutdown writes the index.
-    std::fs::write(root.path().join(".env"), "PASS_INDEX_FLUSH_MS=600000\n").unwrap();
+    fs_err::write(root.path().join(".env"), "PASS_INDEX_FLUSH_MS=600000\n").unwrap();
     let (mut child, base) = spawn_server(&runs_dir).await;
     let client = client_for(&base);
     let mut ids = Vec::new();
@@ -378,7 +378,7 @@ async fn acknowledged_projects_revisions_and_leases_survive_kill_9() {
     let mut files = Vec::new();
     all_json_files(&runs_dir, &mut files);
     for file in &files {
-        let text = std::fs::read_to_string(file).unwrap();
+        let text = fs_err::read_to_string(file).unwrap();
         serde_json::from_str::<serde_json::Value>(&text)
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     }

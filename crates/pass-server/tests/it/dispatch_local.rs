@@ -19,12 +19,12 @@ call() { curl -sS -f -X "$1" -H "Authorization: Bearer $PASS_API_TOKEN" -H 'Cont
 
 fn write_agent(dir: &Path, name: &str, body: &str) {
     let path = dir.join(name);
-    std::fs::write(
+    fs_err::write(
         &path,
         format!("#!/bin/sh\nset -u\nRUN_ID=\"$2\"\n{CALLBACK}\n{body}\n"),
     )
     .unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 fn agents(delay: &str) -> TempDir {
@@ -86,12 +86,12 @@ async fn planner_runs_as_a_child_and_a_silent_exit_fails_the_execution() {
     let execution = wait_for(&app, id, ExecutionStatus::Succeeded).await;
     assert!(execution.started_at.is_some() && execution.completed_at.is_some());
     assert!(execution.error_message.is_none());
-    let logs: Vec<_> = std::fs::read_dir(app.runs_dir.join(id.to_string()).join("logs"))
+    let logs: Vec<_> = fs_err::read_dir(app.runs_dir.join(id.to_string()).join("logs"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(logs.len(), 1);
-    let log = std::fs::read_to_string(&logs[0]).unwrap();
+    let log = fs_err::read_to_string(&logs[0]).unwrap();
     assert!(
         log.contains(&format!("planner starting for {id} with --run-id")),
         "{log}"
@@ -206,8 +206,8 @@ async fn a_missing_agent_binary_is_a_502_and_a_failed_execution() {
 async fn a_run_without_input_cannot_be_dispatched() {
     let dir = TempDir::new("no-input");
     let id = Uuid::new_v4();
-    std::fs::create_dir_all(dir.path().join(id.to_string())).unwrap();
-    std::fs::write(
+    fs_err::create_dir_all(dir.path().join(id.to_string())).unwrap();
+    fs_err::write(
         dir.path().join(id.to_string()).join("run.json"),
         serde_json::json!({
             "run_id": id, "created_at": "2026-02-26T00:00:00.000Z", "status": "created",

@@ -178,7 +178,7 @@ async fn concurrent_creations_of_one_name_make_one_project() {
         assert_message_contains(body, winner);
     }
     assert_eq!(get_json(&app, "/projects").await["total"], 1);
-    let records = std::fs::read_dir(app.runs_dir.join("projects"))
+    let records = fs_err::read_dir(app.runs_dir.join("projects"))
         .unwrap()
         .count();
     assert_eq!(records, 1);
@@ -440,7 +440,7 @@ async fn a_run_naming_an_unknown_project_is_refused_and_leaves_nothing() {
 
     assert_eq!(get_json(&app, "/runs").await["total"], 0);
     assert_eq!(get_json(&app, "/projects").await["total"], 0);
-    let folders: Vec<_> = std::fs::read_dir(&app.runs_dir)
+    let folders: Vec<_> = fs_err::read_dir(&app.runs_dir)
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .filter(|name| Uuid::parse_str(&name.to_string_lossy()).is_ok())
@@ -494,14 +494,14 @@ async fn a_run_without_a_project_is_revision_one_of_its_own_project() {
 /// spacing (not the server's), so a rewrite would show as changed bytes.
 fn write_seed_run(root: &Path, run_id: Uuid, text: &str) -> PathBuf {
     let dir = root.join(run_id.to_string());
-    std::fs::create_dir_all(&dir).unwrap();
+    fs_err::create_dir_all(&dir).unwrap();
     let path = dir.join("run.json");
-    std::fs::write(&path, text).unwrap();
+    fs_err::write(&path, text).unwrap();
     path
 }
 
 fn all_bytes(paths: &[PathBuf]) -> Vec<Vec<u8>> {
-    paths.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    paths.iter().map(|p| fs_err::read(p).unwrap()).collect()
 }
 
 #[tokio::test]
@@ -645,9 +645,9 @@ async fn a_corrupt_run_keeps_its_revision_number_taken() {
     app.stop().await;
     // Broken against the contract, still readable as JSON.
     let path = dir.path().join(second.to_string()).join("run.json");
-    let mut run: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut run: Value = serde_json::from_str(&fs_err::read_to_string(&path).unwrap()).unwrap();
     run["status"] = json!("exploded");
-    std::fs::write(&path, serde_json::to_vec(&run).unwrap()).unwrap();
+    fs_err::write(&path, serde_json::to_vec(&run).unwrap()).unwrap();
 
     let app = spawn_app_in(dir.path(), &[]).await;
     let third = new_run(&app, "# Numbered\n\nv3", Some(id)).await;
@@ -695,7 +695,7 @@ async fn a_lost_project_record_is_rebuilt_from_its_runs() {
     .map(|r| id_of(r, "run_id"))
     .collect();
     app.stop().await;
-    std::fs::remove_file(
+    fs_err::remove_file(
         dir.path()
             .join("projects")
             .join(id.to_string())
@@ -753,7 +753,7 @@ async fn a_corrupt_project_record_is_reported_and_never_rewritten() {
             .join("project.json")
     };
     for id in [with_runs, without_runs] {
-        std::fs::write(record(id), garbage).unwrap();
+        fs_err::write(record(id), garbage).unwrap();
     }
 
     let app = spawn_app_in(dir.path(), &[]).await;
@@ -797,7 +797,7 @@ async fn a_corrupt_project_record_is_reported_and_never_rewritten() {
     );
     app.stop().await;
     for id in [with_runs, without_runs] {
-        assert_eq!(std::fs::read(record(id)).unwrap(), garbage);
+        assert_eq!(fs_err::read(record(id)).unwrap(), garbage);
     }
 }
 
@@ -1096,7 +1096,7 @@ async fn an_expired_lease_can_be_taken_over_and_its_holder_is_refused() {
                "ttl_seconds": 10, "acquired_at": "2026-01-01T00:00:00.000Z",
                "renewed_at": "2026-01-01T00:00:00.000Z", "expires_at": "2026-01-01T00:00:10.000Z"})
     };
-    std::fs::write(
+    fs_err::write(
         dir.path()
             .join("projects")
             .join(project.to_string())
@@ -1249,8 +1249,8 @@ while [ ! -f "$OUT/$id.go" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
     );
     for name in ["planner", "implementation"] {
         let path = bin.path().join(name);
-        std::fs::write(&path, &script).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        fs_err::write(&path, &script).unwrap();
+        fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     // A script just written may still be open for writing ("text file busy").
     std::thread::sleep(Duration::from_millis(50));
@@ -1261,7 +1261,7 @@ while [ ! -f "$OUT/$id.go" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
 async fn recorded(out: &Path, execution: Uuid) -> std::collections::BTreeMap<String, String> {
     let path = out.join(format!("{execution}.env"));
     for _ in 0..1500 {
-        if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Ok(text) = fs_err::read_to_string(&path) {
             return text
                 .lines()
                 .filter_map(|line| line.split_once('='))
@@ -1274,7 +1274,7 @@ async fn recorded(out: &Path, execution: Uuid) -> std::collections::BTreeMap<Str
 }
 
 fn let_go(out: &Path, execution: Uuid) {
-    std::fs::write(out.join(format!("{execution}.go")), b"").unwrap();
+    fs_err::write(out.join(format!("{execution}.go")), b"").unwrap();
 }
 
 async fn dispatch_with(

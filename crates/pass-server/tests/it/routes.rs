@@ -240,12 +240,12 @@ async fn artifacts_round_trip_as_json_and_raw_files() {
 
     // On disk: pretty JSON with a trailing newline, text as is.
     let dir = app.runs_dir.join(id.to_string()).join("artifacts");
-    let on_disk = std::fs::read_to_string(dir.join("planner_usage.json")).unwrap();
+    let on_disk = fs_err::read_to_string(dir.join("planner_usage.json")).unwrap();
     assert!(
         on_disk.ends_with("}\n") && on_disk.contains("\n  \"hello\""),
         "{on_disk}"
     );
-    assert_eq!(std::fs::read_to_string(dir.join("summary.md")).unwrap(), md);
+    assert_eq!(fs_err::read_to_string(dir.join("summary.md")).unwrap(), md);
     let index: pass_contracts::ArtifactIndex = read_json_file(&dir.join("index.json"));
     assert_eq!(index.artifacts.len(), 3);
 

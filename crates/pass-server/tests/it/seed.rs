@@ -292,8 +292,8 @@ fn seed_run_json(run_id: Uuid, prd_text: &str) -> String {
 }
 
 fn write(path: &std::path::Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
+    fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+    fs_err::write(path, text).unwrap();
 }
 
 #[tokio::test]
@@ -328,7 +328,7 @@ async fn what_the_seed_could_write_is_read_and_served_unchanged() {
         .map(|id| root.join(format!("{id}/run.json")))
         .chain([root.join(format!("{notes}/artifacts/index.json"))])
         .collect();
-    let before: Vec<_> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let before: Vec<_> = files.iter().map(|p| fs_err::read(p).unwrap()).collect();
 
     let app = spawn_app_in(root, &[("PASS_API_AUTH", "agents")]).await;
     let list = json_of(
@@ -401,7 +401,7 @@ async fn what_the_seed_could_write_is_read_and_served_unchanged() {
     let health = app.get_public_json("/healthz").await;
     assert_eq!(health["store"]["read_only_runs"], 1, "{health}");
     assert_eq!(health["store"]["corrupt_runs"], 0, "{health}");
-    let after: Vec<_> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let after: Vec<_> = files.iter().map(|p| fs_err::read(p).unwrap()).collect();
     assert!(after == before, "a seed file was rewritten");
 
     // A write to a sound seed run keeps the seed's artifact entry readable.

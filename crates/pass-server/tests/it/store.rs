@@ -160,9 +160,9 @@ async fn index_is_written_in_the_background_and_rebuilt_when_missing_corrupt_or_
     let index_path = dir.path().join("index.json");
     for corrupt in [false, true] {
         if corrupt {
-            std::fs::write(&index_path, "{ not json").unwrap();
+            fs_err::write(&index_path, "{ not json").unwrap();
         } else {
-            std::fs::remove_file(&index_path).unwrap();
+            fs_err::remove_file(&index_path).unwrap();
         }
         let app = spawn_app_in(dir.path(), &[]).await;
         assert_eq!(
@@ -177,7 +177,7 @@ async fn index_is_written_in_the_background_and_rebuilt_when_missing_corrupt_or_
     let run_path = dir.path().join(ids[1].to_string()).join("run.json");
     let mut detail: RunDetail = read_json_file(&run_path);
     detail.status = RunStatus::Failed;
-    std::fs::write(&run_path, serde_json::to_string_pretty(&detail).unwrap()).unwrap();
+    fs_err::write(&run_path, serde_json::to_string_pretty(&detail).unwrap()).unwrap();
     let app = spawn_app_in(dir.path(), &[]).await;
     let status_of = |runs: &[RunRecord]| runs.iter().find(|r| r.run_id == ids[1]).unwrap().status;
     let listed = app.client.list_runs(None, None).await.unwrap();
@@ -197,13 +197,13 @@ async fn a_corrupt_run_is_reported_never_overwritten_and_the_rest_is_served() {
     app.stop().await;
     let bad_path = dir.path().join(bad.to_string()).join("run.json");
     let garbage = b"{\"run_id\": \"truncated";
-    std::fs::write(&bad_path, garbage).unwrap();
+    fs_err::write(&bad_path, garbage).unwrap();
     // Half-written temp files of a killed server are cleared at start-up.
     let temp = dir
         .path()
         .join(good.to_string())
         .join(".run.json.0123abcd.tmp");
-    std::fs::write(&temp, b"{\"half").unwrap();
+    fs_err::write(&temp, b"{\"half").unwrap();
 
     let app = spawn_app_in(dir.path(), &[]).await;
     let response = app.send(Method::GET, &format!("/runs/{bad}"), None).await;
@@ -221,7 +221,7 @@ async fn a_corrupt_run_is_reported_never_overwritten_and_the_rest_is_served() {
         )
         .await;
     expect_error(response, 500, "internal_error").await;
-    assert_eq!(std::fs::read(&bad_path).unwrap(), garbage);
+    assert_eq!(fs_err::read(&bad_path).unwrap(), garbage);
 
     assert_eq!(app.client.get_run(good).await.unwrap().run.run_id, good);
     let listed = app.client.list_runs(None, None).await.unwrap();
@@ -230,7 +230,7 @@ async fn a_corrupt_run_is_reported_never_overwritten_and_the_rest_is_served() {
     assert_eq!(health["store"]["status"], "degraded");
     assert_eq!(health["store"]["corrupt_runs"], 1);
     app.stop().await;
-    assert_eq!(std::fs::read(&bad_path).unwrap(), garbage);
+    assert_eq!(fs_err::read(&bad_path).unwrap(), garbage);
 }
 
 #[tokio::test]
@@ -245,7 +245,7 @@ async fn executions_left_open_by_a_previous_server_are_failed_at_start_up() {
         "backend": "local", "workflow_name": "phase1-planner", "status": "running",
         "requested_at": "2026-02-26T00:00:00.000Z", "started_at": "2026-02-26T00:00:01.000Z"
     });
-    std::fs::write(&path, serde_json::to_string_pretty(&detail).unwrap()).unwrap();
+    fs_err::write(&path, serde_json::to_string_pretty(&detail).unwrap()).unwrap();
 
     let app = spawn_app_in(dir.path(), &[]).await;
     let execution = app.execution(id).await;

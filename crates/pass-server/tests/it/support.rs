@@ -22,7 +22,7 @@ impl TempDir {
     pub fn new(label: &str) -> Self {
         let path =
             std::env::temp_dir().join(format!("pass-server-it-{label}-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&path).unwrap();
+        fs_err::create_dir_all(&path).unwrap();
         Self(path)
     }
 
@@ -33,7 +33,7 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = fs_err::remove_dir_all(&self.0);
     }
 }
 
@@ -209,14 +209,14 @@ pub fn client_for(base: &str) -> PassClient {
 
 /// Parses a JSON file the server wrote.
 pub fn read_json_file<T: DeserializeOwned>(path: &Path) -> T {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    serde_json::from_str(&fs_err::read_to_string(path).unwrap()).unwrap()
 }
 
 /// A real PRD from the samples (13 KB, so bodies have a realistic size).
 pub fn prd() -> String {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/prds/shelf-board-tagged.txt");
-    std::fs::read_to_string(path).unwrap()
+    fs_err::read_to_string(path).unwrap()
 }
 
 pub fn run_input(yaml: Option<&str>) -> RunInput {
