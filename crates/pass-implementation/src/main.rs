@@ -76,8 +76,8 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    let json = std::env::var("PASS_LOG_FORMAT")
-        .is_ok_and(|format| format.trim().eq_ignore_ascii_case("json"));
+    let json = pass_contracts::env::setting(&|name| std::env::var(name).ok(), "PASS_LOG_FORMAT")
+        .is_some_and(|format| format.eq_ignore_ascii_case("json"));
     if json {
         builder.json().flatten_event(true).init();
     } else {

@@ -28,14 +28,14 @@ impl Provider {
         }
     }
 
+    /// Every provider, as spelled in `PASS_LLM_PROVIDER` and `--provider`.
+    pub const ALL: [Provider; 3] = [Provider::Anthropic, Provider::Openai, Provider::Offline];
+
     /// Parses `anthropic`, `openai` or `offline` (any case).
     pub fn parse(value: &str) -> Option<Self> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "anthropic" => Some(Provider::Anthropic),
-            "openai" => Some(Provider::Openai),
-            "offline" => Some(Provider::Offline),
-            _ => None,
-        }
+        Self::ALL
+            .into_iter()
+            .find(|provider| provider.as_str().eq_ignore_ascii_case(value.trim()))
     }
 }
 
@@ -125,7 +125,7 @@ impl PlannerConfig {
     /// Builds the configuration from `lookup` (e.g. `|k| std::env::var(k).ok()`).
     /// Blank values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let get = |name: &str| pass_contracts::env::setting(&lookup, name);
         let secret = |name: &str| get(name).map(|v| SecretString::from(v.trim().to_owned()));
         let number = |name: &str, default: u64| -> Result<u64, ConfigError> {
             match get(name) {

@@ -121,6 +121,40 @@ async fn the_planner_binary_plans_a_run_on_the_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_planner_binary_logs_json_lines_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = offline();
+    env.push(("PASS_LOG_FORMAT".into(), " JSON ".into()));
+    env.push(("RUST_LOG".into(), "debug".into()));
+    let (server, client) = server(dir.path(), env).await;
+    let run = plan_on_server(&client, &crate::support::prd("shelf-board-tagged.txt")).await;
+    assert_eq!(run.status, RunStatus::Exported);
+    server.shutdown().await.unwrap();
+
+    // The local backend writes the agent's stderr to runs/<id>/logs/.
+    let logs = pass_contracts::layout::logs_dir(dir.path(), run.run_id);
+    let log = fs_err::read_dir(&logs)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.to_string_lossy().contains("planner"))
+        .expect("a planner log file");
+    let text = fs_err::read_to_string(log).unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(!events.is_empty(), "no JSON log line in:\n{text}");
+    assert!(
+        events
+            .iter()
+            .all(|e| e["level"].is_string() && e["timestamp"].is_string()),
+        "{events:?}"
+    );
+    assert!(!text.contains('\u{1b}'), "no colour in a log file: {text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_model_key_fails_the_run_with_a_clear_message() {
     let anthropic = AnthropicStandIn::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
