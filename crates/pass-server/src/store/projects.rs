@@ -8,7 +8,7 @@
 //! form a project of their own whose id is the run's id; it has no
 //! `project.json` until something about it is written.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io;
 use std::num::NonZeroU32;
@@ -36,12 +36,13 @@ use pass_contracts::layout::{PROJECT_FILE, PROJECTS_DIR, SYNC_LEASES_FILE as LEA
 pub(super) struct ProjectSlot {
     /// Serialises revision numbering, lease changes and record writes.
     lock: Arc<Mutex<()>>,
-    /// `project.json`, when the project has one.
-    stored: Option<Project>,
+    /// `project.json`, when the project has one. Boxed: most projects of a
+    /// store the seed wrote are implied by one run each and have none.
+    stored: Option<Box<Project>>,
     /// Why `project.json` could not be read; the project is then read-only.
     corrupt: Option<String>,
     /// Every listed run of the project: (revision, run id).
-    revisions: BTreeSet<(NonZeroU32, Uuid)>,
+    revisions: Revisions,
     /// Name and creation time of a project known only from its runs.
     implied_name: String,
     implied_created_at: Timestamp,
@@ -53,7 +54,7 @@ impl ProjectSlot {
             lock: Arc::new(Mutex::new(())),
             stored: None,
             corrupt: None,
-            revisions: BTreeSet::new(),
+            revisions: Revisions::default(),
             implied_name: name,
             implied_created_at: created_at,
         }
@@ -61,7 +62,7 @@ impl ProjectSlot {
 
     /// The record: `project.json`, or one made from the project's runs.
     fn record(&self, project_id: Uuid) -> Project {
-        self.stored.clone().unwrap_or_else(|| Project {
+        self.stored.as_deref().cloned().unwrap_or_else(|| Project {
             project_id,
             name: Text::new(self.implied_name.clone())
                 .unwrap_or_else(|_| Text::new(format!("Project {project_id}")).expect("non-empty")),
@@ -72,6 +73,30 @@ impl ProjectSlot {
             // Runs made the seed's way: nothing waits for an approval.
             require_approval: false,
         })
+    }
+}
+
+/// A project's revisions, (revision, run id) in order and without repeats.
+/// A sorted vector rather than a `BTreeSet`: most projects have one or a few
+/// revisions, and a B-tree node costs hundreds of bytes per project, which a
+/// store of 10,000 one-run projects pays 10,000 times.
+#[derive(Debug, Default)]
+struct Revisions(Vec<(NonZeroU32, Uuid)>);
+
+impl Revisions {
+    fn insert(&mut self, revision: (NonZeroU32, Uuid)) {
+        if let Err(at) = self.0.binary_search(&revision) {
+            self.0.reserve_exact(1);
+            self.0.insert(at, revision);
+        }
+    }
+
+    fn last(&self) -> Option<&(NonZeroU32, Uuid)> {
+        self.0.last()
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, (NonZeroU32, Uuid)> {
+        self.0.iter()
     }
 }
 
@@ -161,7 +186,7 @@ impl ProjectTable {
             }
         }
         self.names.insert(name_key(&project.name), project_id);
-        slot.stored = Some(project);
+        slot.stored = Some(Box::new(project));
     }
 }
 
