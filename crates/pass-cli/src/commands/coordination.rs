@@ -21,7 +21,7 @@ pub struct QuestionsArgs {
     /// The run (revision) whose questions to list: its id, or a start of it that only this run has.
     pub run_id: String,
     /// Print the questions as JSON.
-    #[arg(long)]
+    #[arg(long, env = "PASS_JSON")]
     pub json: bool,
     #[command(flatten)]
     pub api: ApiArgs,

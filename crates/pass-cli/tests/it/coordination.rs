@@ -114,6 +114,7 @@ async fn sqlite_instead_of_postgresql_re_plans_the_data_store_and_syncs_only_wha
         stderr(&first)
     );
     let first_run = run_id_of(&first);
+    let first_run_text = first_run.to_string();
     let before = pack_of(&api, first_run).await;
     assert!(json(&before.architecture).contains("PostgreSQL"));
     let issues_before = backlog(&github);
@@ -129,6 +130,15 @@ async fn sqlite_instead_of_postgresql_re_plans_the_data_store_and_syncs_only_wha
         "{}",
         stdout(&questions)
     );
+    // PASS_JSON=true asks for JSON as --json does, as for every command that has it.
+    let as_json = pass_command(&["questions", &first_run_text, "--api", &serve.base_url])
+        .env("PASS_API_TOKEN", TOKEN)
+        .env("PASS_JSON", "true")
+        .output()
+        .unwrap();
+    assert_success(&as_json);
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&as_json)).unwrap();
+    assert!(listed.to_string().contains("defaulted"), "{listed}");
 
     let refined = pass_api(
         &serve.base_url,
