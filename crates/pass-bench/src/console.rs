@@ -126,16 +126,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "console, run page with a {}-item plan (all synced), median of {} loads:",
         args.items, args.loads
     );
+    // The first load lays the diagrams out; later ones find them rendered.
+    let first_render = render_ms.first().copied().unwrap_or_default();
     println!(
-        "  server render of the sections (GET /views/runs/{{id}}): {:.1} ms",
-        median(&mut render_ms)
+        "  server render of the sections (GET /views/runs/{{id}}): first {:.1} ms, then a median of {:.1} ms",
+        first_render,
+        median(&mut render_ms[1..])
     );
     println!(
         "  first contentful paint (shell): {:.1} ms",
         median(&mut first_paint)
     );
     println!(
-        "  issue graph on screen (navigation to SVG in the DOM): {:.1} ms",
+        "  issue graph on screen (navigation to SVG in the DOM, diagrams already rendered): {:.1} ms",
         median(&mut graph_on_screen)
     );
     println!(

@@ -158,12 +158,62 @@ pub fn without_interaction(source: &str) -> String {
 
 /// Renders Mermaid source to an SVG document, and refuses output that could
 /// run script in a page (the renderer escapes text; this is the second lock).
+///
+/// Laying out a large graph takes seconds (a 300-item issue plan: about 2 s
+/// in a release build), and a run's diagrams change only when its artifacts
+/// or its sync do, so recent renders are kept by their exact source.
 pub fn render_svg(source: &str) -> Result<String, DiagramError> {
+    if let Some(svg) = RENDERED.get(source) {
+        return Ok(svg);
+    }
     let options = mermaid_rs_renderer::RenderOptions::default();
     let svg = mermaid_rs_renderer::render_strict(source, options)
         .map_err(|e| DiagramError::Parse(e.to_string()))?;
     check_svg(&svg)?;
+    RENDERED.put(source, &svg);
     Ok(svg)
+}
+
+/// The most recently used renders, up to [`SvgCache::BUDGET`] bytes of
+/// source and SVG together, so the console's memory stays bounded whatever
+/// the plans' sizes.
+static RENDERED: SvgCache = SvgCache {
+    entries: std::sync::Mutex::new(std::collections::VecDeque::new()),
+};
+
+struct SvgCache {
+    /// (source, checked SVG), least recently used first.
+    entries: std::sync::Mutex<std::collections::VecDeque<(String, String)>>,
+}
+
+impl SvgCache {
+    const BUDGET: usize = 4 * 1024 * 1024;
+
+    fn get(&self, source: &str) -> Option<String> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let at = entries.iter().position(|(cached, _)| cached == source)?;
+        let entry = entries.remove(at)?;
+        let svg = entry.1.clone();
+        entries.push_back(entry);
+        Some(svg)
+    }
+
+    fn put(&self, source: &str, svg: &str) {
+        let size = source.len() + svg.len();
+        if size > Self::BUDGET {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|(cached, _)| cached != source);
+        let mut used: usize = entries.iter().map(|(s, v)| s.len() + v.len()).sum();
+        while used + size > Self::BUDGET {
+            let Some((s, v)) = entries.pop_front() else {
+                break;
+            };
+            used -= s.len() + v.len();
+        }
+        entries.push_back((source.to_owned(), svg.to_owned()));
+    }
 }
 
 /// Refuses markup that runs script or loads from elsewhere.
@@ -197,6 +247,30 @@ fn check_svg(svg: &str) -> Result<(), DiagramError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renders_are_kept_by_source_within_the_budget() {
+        let cache = SvgCache {
+            entries: std::sync::Mutex::new(std::collections::VecDeque::new()),
+        };
+        cache.put("graph TD\n a --> b\n", "<svg>ab</svg>");
+        assert_eq!(
+            cache.get("graph TD\n a --> b\n").as_deref(),
+            Some("<svg>ab</svg>")
+        );
+        assert_eq!(cache.get("graph TD\n a --> c\n"), None);
+        // Filling the budget evicts the least recently used first.
+        let big = "x".repeat(SvgCache::BUDGET / 2);
+        cache.put("one", &big);
+        cache.get("graph TD\n a --> b\n");
+        cache.put("two", &big);
+        assert_eq!(cache.get("one"), None, "the oldest render is evicted");
+        assert!(cache.get("two").is_some());
+        assert!(cache.get("graph TD\n a --> b\n").is_some());
+        // A render larger than the whole budget is not kept.
+        cache.put("huge", &"x".repeat(SvgCache::BUDGET + 1));
+        assert_eq!(cache.get("huge"), None);
+    }
 
     #[test]
     fn labels_cannot_close_the_quote_or_open_markup() {
