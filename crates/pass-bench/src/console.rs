@@ -195,7 +195,7 @@ async fn seed_run(client: &PassClient, items: usize) -> anyhow::Result<Uuid> {
         plan.push(item);
     }
     pack.implementation.github_issue_plan = plan;
-    let diagram = pass_planner::render::mermaid_diagram(&pack);
+    let diagram = pass_diagrams::component_diagram(&pack);
     for (name, content_type, payload) in [
         (
             "architecture_pack",

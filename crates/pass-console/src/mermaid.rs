@@ -52,8 +52,9 @@ fn decode_codes(text: &str) -> String {
         .replace("#gt;", ">")
         .replace("#96;", "`")
         .replace("#124;", "|")
-        .replace("#35;", "#")
         .replace("#amp;", "&")
+        // Last: `#35;amp;` is the text `#amp;`, not `&`.
+        .replace("#35;", "#")
 }
 
 /// The planner's diagram (written for GitHub's Mermaid, with `#quot;`-style
@@ -90,46 +91,17 @@ pub fn is_linkable(url: &Url) -> bool {
     matches!(url.scheme(), "http" | "https" | "file")
 }
 
-/// Longest label text in a graph node; the full title is in the table.
-const MAX_NODE_TITLE_CHARS: usize = 48;
-
-/// The issue plan as a flowchart: one node per item (`id: title`), an edge
-/// from each dependency to the item that needs it, and a `click` link on every
-/// item that has an issue. Dependencies naming no item are left out (the
-/// contract's semantic checks refuse them in a valid pack anyway).
+/// The issue plan as a flowchart for this renderer (`pass_diagrams`' graph,
+/// the same one the summary shows) with a `click` link on every item that
+/// has an issue.
 pub fn issue_graph(pack: &ArchitecturePack, links: &BTreeMap<String, Url>) -> String {
-    let plan = &pack.implementation.github_issue_plan;
-    let ids: BTreeMap<&str, String> = plan
-        .iter()
-        .enumerate()
-        .map(|(i, item)| (item.id.as_str(), format!("i{i}")))
-        .collect();
-    let mut out = String::from("flowchart LR\n");
-    for (i, item) in plan.iter().enumerate() {
-        let title: String = item.title.chars().take(MAX_NODE_TITLE_CHARS).collect();
-        let ellipsis = if item.title.chars().count() > MAX_NODE_TITLE_CHARS {
-            "…"
-        } else {
-            ""
-        };
-        out.push_str(&format!(
-            "    i{i}[\"{}: {}{ellipsis}\"]\n",
-            label(&item.id),
-            label(&title)
-        ));
-    }
-    for (i, item) in plan.iter().enumerate() {
-        for dependency in &item.depends_on {
-            if let Some(from) = ids.get(dependency.as_str()) {
-                out.push_str(&format!("    {from} --> i{i}\n"));
-            }
-        }
-    }
-    for (i, item) in plan.iter().enumerate() {
+    let mut out = for_renderer(&pass_diagrams::issue_graph(pack));
+    for (i, item) in pack.implementation.github_issue_plan.iter().enumerate() {
         if let Some(url) = links.get(item.id.as_str()).filter(|u| is_linkable(u)) {
             // A URL with a quote cannot leave the quoted token: Url encodes it.
             out.push_str(&format!(
-                "    click i{i} href \"{}\" \"{}\" _blank\n",
+                "    click {} href \"{}\" \"{}\" _blank\n",
+                pass_diagrams::issue_node_id(i),
                 url.as_str(),
                 label(&item.title)
             ));
@@ -307,6 +279,22 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains("reads\u{37e} writes"), "{svg}");
+    }
+
+    #[test]
+    fn every_text_survives_the_planners_codes_and_back() {
+        for text in [
+            "#amp;",
+            "a & b",
+            "#lt;tag#gt;",
+            "C# <generic> \"q\" `x` | y",
+        ] {
+            assert_eq!(
+                decode_codes(&pass_diagrams::label(text)),
+                text,
+                "{text:?} changed on the way"
+            );
+        }
     }
 
     #[test]

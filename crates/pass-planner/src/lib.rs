@@ -383,7 +383,7 @@ pub(crate) fn complete(
     if let Some(diff) = &diff {
         summary.push_str(&revision::diff::markdown(diff));
     }
-    let diagram = render::mermaid_diagram(&pack);
+    let diagram = pass_diagrams::component_diagram(&pack);
     let usage_value = serde_json::to_value(&usage).unwrap_or(Value::Null);
     let mut artifacts = vec![
         Artifact {

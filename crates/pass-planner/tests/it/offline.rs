@@ -64,6 +64,14 @@ async fn every_prd_gives_a_valid_pack_with_all_artifacts() {
         validate_pack_value(pack_value).unwrap_or_else(|p| panic!("{name}: {p:?}"));
         let summary = planned.artifacts[1].payload.as_str().unwrap();
         assert!(summary.contains("```mermaid\nflowchart LR\n"), "{name}");
+        // The issue graph follows the component diagram when there are issues.
+        if !planned.pack.implementation.github_issue_plan.is_empty() {
+            let graph = pass_diagrams::issue_graph(&planned.pack);
+            assert!(
+                summary.contains(&format!("## Issue plan\n\n```mermaid\n{graph}```\n")),
+                "{name}: no issue graph in the summary"
+            );
+        }
         let diagram = planned.artifacts[2].payload.as_str().unwrap();
         assert_eq!(
             diagram
@@ -530,7 +538,7 @@ async fn the_diagram_renders_any_component_name_and_only_named_flows() {
         .map(|f| pass_contracts::Text::new(f.as_str().replace(&old, weird)).unwrap())
         .chain([pass_contracts::Text::new("Nightly backups to somewhere unnamed").unwrap()])
         .collect();
-    let diagram = pass_planner::render::mermaid_diagram(&pack);
+    let diagram = pass_diagrams::component_diagram(&pack);
     assert!(
         diagram.contains("c0[/\"Web #quot;UI#quot; #lt;v2#gt; #35;1 #124; #96;beta#96;\"/]"),
         "{diagram}"
