@@ -32,7 +32,9 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub dispatcher: Arc<Dispatcher>,
     /// This server's own address, for agents when the request names no host.
-    pub server_base: Url,
+    /// Shared, not owned: the state is cloned for every middleware layer and
+    /// extractor of every request, and cloning a `Url` copies its text.
+    pub server_base: Arc<Url>,
     /// `GET /openapi.json`, rendered once at start-up.
     pub openapi: axum::body::Bytes,
     /// The request body limits, published on `/healthz` so that a client

@@ -165,7 +165,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let state = app::AppState {
         store: store.clone(),
         dispatcher,
-        server_base: base_url.clone(),
+        server_base: Arc::new(base_url.clone()),
         openapi: serde_json::to_vec(&openapi::document(config.auth_mode))
             .unwrap_or_default()
             .into(),
