@@ -1017,3 +1017,26 @@ async fn label_items_dependency_steps_and_risks_are_not_features() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_prd_without_external_dependencies_plans_no_integration_clients() {
+    let pack = pack_of(&prd("invoice-labels-no-deps.md"), None).await;
+    let names: Vec<&str> = pack.integrations.iter().map(|i| i.name.as_str()).collect();
+    assert!(names.is_empty(), "{names:?}");
+    assert!(
+        pack.implementation
+            .github_issue_plan
+            .iter()
+            .all(|i| !i.title.as_str().contains(" client")),
+        "no client issues"
+    );
+    assert!(
+        pack.assumptions
+            .iter()
+            .any(|a| a.as_str().contains("no external dependencies")),
+        "{:?}",
+        pack.assumptions
+    );
+    // The requirement naming the services is still planned.
+    assert!(texts(&pack).iter().any(|t| t.contains("PayPal")));
+}
