@@ -356,6 +356,9 @@ const OTHER_LANGUAGES: &[(&str, Role)] = &[
     ("yêu cầu", Role::Features),
     ("функціонал", Role::Features),
     ("функционал", Role::Features),
+    // "Функції", "Функции": the features, in Ukrainian and Russian.
+    ("функці", Role::Features),
+    ("функци", Role::Features),
     ("вимог", Role::Features),
     ("требован", Role::Features),
     ("funktion", Role::Features),
@@ -602,6 +605,8 @@ mod tests {
             ("3. Yêu cầu Kỹ thuật", Role::Technical),
             ("6. Ngoài phạm vi (cho phiên bản đầu)", Role::NonGoals),
             ("Ключовий функціонал", Role::Features),
+            ("2. Функції (основні)", Role::Features),
+            ("Основные функции", Role::Features),
             ("Ризики та їх мінімізація", Role::Risks),
             ("Funktionale Anforderungen", Role::Features),
             ("Nicht-funktionale Anforderungen", Role::Quality),

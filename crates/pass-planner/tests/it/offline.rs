@@ -1018,6 +1018,65 @@ async fn label_items_dependency_steps_and_risks_are_not_features() {
     }
 }
 
+/// The "read as …" assumption of a pack.
+fn read_as(pack: &ArchitecturePack) -> &str {
+    pack.assumptions
+        .iter()
+        .map(|a| a.as_str())
+        .find(|a| a.starts_with("The PRD is read as"))
+        .unwrap_or_default()
+}
+
+fn component_names(pack: &ArchitecturePack) -> Vec<&str> {
+    pack.architecture
+        .components
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_feature_of_an_existing_desktop_app_gets_no_cloud_architecture() {
+    let pack = pack_of(&prd("quillpad-pinned-notes-feature.md"), None).await;
+    assert!(
+        read_as(&pack).starts_with("The PRD is read as a desktop / local-first app"),
+        "{}",
+        read_as(&pack)
+    );
+    let names = component_names(&pack);
+    for cloud_part in [
+        "API (Fastify)",
+        "Database (PostgreSQL)",
+        "Web app (Next.js)",
+    ] {
+        assert!(!names.contains(&cloud_part), "{cloud_part} in {names:?}");
+    }
+    assert!(
+        names.iter().any(|n| n.starts_with("Desktop app")),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_tool_run_locally_on_windows_is_local_in_ukrainian_too() {
+    let pack = pack_of(&prd("print-queue-uk.txt"), None).await;
+    assert!(
+        read_as(&pack)
+            .starts_with("The PRD is read as a desktop / local-first app built with Python"),
+        "{}",
+        read_as(&pack)
+    );
+    let names = component_names(&pack);
+    assert!(!names.contains(&"Database (PostgreSQL)"), "{names:?}");
+    // "2. Функції (основні):" holds the features; the constraints do not.
+    let read = texts(&pack);
+    assert!(read.contains(&"Скасування свого завдання"), "{read:?}");
+    assert!(
+        read.iter().all(|t| !t.starts_with("Локальний запуск")),
+        "{read:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_prd_without_external_dependencies_plans_no_integration_clients() {
     let pack = pack_of(&prd("invoice-labels-no-deps.md"), None).await;
