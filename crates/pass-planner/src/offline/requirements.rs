@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use pass_contracts::pack::Priority;
 
 use super::document::{Doc, Kind, Line};
-use super::ids::{inline_priority, is_done_status, leading_id, modal_priority, priority_label};
+use super::ids::{
+    inline_priority, is_done_status, is_dropped_status, leading_id, modal_priority, priority_label,
+};
 use super::scope::{Role, line_roles};
 use super::stories::{acceptance_label, is_gwt, story_text};
 use super::text::{content_words, is_placeholder, sentence_case, strip_numbering};
@@ -51,6 +53,8 @@ struct Candidate {
     priority: Option<Priority>,
     criteria: Vec<String>,
     done: bool,
+    /// The PRD's status says the item was removed or dropped from the release.
+    dropped: bool,
     group: String,
     phase: Option<u32>,
     after: Vec<String>,
@@ -77,6 +81,7 @@ impl Candidate {
             priority: None,
             criteria: Vec::new(),
             done: line.struck || matches!(line.kind, Kind::Check(true)),
+            dropped: false,
             group: group_of(line, title_text),
             phase: phase_of_path(&line.path),
             after: Vec::new(),
@@ -401,7 +406,8 @@ fn table_row(line: &Line, need_id: bool) -> Option<Candidate> {
             })
         });
     if let Some(status) = cell(cols.status) {
-        c.done = c.done || is_done_status(status);
+        c.dropped = is_dropped_status(status);
+        c.done = !c.dropped && (c.done || is_done_status(status));
     }
     if let Some(deps) = cell(cols.depends) {
         c.after = split_refs(deps);
@@ -582,7 +588,8 @@ fn read_body_line(doc: &Doc, j: usize, c: &mut Candidate, gwt: &mut Vec<String>)
         return;
     }
     if let Some(s) = inline_label(text, &["status", "state"]) {
-        c.done = c.done || is_done_status(s);
+        c.dropped = is_dropped_status(s);
+        c.done = !c.dropped && (c.done || is_done_status(s));
         return;
     }
     if let Some(d) = inline_label(
@@ -1226,6 +1233,17 @@ fn finish(candidates: Vec<Candidate>, reading: &mut Reading) {
     let mut n = 0;
     for c in candidates {
         let text = c.text();
+        if c.dropped {
+            // Removed from the release: neither built nor to build.
+            let label = match &c.id {
+                Some(id) => format!("{id}: {text} (dropped per its status)"),
+                None => format!("{text} (dropped per its status)"),
+            };
+            if !reading.non_goals.contains(&label) {
+                reading.non_goals.push(label);
+            }
+            continue;
+        }
         if c.done {
             let label = match &c.id {
                 Some(id) => format!("{id}: {text}"),

@@ -166,6 +166,12 @@ const PATTERNS: &[(&str, Role)] = &[
     ("mitigation", Role::Risks),
     ("ryzyk", Role::Risks),
     ("open question", Role::Questions),
+    // Decisions still to take are questions, not work ("Key decisions" are made).
+    ("open decision", Role::Questions),
+    ("pending decision", Role::Questions),
+    ("decisions pending", Role::Questions),
+    ("undecided", Role::Questions),
+    ("awaiting decision", Role::Questions),
     ("questions", Role::Questions),
     ("unknowns", Role::Questions),
     ("unresolved", Role::Questions),
@@ -264,6 +270,11 @@ const OTHER_LANGUAGES: &[(&str, Role)] = &[
     ("未解決", Role::Questions),
     ("未解决", Role::Questions),
     ("미해결", Role::Questions),
+    ("미확정", Role::Questions),
+    ("결정 대기", Role::Questions),
+    ("待定", Role::Questions),
+    ("未決定", Role::Questions),
+    ("未定事項", Role::Questions),
     ("câu hỏi mở", Role::Questions),
     ("відкриті питання", Role::Questions),
     ("открытые вопросы", Role::Questions),
@@ -579,6 +590,8 @@ mod tests {
             Role::Features
         );
         assert_eq!(role(&["Acme"]), Role::Unknown);
+        assert_eq!(role(&["16. Open decisions"]), Role::Questions);
+        assert_eq!(role(&["Key Decisions"]), Role::Unknown);
         assert_eq!(
             role(&["Logical Dependency Chain", "Step 2: Visible Frontend MVP"]),
             Role::Order
@@ -606,6 +619,7 @@ mod tests {
             ("6. Ngoài phạm vi (cho phiên bản đầu)", Role::NonGoals),
             ("Ключовий функціонал", Role::Features),
             ("2. Функції (основні)", Role::Features),
+            ("13. 미확정 사항 (사용자 결정 대기)", Role::Questions),
             ("Основные функции", Role::Features),
             ("Ризики та їх мінімізація", Role::Risks),
             ("Funktionale Anforderungen", Role::Features),

@@ -1099,3 +1099,32 @@ async fn a_prd_without_external_dependencies_plans_no_integration_clients() {
     // The requirement naming the services is still planned.
     assert!(texts(&pack).iter().any(|t| t.contains("PayPal")));
 }
+
+#[tokio::test]
+async fn a_release_candidate_plans_pending_rows_and_leaves_removed_ones_and_decisions_out() {
+    let pack = pack_of(&prd("parcel-ping-rc-status.md"), None).await;
+    let ids: Vec<&str> = pack.requirements.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["3", "4"], "{:?}", texts(&pack));
+    for (kept, note) in [
+        ("not planned again: 1: Courier ETA", "built"),
+        (
+            "Out of scope per the PRD: 5: Cash on delivery tracking",
+            "removed",
+        ),
+        ("Out of scope per the PRD: 6: Recipient rates", "descoped"),
+    ] {
+        assert!(
+            pack.assumptions.iter().any(|a| a.as_str().contains(kept)),
+            "{note}: {:?}",
+            pack.assumptions
+        );
+    }
+    // Open decisions are questions for the team, not work.
+    assert!(
+        pack.open_questions
+            .iter()
+            .any(|q| q.as_str() == "Keep photos for 30 or 90 days?"),
+        "{:?}",
+        pack.open_questions
+    );
+}
