@@ -173,7 +173,9 @@ fn with_ids(
             i += 1;
             continue;
         }
-        let Some((id, rest)) = leading_id(&line.text) else {
+        let Some((id, rest)) =
+            leading_id(&line.text).or_else(|| moscow_id(&line.text, path_priority(doc, i)))
+        else {
             i += 1;
             continue;
         };
@@ -218,6 +220,30 @@ fn with_ids(
         i = end.max(i + 1);
     }
     out
+}
+
+/// A MoSCoW-lettered id (`M1.`, `S2:`) under a heading of the same priority.
+/// Alone, `M1` or `S3` name a chip or a storage service, so the id reader
+/// refuses those letters; under "Must" or "Should" they number the items.
+fn moscow_id(text: &str, priority: Option<Priority>) -> Option<(String, &str)> {
+    let letter = match priority? {
+        Priority::Must => 'M',
+        Priority::Should => 'S',
+        Priority::Could => 'C',
+    };
+    let t = text.trim_start_matches(['*', '`', '[', '_', ' ', '(']);
+    let rest = t.strip_prefix(letter)?;
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    if digits == 0 || digits > 3 {
+        return None;
+    }
+    let after = &rest[digits..];
+    let sep = after.chars().next()?;
+    if !matches!(sep, '.' | ':' | ')' | ' ' | '*') {
+        return None;
+    }
+    let body = after.trim_start_matches(['.', ':', ')', '*', ' ']);
+    Some((t[..1 + digits].to_owned(), body))
 }
 
 /// The verbatim text after an id on a raw line, for the trace.

@@ -1128,3 +1128,27 @@ async fn a_release_candidate_plans_pending_rows_and_leaves_removed_ones_and_deci
         pack.open_questions
     );
 }
+
+#[tokio::test]
+async fn moscow_lettered_items_keep_their_ids_under_their_headings() {
+    let pack = pack_of(&prd("kiln-log-moscow.md"), None).await;
+    let read: Vec<(&str, Priority)> = pack
+        .requirements
+        .iter()
+        .map(|r| (r.id.as_str(), r.priority))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            ("M1", Priority::Must),
+            ("M2", Priority::Must),
+            ("M3", Priority::Must),
+            ("S1", Priority::Should),
+            ("S2", Priority::Should),
+            ("C1", Priority::Could),
+            ("C2", Priority::Could),
+        ]
+    );
+    assert!(requirement(&pack, "M1").text.starts_with("Record a firing"));
+    assert_eq!(requirement(&pack, "M2").acceptance_criteria.len(), 1);
+}
