@@ -128,6 +128,18 @@ const NOT_NAMES: &[&str] = &[
     "standard",
     "direct",
     "custom",
+    // Quantifiers and HTTP verbs that start "Every API call", "POST /api/…".
+    "every",
+    "each",
+    "all",
+    "any",
+    "some",
+    "no",
+    "post",
+    "get",
+    "put",
+    "patch",
+    "delete",
 ];
 
 struct Hit {

@@ -1152,3 +1152,19 @@ async fn moscow_lettered_items_keep_their_ids_under_their_headings() {
     assert!(requirement(&pack, "M1").text.starts_with("Record a firing"));
     assert_eq!(requirement(&pack, "M2").acceptance_criteria.len(), 1);
 }
+
+#[tokio::test]
+async fn feature_names_with_section_words_stay_features_and_component_specs_do_not() {
+    let pack = pack_of(&prd("crew-roster-spec.md"), None).await;
+    assert_eq!(
+        texts(&pack),
+        [
+            "Volunteer Journey Board",
+            "Shift Swap Flow Page",
+            "Roster Revision Page"
+        ]
+    );
+    assert_eq!(requirement(&pack, "REQ-002").acceptance_criteria.len(), 3);
+    // "Every API call shows a spinner" names no service.
+    assert!(pack.integrations.is_empty(), "{:?}", pack.integrations);
+}
