@@ -179,7 +179,7 @@ fn with_ids(
             i += 1;
             continue;
         };
-        if parent_priority(doc, i) == Some(Err(())) {
+        if parent_priority(doc, i) == Some(Err(())) || numbers_a_group(doc, i, &id) {
             i += 1;
             continue;
         }
@@ -220,6 +220,20 @@ fn with_ids(
         i = end.max(i + 1);
     }
     out
+}
+
+/// Whether the heading at `index` (id `id`) only groups the requirements
+/// numbered under it ("### FR1: Folder Watching" over FR1.1, FR1.2…): the
+/// items are the requirements, the heading is their group.
+fn numbers_a_group(doc: &Doc, index: usize, id: &str) -> bool {
+    let Some(level) = doc.lines[index].level() else {
+        return false;
+    };
+    let prefix = format!("{id}.");
+    doc.lines[index + 1..]
+        .iter()
+        .take_while(|l| l.level().is_none_or(|lv| lv > level))
+        .any(|l| leading_id(&l.text).is_some_and(|(child, _)| child.starts_with(&prefix)))
 }
 
 /// A MoSCoW-lettered id (`M1.`, `S2:`) under a heading of the same priority.

@@ -1168,3 +1168,15 @@ async fn feature_names_with_section_words_stay_features_and_component_specs_do_n
     // "Every API call shows a spinner" names no service.
     assert!(pack.integrations.is_empty(), "{:?}", pack.integrations);
 }
+
+#[tokio::test]
+async fn a_numbered_heading_over_its_numbered_items_is_their_group_not_a_requirement() {
+    let pack = pack_of(&prd("tide-table-fr-groups.md"), None).await;
+    let ids: Vec<&str> = pack.requirements.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "FR1.1", "FR1.2", "FR2.1", "FR2.2", "FR2.3", "FR3.1", "FR3.2"
+        ]
+    );
+}
