@@ -165,6 +165,12 @@ fn with_ids(
             continue;
         }
         if line.kind == Kind::TableRow {
+            if roles[i] == Role::Technical && !names_work(line.header.as_deref()) {
+                // A numbered table in a technical section (deviations,
+                // decisions taken, settings) records design, not work.
+                i += 1;
+                continue;
+            }
             if let Some(mut c) = table_row(line, true) {
                 // A table under "P1 - Should Have" takes the heading's priority.
                 c.priority = c.priority.or_else(|| path_priority(doc, i));
@@ -179,7 +185,12 @@ fn with_ids(
             i += 1;
             continue;
         };
-        if parent_priority(doc, i) == Some(Err(())) || numbers_a_group(doc, i, &id) {
+        // "D1 and D2 are the ones that can bite": ids named in a sentence.
+        let refers = matches!(
+            rest.split_whitespace().next(),
+            Some("and" | "or" | "vs" | "vs." | "&" | "to" | "through")
+        );
+        if refers || parent_priority(doc, i) == Some(Err(())) || numbers_a_group(doc, i, &id) {
             i += 1;
             continue;
         }
@@ -234,6 +245,26 @@ fn numbers_a_group(doc: &Doc, index: usize, id: &str) -> bool {
         .iter()
         .take_while(|l| l.level().is_none_or(|lv| lv > level))
         .any(|l| leading_id(&l.text).is_some_and(|(child, _)| child.starts_with(&prefix)))
+}
+
+/// Whether a table's header says its rows are work items.
+fn names_work(header: Option<&Vec<String>>) -> bool {
+    header.is_some_and(|h| {
+        h.iter().any(|c| {
+            [
+                "requirement",
+                "feature",
+                "story",
+                "capabilit",
+                "function",
+                "task",
+                "title",
+                "criteria",
+            ]
+            .iter()
+            .any(|w| c.contains(w))
+        })
+    })
 }
 
 /// A MoSCoW-lettered id (`M1.`, `S2:`) under a heading of the same priority.

@@ -1104,6 +1104,7 @@ async fn a_prd_without_external_dependencies_plans_no_integration_clients() {
 async fn a_release_candidate_plans_pending_rows_and_leaves_removed_ones_and_decisions_out() {
     let pack = pack_of(&prd("parcel-ping-rc-status.md"), None).await;
     let ids: Vec<&str> = pack.requirements.iter().map(|r| r.id.as_str()).collect();
+    // Not the removed rows, the deviation table D1/D2, nor the decisions.
     assert_eq!(ids, ["3", "4"], "{:?}", texts(&pack));
     for (kept, note) in [
         ("not planned again: 1: Courier ETA", "built"),
