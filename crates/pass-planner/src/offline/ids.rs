@@ -254,6 +254,33 @@ pub fn is_done_status(text: &str) -> bool {
     })
 }
 
+/// Whether a status cell or mark says the item was taken out of the release
+/// (removed, dropped, cancelled, descoped): a release-candidate table keeps
+/// such rows for the record, and they are not work to plan. A bare ❌ is not
+/// enough: backlogs use it for "not done yet".
+pub fn is_dropped_status(text: &str) -> bool {
+    let l = text.trim().to_lowercase();
+    l.contains("won't do")
+        || l.contains("wont do")
+        || l.contains("won't fix")
+        || l.contains("out of scope")
+        || l.split(|c: char| !c.is_alphanumeric()).any(|w| {
+            matches!(
+                w,
+                "removed"
+                    | "dropped"
+                    | "cancelled"
+                    | "canceled"
+                    | "descoped"
+                    | "retired"
+                    | "abandoned"
+                    | "rejected"
+                    | "obsolete"
+                    | "wontfix"
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,5 +346,10 @@ mod tests {
         assert!(is_done_status("Shipped in 1.2"));
         assert!(!is_done_status("Not started"));
         assert!(!is_done_status("⚠️ Partial"));
+        assert!(is_dropped_status("❌ **Removed 2026-03-02**"));
+        assert!(is_dropped_status("Descoped"));
+        assert!(is_dropped_status("won't do"));
+        assert!(!is_dropped_status("❌"));
+        assert!(!is_dropped_status("⏳ Pending"));
     }
 }

@@ -128,6 +128,18 @@ const NOT_NAMES: &[&str] = &[
     "standard",
     "direct",
     "custom",
+    // Quantifiers and HTTP verbs that start "Every API call", "POST /api/…".
+    "every",
+    "each",
+    "all",
+    "any",
+    "some",
+    "no",
+    "post",
+    "get",
+    "put",
+    "patch",
+    "delete",
 ];
 
 struct Hit {
@@ -233,6 +245,100 @@ fn is_passing(lower: &str, at: usize, name_len: usize) -> bool {
     TOOL_AFTER.iter().any(|t| after.starts_with(t))
 }
 
+/// Phrases in which a PRD says the product talks to no outside service at
+/// all. A feature PRD often names services as data ("issues from GitHub,
+/// Linear or Jira") and then says it adds no external dependency: the
+/// statement wins over the mentions.
+const NO_INTEGRATIONS: &[&str] = &[
+    "no external dependenc",
+    "no external api",
+    "no external integration",
+    "no external service",
+    "no outside service",
+    "no third-party service",
+    "no third party service",
+    "no third-party integration",
+    "no third party integration",
+    "no third-party api",
+    "no third party api",
+    "no integrations with external",
+    "without external dependencies",
+    "without any external service",
+    "does not integrate with any",
+    "doesn't integrate with any",
+    "does not depend on any external",
+    "без зовнішніх залежностей",
+    "без зовнішніх сервісів",
+    "без внешних зависимостей",
+    "без внешних сервисов",
+    "외부 의존성 없",
+    "외부 서비스 없",
+    "외부 연동 없",
+    "无外部依赖",
+    "無外部依賴",
+    "不依赖外部服务",
+    "不依賴外部服務",
+    "外部依存なし",
+    "sin dependencias externas",
+    "sin servicios externos",
+    "sem dependências externas",
+    "keine externen abhängigkeiten",
+    "keine externen dienste",
+    "aucune dépendance externe",
+    "aucun service externe",
+];
+
+/// Words that make a "no external dependencies" sentence partial ("no
+/// external services beyond Stripe") or about code libraries, not services.
+const NOT_A_DENIAL: &[&str] = &[
+    "beyond",
+    "except",
+    "other than",
+    "apart from",
+    "besides",
+    "but ",
+    "librar",
+    "package",
+];
+
+/// Phrases that deny one integration: the line and the list under it name
+/// services the product does not use ("Copilot does NOT integrate with:").
+const NOT_INTEGRATED: &[&str] = &[
+    "not integrate with",
+    "n't integrate with",
+    "not be integrated with",
+    "not integrated with",
+    "no integration with",
+    "without integrating with",
+];
+
+/// Whether the PRD says the product depends on no external service.
+pub fn states_no_integrations(doc: &Doc) -> bool {
+    doc.lines.iter().filter(|l| l.kind != Kind::Code).any(|l| {
+        let lower = l.text.to_lowercase();
+        NO_INTEGRATIONS.iter().any(|phrase| {
+            lower.find(phrase).is_some_and(|at| {
+                let sentence_end = lower[at..]
+                    .find(['.', ';', '\n'])
+                    .map_or(lower.len(), |e| at + e);
+                let sentence = &lower[at..sentence_end];
+                !NOT_A_DENIAL.iter().any(|w| sentence.contains(w))
+            })
+        })
+    })
+}
+
+/// For each line, whether it or a list item above it denies an integration.
+fn denied_lines(doc: &Doc) -> Vec<bool> {
+    let mut denied = vec![false; doc.lines.len()];
+    for (i, line) in doc.lines.iter().enumerate() {
+        let lower = line.text.to_lowercase();
+        denied[i] = NOT_INTEGRATED.iter().any(|p| lower.contains(p))
+            || line.parent.is_some_and(|p| p < i && denied[p]);
+    }
+    denied
+}
+
 /// Reads the integrations and returns them with questions for services the
 /// requirements need but the PRD does not name.
 pub fn read(
@@ -252,10 +358,14 @@ pub fn read(
         .map(|r| format!("{} {}", r.draft.text, r.draft.acceptance_criteria.join(" ")))
         .collect::<Vec<_>>()
         .join("\n");
+    if states_no_integrations(doc) {
+        return (Vec::new(), Vec::new());
+    }
     let roles = line_roles(doc, title);
+    let denied = denied_lines(doc);
     let firsts = first_runs();
-    for (line, role) in doc.lines.iter().zip(roles) {
-        if line.kind == Kind::Code || line.is_heading() && line.level() != Some(7) {
+    for ((line, role), denied) in doc.lines.iter().zip(roles).zip(denied) {
+        if denied || line.kind == Kind::Code || line.is_heading() && line.level() != Some(7) {
             continue;
         }
         if role.is_passing_mention() || is_future_label(doc, line) {
@@ -583,5 +693,23 @@ mod tests {
         let tools =
             names("# Dev\n\n## Features\n\n- Run Claude Code CLI on each task instead of Jira\n");
         assert!(tools.is_empty(), "{tools:?}");
+    }
+
+    #[test]
+    fn a_denied_integration_and_the_list_under_it_are_not_planned() {
+        let found = names(
+            "# Desk\n\n## Features\n\n- Sends receipts via Postmark\n\n## Integrations\n\nDesk does not integrate with:\n\n- Zendesk or Freshdesk\n- Salesforce\n",
+        );
+        assert_eq!(found, ["Postmark"]);
+        // A statement about the whole product wins over any mention.
+        let none = names(
+            "# Desk\n\n## Features\n\n- Shows which Zendesk ticket a note came from\n\n## Dependencies\n\nNo external service integrations are needed.\n",
+        );
+        assert!(none.is_empty(), "{none:?}");
+        // A partial statement is not a denial.
+        let partial = names(
+            "# Desk\n\n## Features\n\n- Sends receipts via Postmark\n\n## Dependencies\n\nNo external services beyond Postmark.\n",
+        );
+        assert_eq!(partial, ["Postmark"]);
     }
 }

@@ -119,6 +119,9 @@ pub fn draft_pack(prd: &str, org: &OrgConstraints, org_given: bool) -> Drafts {
             )
         }
     ));
+    if integrations::states_no_integrations(&doc) {
+        assumptions.push("The PRD states the product has no external dependencies: services it names (as data, providers or examples) are not planned as integrations.".to_owned());
+    }
     if !reading.ids_from_prd && !requirement_drafts.is_empty() {
         assumptions.push("The PRD gives no requirement ids; requirements are numbered REQ-001 onwards in the order the PRD states them.".to_owned());
     }

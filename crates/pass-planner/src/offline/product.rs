@@ -393,28 +393,99 @@ fn count(text: &str, words: &[&str]) -> usize {
     words.iter().filter(|w| has_word(text, w)).count()
 }
 
+/// Phrases that say the product runs on the user's own computer: a desktop
+/// or menu-bar app, a tool run locally, or a feature of an existing desktop
+/// app (its "IPC" and "renderer" are Electron's and Tauri's process split).
+/// Phrases in other languages are matched as substrings, since Chinese and
+/// Japanese put no spaces between words and Korean attaches particles.
+const LOCAL_APP: &[&str] = &[
+    "offline-first",
+    "desktop app",
+    "desktop application",
+    "desktop client",
+    "desktop widget",
+    "on-device",
+    "works offline",
+    "macos app",
+    "mac app",
+    "windows app",
+    "menu bar",
+    "menubar",
+    "system tray",
+    "tray icon",
+    "local files",
+    "ipc",
+    "renderer process",
+    "renderer-side",
+    "main process",
+    "локальна програма",
+    "десктопн",
+    "настольное приложение",
+    "데스크톱 앱",
+    "데스크탑 앱",
+    "mac 앱",
+    "맥 앱",
+    "메뉴바",
+    "桌面应用",
+    "桌面應用",
+    "菜单栏",
+    "選單列",
+    "デスクトップアプリ",
+    "メニューバー",
+    "aplicación de escritorio",
+    "aplicativo desktop",
+    "application de bureau",
+    "desktop-anwendung",
+    "desktop-app",
+];
+
+/// Statements that the product runs on the user's machine: one is enough
+/// to outweigh a passing "REST API" or "dashboard".
+const RUNS_LOCALLY: &[&str] = &[
+    "local-first",
+    "runs locally",
+    "run locally",
+    "running locally",
+    "on the user's machine",
+    "локальний запуск",
+    "запускається локально",
+    "локальный запуск",
+    "запускается локально",
+    "로컬 실행",
+    "로컬에서 실행",
+    "本地运行",
+    "本地運行",
+    "本地執行",
+    "ローカルで動作",
+    "ローカル実行",
+    "se ejecuta localmente",
+    "ejecución local",
+    "lokal ausgeführt",
+    "s'exécute en local",
+];
+
+/// How many of `phrases` occur in lower-case `text`: ASCII phrases as whole
+/// words, others as substrings.
+fn count_phrases(text: &str, phrases: &[&str]) -> usize {
+    phrases
+        .iter()
+        .filter(|p| {
+            if p.is_ascii() {
+                has_word(text, p)
+            } else {
+                text.contains(*p)
+            }
+        })
+        .count()
+}
+
 fn kind_of(head: &str, all: &str, stack: &[Tech], no_network: bool) -> ProductKind {
     let layer = |l: Layer| stack.iter().any(|t| t.layer == l);
     let scores: Vec<(ProductKind, usize)> = vec![
         (
             ProductKind::LocalApp,
-            count(
-                all,
-                &[
-                    "local-first",
-                    "offline-first",
-                    "desktop app",
-                    "desktop application",
-                    "runs locally",
-                    "on-device",
-                    "works offline",
-                    "macos app",
-                    "windows app",
-                    "menu bar",
-                    "system tray",
-                    "local files",
-                ],
-            ) * 2
+            count_phrases(all, LOCAL_APP) * 2
+                + count_phrases(all, RUNS_LOCALLY) * 4
                 + usize::from(layer(Desktop)) * 4
                 + usize::from(no_network) * 4,
         ),
@@ -741,5 +812,19 @@ mod tests {
             "# Notes\n\nA web app for notes in the browser, built with Svelte instead of React.\n",
         );
         assert_eq!(excluded.named(Layer::Web).map(|t| t.key), Some("svelte"));
+    }
+
+    #[test]
+    fn local_apps_are_recognised_in_other_languages_and_by_their_process_split() {
+        for prd in [
+            "# 便签\n\n一个在 macOS 菜单栏里的小工具，本地运行，提供一个 REST API。\n",
+            "# 메모\n\n메뉴바에 상주하는 Mac 앱입니다. 대시보드는 없습니다.\n",
+            "# Заметки\n\nЛокальный запуск на рабочем компьютере; REST API для скриптов.\n",
+            "# Clips\n\n## Notes\n\n- The list is filtered renderer-side; a new `clips:list` IPC call returns rows.\n",
+        ] {
+            assert_eq!(product(prd).kind, ProductKind::LocalApp, "{prd}");
+        }
+        let web = product("# Board\n\nA web app with a dashboard in the browser.\n");
+        assert_eq!(web.kind, ProductKind::WebSaas);
     }
 }

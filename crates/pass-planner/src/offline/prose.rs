@@ -791,21 +791,28 @@ pub fn questions(doc: &Doc) -> Vec<String> {
         }
     };
     for line in &doc.lines {
+        // Any heading that names open questions or decisions, in any language.
+        let in_questions = line
+            .path
+            .iter()
+            .any(|h| super::scope::heading_role(h) == Some(super::scope::Role::Questions));
+        if line.kind == Kind::TableRow && in_questions {
+            // A decision table: the wordiest cell states the question.
+            if let Some(q) = line
+                .cells
+                .iter()
+                .max_by_key(|c| c.split_whitespace().count())
+                .filter(|c| c.split_whitespace().count() >= 3 && !is_placeholder(c))
+            {
+                push(q.clone());
+            }
+            continue;
+        }
         if matches!(line.kind, Kind::Code | Kind::TableRow) {
             continue;
         }
         let text = line.text.clone();
         let lower = text.to_ascii_lowercase();
-        let path = line.path.join(" / ").to_ascii_lowercase();
-        let in_questions = [
-            "open question",
-            "questions",
-            "unknowns",
-            "unresolved",
-            "to be decided",
-        ]
-        .iter()
-        .any(|k| path.contains(k));
         if matches!(line.kind, Kind::Heading(_)) {
             continue;
         }

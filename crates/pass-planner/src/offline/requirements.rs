@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use pass_contracts::pack::Priority;
 
 use super::document::{Doc, Kind, Line};
-use super::ids::{inline_priority, is_done_status, leading_id, modal_priority, priority_label};
+use super::ids::{
+    inline_priority, is_done_status, is_dropped_status, leading_id, modal_priority, priority_label,
+};
 use super::scope::{Role, line_roles};
 use super::stories::{acceptance_label, is_gwt, story_text};
 use super::text::{content_words, is_placeholder, sentence_case, strip_numbering};
@@ -51,6 +53,8 @@ struct Candidate {
     priority: Option<Priority>,
     criteria: Vec<String>,
     done: bool,
+    /// The PRD's status says the item was removed or dropped from the release.
+    dropped: bool,
     group: String,
     phase: Option<u32>,
     after: Vec<String>,
@@ -77,6 +81,7 @@ impl Candidate {
             priority: None,
             criteria: Vec::new(),
             done: line.struck || matches!(line.kind, Kind::Check(true)),
+            dropped: false,
             group: group_of(line, title_text),
             phase: phase_of_path(&line.path),
             after: Vec::new(),
@@ -160,6 +165,12 @@ fn with_ids(
             continue;
         }
         if line.kind == Kind::TableRow {
+            if roles[i] == Role::Technical && !names_work(line.header.as_deref()) {
+                // A numbered table in a technical section (deviations,
+                // decisions taken, settings) records design, not work.
+                i += 1;
+                continue;
+            }
             if let Some(mut c) = table_row(line, true) {
                 // A table under "P1 - Should Have" takes the heading's priority.
                 c.priority = c.priority.or_else(|| path_priority(doc, i));
@@ -168,11 +179,18 @@ fn with_ids(
             i += 1;
             continue;
         }
-        let Some((id, rest)) = leading_id(&line.text) else {
+        let Some((id, rest)) =
+            leading_id(&line.text).or_else(|| moscow_id(&line.text, path_priority(doc, i)))
+        else {
             i += 1;
             continue;
         };
-        if parent_priority(doc, i) == Some(Err(())) {
+        // "D1 and D2 are the ones that can bite": ids named in a sentence.
+        let refers = matches!(
+            rest.split_whitespace().next(),
+            Some("and" | "or" | "vs" | "vs." | "&" | "to" | "through")
+        );
+        if refers || parent_priority(doc, i) == Some(Err(())) || numbers_a_group(doc, i, &id) {
             i += 1;
             continue;
         }
@@ -213,6 +231,64 @@ fn with_ids(
         i = end.max(i + 1);
     }
     out
+}
+
+/// Whether the heading at `index` (id `id`) only groups the requirements
+/// numbered under it ("### FR1: Folder Watching" over FR1.1, FR1.2…): the
+/// items are the requirements, the heading is their group.
+fn numbers_a_group(doc: &Doc, index: usize, id: &str) -> bool {
+    let Some(level) = doc.lines[index].level() else {
+        return false;
+    };
+    let prefix = format!("{id}.");
+    doc.lines[index + 1..]
+        .iter()
+        .take_while(|l| l.level().is_none_or(|lv| lv > level))
+        .any(|l| leading_id(&l.text).is_some_and(|(child, _)| child.starts_with(&prefix)))
+}
+
+/// Whether a table's header says its rows are work items.
+fn names_work(header: Option<&Vec<String>>) -> bool {
+    header.is_some_and(|h| {
+        h.iter().any(|c| {
+            [
+                "requirement",
+                "feature",
+                "story",
+                "capabilit",
+                "function",
+                "task",
+                "title",
+                "criteria",
+            ]
+            .iter()
+            .any(|w| c.contains(w))
+        })
+    })
+}
+
+/// A MoSCoW-lettered id (`M1.`, `S2:`) under a heading of the same priority.
+/// Alone, `M1` or `S3` name a chip or a storage service, so the id reader
+/// refuses those letters; under "Must" or "Should" they number the items.
+fn moscow_id(text: &str, priority: Option<Priority>) -> Option<(String, &str)> {
+    let letter = match priority? {
+        Priority::Must => 'M',
+        Priority::Should => 'S',
+        Priority::Could => 'C',
+    };
+    let t = text.trim_start_matches(['*', '`', '[', '_', ' ', '(']);
+    let rest = t.strip_prefix(letter)?;
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    if digits == 0 || digits > 3 {
+        return None;
+    }
+    let after = &rest[digits..];
+    let sep = after.chars().next()?;
+    if !matches!(sep, '.' | ':' | ')' | ' ' | '*') {
+        return None;
+    }
+    let body = after.trim_start_matches(['.', ':', ')', '*', ' ']);
+    Some((t[..1 + digits].to_owned(), body))
 }
 
 /// The verbatim text after an id on a raw line, for the trace.
@@ -401,7 +477,8 @@ fn table_row(line: &Line, need_id: bool) -> Option<Candidate> {
             })
         });
     if let Some(status) = cell(cols.status) {
-        c.done = c.done || is_done_status(status);
+        c.dropped = is_dropped_status(status);
+        c.done = !c.dropped && (c.done || is_done_status(status));
     }
     if let Some(deps) = cell(cols.depends) {
         c.after = split_refs(deps);
@@ -582,7 +659,8 @@ fn read_body_line(doc: &Doc, j: usize, c: &mut Candidate, gwt: &mut Vec<String>)
         return;
     }
     if let Some(s) = inline_label(text, &["status", "state"]) {
-        c.done = c.done || is_done_status(s);
+        c.dropped = is_dropped_status(s);
+        c.done = !c.dropped && (c.done || is_done_status(s));
         return;
     }
     if let Some(d) = inline_label(
@@ -1226,6 +1304,17 @@ fn finish(candidates: Vec<Candidate>, reading: &mut Reading) {
     let mut n = 0;
     for c in candidates {
         let text = c.text();
+        if c.dropped {
+            // Removed from the release: neither built nor to build.
+            let label = match &c.id {
+                Some(id) => format!("{id}: {text} (dropped per its status)"),
+                None => format!("{text} (dropped per its status)"),
+            };
+            if !reading.non_goals.contains(&label) {
+                reading.non_goals.push(label);
+            }
+            continue;
+        }
         if c.done {
             let label = match &c.id {
                 Some(id) => format!("{id}: {text}"),

@@ -122,6 +122,9 @@ const PATTERNS: &[(&str, Role)] = &[
     ("folder structure", Role::Technical),
     ("project structure", Role::Technical),
     ("system component", Role::Technical),
+    // Specifications of code units, not of features.
+    ("component spec", Role::Technical),
+    ("implementation spec", Role::Technical),
     ("integration point", Role::Technical),
     ("user flow", Role::Flows),
     ("user journey", Role::Flows),
@@ -166,6 +169,12 @@ const PATTERNS: &[(&str, Role)] = &[
     ("mitigation", Role::Risks),
     ("ryzyk", Role::Risks),
     ("open question", Role::Questions),
+    // Decisions still to take are questions, not work ("Key decisions" are made).
+    ("open decision", Role::Questions),
+    ("pending decision", Role::Questions),
+    ("decisions pending", Role::Questions),
+    ("undecided", Role::Questions),
+    ("awaiting decision", Role::Questions),
     ("questions", Role::Questions),
     ("unknowns", Role::Questions),
     ("unresolved", Role::Questions),
@@ -202,7 +211,10 @@ const PATTERNS: &[(&str, Role)] = &[
     ("timeline", Role::Context),
     ("budget", Role::Context),
     ("team", Role::Context),
-    ("revision", Role::Context),
+    // "Revision history" is about the document; a "Revision page" is a feature.
+    ("revision history", Role::Context),
+    ("revision log", Role::Context),
+    ("document revision", Role::Context),
     ("changelog", Role::Context),
     ("change log", Role::Context),
     ("document history", Role::Context),
@@ -264,6 +276,11 @@ const OTHER_LANGUAGES: &[(&str, Role)] = &[
     ("未解決", Role::Questions),
     ("未解决", Role::Questions),
     ("미해결", Role::Questions),
+    ("미확정", Role::Questions),
+    ("결정 대기", Role::Questions),
+    ("待定", Role::Questions),
+    ("未決定", Role::Questions),
+    ("未定事項", Role::Questions),
     ("câu hỏi mở", Role::Questions),
     ("відкриті питання", Role::Questions),
     ("открытые вопросы", Role::Questions),
@@ -356,6 +373,9 @@ const OTHER_LANGUAGES: &[(&str, Role)] = &[
     ("yêu cầu", Role::Features),
     ("функціонал", Role::Features),
     ("функционал", Role::Features),
+    // "Функції", "Функции": the features, in Ukrainian and Russian.
+    ("функці", Role::Features),
+    ("функци", Role::Features),
     ("вимог", Role::Features),
     ("требован", Role::Features),
     ("funktion", Role::Features),
@@ -483,7 +503,7 @@ pub fn heading_role(heading: &str) -> Option<Role> {
     PATTERNS
         .iter()
         .chain(OTHER_LANGUAGES)
-        .find(|(pattern, _)| {
+        .find(|(pattern, role)| {
             if pattern.ends_with(' ') {
                 h.starts_with(pattern)
             } else if pattern.len() <= 4 {
@@ -491,11 +511,25 @@ pub fn heading_role(heading: &str) -> Option<Role> {
                 words
                     .iter()
                     .any(|w| *w == *pattern || w.strip_suffix('s') == Some(pattern))
+            } else if *role == Role::Context && pattern.is_ascii() {
+                // Context takes a section's features away, so it must start a
+                // word: "Revision Page" holds "vision" but is a feature.
+                starts_a_word(&h, pattern)
             } else {
                 h.contains(pattern)
             }
         })
         .map(|(_, role)| *role)
+}
+
+/// Whether `pattern` occurs in `h` at the start of a word.
+fn starts_a_word(h: &str, pattern: &str) -> bool {
+    h.match_indices(pattern).any(|(at, _)| {
+        !h[..at]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
+    })
 }
 
 /// The role of a unit under `path` (outermost first). The innermost heading
@@ -523,7 +557,13 @@ pub fn role_of(path: &[String], title: Option<&str>) -> Role {
     }) {
         return Role::Context;
     }
-    roles.last().copied().unwrap_or(Role::Unknown)
+    match roles.split_last() {
+        // "8. Feature Requirements" > "8.2 Journey Detail Page": a feature
+        // whose name holds a flow word ("journey", "flow") is still a feature.
+        Some((Role::Flows, outer)) if outer.contains(&Role::Features) => Role::Features,
+        Some((last, _)) => *last,
+        None => Role::Unknown,
+    }
 }
 
 /// [`role_of`] for every line of `doc`, computed once per distinct heading
@@ -576,6 +616,24 @@ mod tests {
             Role::Features
         );
         assert_eq!(role(&["Acme"]), Role::Unknown);
+        assert_eq!(role(&["16. Open decisions"]), Role::Questions);
+        assert_eq!(
+            role(&["8. Feature Requirements", "8.4 Journey Detail Page"]),
+            Role::Features
+        );
+        assert_eq!(role(&["User Journeys", "Checkout flow"]), Role::Flows);
+        assert_eq!(role(&["Features", "8.6 Revision Page"]), Role::Features);
+        assert_eq!(role(&["19. Document Revision History"]), Role::Context);
+        assert_eq!(
+            role(&["9. Frontend Component Specifications", "9.1 AuthContext.js"]),
+            Role::Technical
+        );
+        assert_eq!(
+            role(&["10. Backend Implementation Specifications"]),
+            Role::Technical
+        );
+        assert_eq!(role(&["Functional Specification"]), Role::Features);
+        assert_eq!(role(&["Key Decisions"]), Role::Unknown);
         assert_eq!(
             role(&["Logical Dependency Chain", "Step 2: Visible Frontend MVP"]),
             Role::Order
@@ -602,6 +660,9 @@ mod tests {
             ("3. Yêu cầu Kỹ thuật", Role::Technical),
             ("6. Ngoài phạm vi (cho phiên bản đầu)", Role::NonGoals),
             ("Ключовий функціонал", Role::Features),
+            ("2. Функції (основні)", Role::Features),
+            ("13. 미확정 사항 (사용자 결정 대기)", Role::Questions),
+            ("Основные функции", Role::Features),
             ("Ризики та їх мінімізація", Role::Risks),
             ("Funktionale Anforderungen", Role::Features),
             ("Nicht-funktionale Anforderungen", Role::Quality),

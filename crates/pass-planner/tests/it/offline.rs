@@ -1017,3 +1017,167 @@ async fn label_items_dependency_steps_and_risks_are_not_features() {
         );
     }
 }
+
+/// The "read as …" assumption of a pack.
+fn read_as(pack: &ArchitecturePack) -> &str {
+    pack.assumptions
+        .iter()
+        .map(|a| a.as_str())
+        .find(|a| a.starts_with("The PRD is read as"))
+        .unwrap_or_default()
+}
+
+fn component_names(pack: &ArchitecturePack) -> Vec<&str> {
+    pack.architecture
+        .components
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_feature_of_an_existing_desktop_app_gets_no_cloud_architecture() {
+    let pack = pack_of(&prd("quillpad-pinned-notes-feature.md"), None).await;
+    assert!(
+        read_as(&pack).starts_with("The PRD is read as a desktop / local-first app"),
+        "{}",
+        read_as(&pack)
+    );
+    let names = component_names(&pack);
+    for cloud_part in [
+        "API (Fastify)",
+        "Database (PostgreSQL)",
+        "Web app (Next.js)",
+    ] {
+        assert!(!names.contains(&cloud_part), "{cloud_part} in {names:?}");
+    }
+    assert!(
+        names.iter().any(|n| n.starts_with("Desktop app")),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_tool_run_locally_on_windows_is_local_in_ukrainian_too() {
+    let pack = pack_of(&prd("print-queue-uk.txt"), None).await;
+    assert!(
+        read_as(&pack)
+            .starts_with("The PRD is read as a desktop / local-first app built with Python"),
+        "{}",
+        read_as(&pack)
+    );
+    let names = component_names(&pack);
+    assert!(!names.contains(&"Database (PostgreSQL)"), "{names:?}");
+    // "2. Функції (основні):" holds the features; the constraints do not.
+    let read = texts(&pack);
+    assert!(read.contains(&"Скасування свого завдання"), "{read:?}");
+    assert!(
+        read.iter().all(|t| !t.starts_with("Локальний запуск")),
+        "{read:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_prd_without_external_dependencies_plans_no_integration_clients() {
+    let pack = pack_of(&prd("invoice-labels-no-deps.md"), None).await;
+    let names: Vec<&str> = pack.integrations.iter().map(|i| i.name.as_str()).collect();
+    assert!(names.is_empty(), "{names:?}");
+    assert!(
+        pack.implementation
+            .github_issue_plan
+            .iter()
+            .all(|i| !i.title.as_str().contains(" client")),
+        "no client issues"
+    );
+    assert!(
+        pack.assumptions
+            .iter()
+            .any(|a| a.as_str().contains("no external dependencies")),
+        "{:?}",
+        pack.assumptions
+    );
+    // The requirement naming the services is still planned.
+    assert!(texts(&pack).iter().any(|t| t.contains("PayPal")));
+}
+
+#[tokio::test]
+async fn a_release_candidate_plans_pending_rows_and_leaves_removed_ones_and_decisions_out() {
+    let pack = pack_of(&prd("parcel-ping-rc-status.md"), None).await;
+    let ids: Vec<&str> = pack.requirements.iter().map(|r| r.id.as_str()).collect();
+    // Not the removed rows, the deviation table D1/D2, nor the decisions.
+    assert_eq!(ids, ["3", "4"], "{:?}", texts(&pack));
+    for (kept, note) in [
+        ("not planned again: 1: Courier ETA", "built"),
+        (
+            "Out of scope per the PRD: 5: Cash on delivery tracking",
+            "removed",
+        ),
+        ("Out of scope per the PRD: 6: Recipient rates", "descoped"),
+    ] {
+        assert!(
+            pack.assumptions.iter().any(|a| a.as_str().contains(kept)),
+            "{note}: {:?}",
+            pack.assumptions
+        );
+    }
+    // Open decisions are questions for the team, not work.
+    assert!(
+        pack.open_questions
+            .iter()
+            .any(|q| q.as_str() == "Keep photos for 30 or 90 days?"),
+        "{:?}",
+        pack.open_questions
+    );
+}
+
+#[tokio::test]
+async fn moscow_lettered_items_keep_their_ids_under_their_headings() {
+    let pack = pack_of(&prd("kiln-log-moscow.md"), None).await;
+    let read: Vec<(&str, Priority)> = pack
+        .requirements
+        .iter()
+        .map(|r| (r.id.as_str(), r.priority))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            ("M1", Priority::Must),
+            ("M2", Priority::Must),
+            ("M3", Priority::Must),
+            ("S1", Priority::Should),
+            ("S2", Priority::Should),
+            ("C1", Priority::Could),
+            ("C2", Priority::Could),
+        ]
+    );
+    assert!(requirement(&pack, "M1").text.starts_with("Record a firing"));
+    assert_eq!(requirement(&pack, "M2").acceptance_criteria.len(), 1);
+}
+
+#[tokio::test]
+async fn feature_names_with_section_words_stay_features_and_component_specs_do_not() {
+    let pack = pack_of(&prd("crew-roster-spec.md"), None).await;
+    assert_eq!(
+        texts(&pack),
+        [
+            "Volunteer Journey Board",
+            "Shift Swap Flow Page",
+            "Roster Revision Page"
+        ]
+    );
+    assert_eq!(requirement(&pack, "REQ-002").acceptance_criteria.len(), 3);
+    // "Every API call shows a spinner" names no service.
+    assert!(pack.integrations.is_empty(), "{:?}", pack.integrations);
+}
+
+#[tokio::test]
+async fn a_numbered_heading_over_its_numbered_items_is_their_group_not_a_requirement() {
+    let pack = pack_of(&prd("tide-table-fr-groups.md"), None).await;
+    let ids: Vec<&str> = pack.requirements.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "FR1.1", "FR1.2", "FR2.1", "FR2.2", "FR2.3", "FR3.1", "FR3.2"
+        ]
+    );
+}
