@@ -282,11 +282,22 @@ pub fn architecture(input: &ArchitectureInput<'_>) -> Designed {
     match kind {
         ProductKind::LocalApp => {
             let shell = named(Layer::Desktop);
-            let ui_tech = shell.as_ref().map_or(web.key.clone(), |s| s.key.clone());
-            let ui_name = match (&shell, web.from_prd) {
-                (Some(shell), true) => format!("Desktop app ({} + {})", shell.name, web.name),
-                (Some(shell), false) => format!("Desktop app ({})", shell.name),
-                (None, _) => format!("Desktop app ({})", web.name),
+            // With no shell or web framework named, the desktop UI is written
+            // in the product's language: the org's default *web* framework
+            // says nothing about how a desktop app draws its windows.
+            let (ui_name, ui_tech) = match (&shell, web.from_prd) {
+                (Some(shell), true) => (
+                    format!("Desktop app ({} + {})", shell.name, web.name),
+                    shell.key.clone(),
+                ),
+                (Some(shell), false) => {
+                    (format!("Desktop app ({})", shell.name), shell.key.clone())
+                }
+                (None, true) => (format!("Desktop app ({})", web.name), web.key.clone()),
+                (None, false) => (
+                    format!("Desktop app ({})", language.name),
+                    language.key.clone(),
+                ),
             };
             let core_lang = if shell.as_ref().is_some_and(|s| s.key == "tauri")
                 && !language.from_prd

@@ -1068,6 +1068,9 @@ async fn a_tool_run_locally_on_windows_is_local_in_ukrainian_too() {
     );
     let names = component_names(&pack);
     assert!(!names.contains(&"Database (PostgreSQL)"), "{names:?}");
+    // No toolkit named: the UI is written in the PRD's language, not in the
+    // org's default web framework.
+    assert!(names.contains(&"Desktop app (Python)"), "{names:?}");
     // "2. Функції (основні):" holds the features; the constraints do not.
     let read = texts(&pack);
     assert!(read.contains(&"Скасування свого завдання"), "{read:?}");
