@@ -229,7 +229,7 @@ async fn resume_if_unblocked(
             &state.store,
             run_id,
             WorkflowName::Implementation,
-            (*state.server_base).clone(),
+            state.server_base.clone(),
             DispatchOptions::default(),
         )
         .await
@@ -392,7 +392,7 @@ async fn next_revision(
             &state.store,
             run.run_id,
             WorkflowName::Planner,
-            (*state.server_base).clone(),
+            state.server_base.clone(),
             DispatchOptions::default(),
         )
         .await

@@ -162,10 +162,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     }
     dispatcher.recover(&store, report.unfinished).await;
 
-    let state = app::AppState {
+    let state = app::AppState::new(app::SharedState {
         store: store.clone(),
         dispatcher,
-        server_base: Arc::new(base_url.clone()),
+        server_base: base_url.clone(),
         openapi: serde_json::to_vec(&openapi::document(config.auth_mode))
             .unwrap_or_default()
             .into(),
@@ -173,7 +173,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             run_body_bytes: config.run_body_limit,
             artifact_body_bytes: config.artifact_body_limit,
         },
-    };
+    });
     let router = app::router(state, &config);
 
     let options = http::ListenerOptions {

@@ -397,7 +397,7 @@ async fn dispatch(
     options: DispatchOptions,
 ) -> Result<Json<DispatchResponse>, ApiError> {
     let run_id = parse_run_id(raw)?;
-    let base = request_base(headers).unwrap_or_else(|| (*state.server_base).clone());
+    let base = request_base(headers).unwrap_or_else(|| state.server_base.clone());
     let execution = state
         .dispatcher
         .dispatch(&state.store, run_id, workflow, base, options)
