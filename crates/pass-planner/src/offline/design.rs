@@ -357,6 +357,29 @@ pub fn architecture(input: &ArchitectureInput<'_>) -> Designed {
                 );
                 b.flow(&main, &files, "Reads and writes files");
             }
+            // A phone app named alongside the desktop app ("iPhone companion
+            // app") is a second client: plan it, in the mobile toolkit the
+            // PRD names, so its screens and sync get work of their own.
+            if s.companion_app && web_allowed && !product.no_network {
+                let mobile = named(Layer::Mobile).unwrap_or(Pick {
+                    key: "react-native".to_owned(),
+                    name: "React Native".to_owned(),
+                    from_prd: false,
+                });
+                let phone = b.add(
+                    &format!("Phone app ({})", mobile.name),
+                    ComponentType::Web,
+                    &mobile.key,
+                    String::new(),
+                    false,
+                    "The phone app that goes with the desktop app: shows what it records and receives its alerts",
+                );
+                b.flow(
+                    &main,
+                    &phone,
+                    "Sends updates and alerts to the paired phone",
+                );
+            }
             if product.no_network {
                 notes.push("The PRD forbids network traffic: every component runs on the user's machine, with no cloud service, account or external call.".to_owned());
             }

@@ -226,6 +226,9 @@ pub struct Signals {
     pub database: bool,
     pub realtime: bool,
     pub web_ui: bool,
+    /// The PRD names a phone app that goes with the product ("iPhone
+    /// companion app", "Android app"): a desktop app then has two clients.
+    pub companion_app: bool,
 }
 
 /// The PRD's words that are about the product (not context, non-goals or
@@ -439,6 +442,43 @@ const LOCAL_APP: &[&str] = &[
     "desktop-app",
 ];
 
+/// Phrases naming a phone app that accompanies the product. For a desktop
+/// app this is a second client to plan; a mobile product is one already.
+const COMPANION_APP: &[&str] = &[
+    "companion app",
+    "iphone app",
+    "ios app",
+    "android app",
+    "phone app",
+    "mobile companion",
+    "컴패니언 앱",
+    "iphone 앱",
+    "ios 앱",
+    "안드로이드 앱",
+    "配套应用",
+    "手机应用",
+    "iphone应用",
+    "コンパニオンアプリ",
+    "iphoneアプリ",
+    "aplicación móvil complementaria",
+    "app complementaria",
+    "application compagnon",
+    "begleit-app",
+];
+
+/// Phrases that say the phone app is a companion to something else.
+const COMPANION_ONLY: &[&str] = &[
+    "companion app",
+    "mobile companion",
+    "companion mobile app",
+    "컴패니언",
+    "コンパニオン",
+    "配套应用",
+    "complementaria",
+    "application compagnon",
+    "begleit-app",
+];
+
 /// Statements that the product runs on the user's machine: one is enough
 /// to outweigh a passing "REST API" or "dashboard".
 const RUNS_LOCALLY: &[&str] = &[
@@ -481,6 +521,9 @@ fn count_phrases(text: &str, phrases: &[&str]) -> usize {
 
 fn kind_of(head: &str, all: &str, stack: &[Tech], no_network: bool) -> ProductKind {
     let layer = |l: Layer| stack.iter().any(|t| t.layer == l);
+    // A product with a "companion app" on the phone is not the phone app:
+    // its iOS and Android words describe the second client.
+    let companion = count_phrases(all, COMPANION_ONLY) > 0;
     let scores: Vec<(ProductKind, usize)> = vec![
         (
             ProductKind::LocalApp,
@@ -524,6 +567,7 @@ fn kind_of(head: &str, all: &str, stack: &[Tech], no_network: bool) -> ProductKi
                     "smartphone",
                 ],
             ) * 2
+                * usize::from(!companion)
                 + usize::from(layer(Mobile)) * 4
                 + count(head, &["mobile", "ios", "android"]) * 3,
         ),
@@ -730,6 +774,7 @@ fn signals(lower: &str, kind: ProductKind) -> Signals {
                 "sso",
             ],
         ),
+        companion_app: count_phrases(lower, COMPANION_APP) > 0,
         no_auth: lower.contains("no authentication")
             || lower.contains("no login")
             || lower.contains("no account"),

@@ -1184,3 +1184,30 @@ async fn a_numbered_heading_over_its_numbered_items_is_their_group_not_a_require
         ]
     );
 }
+
+#[tokio::test]
+async fn a_companion_phone_app_of_a_desktop_app_gets_a_component() {
+    let pack = pack_of(&prd("porch-cam-companion.md"), None).await;
+    let names: Vec<&str> = pack
+        .architecture
+        .components
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("Desktop app")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.starts_with("Phone app (")),
+        "{names:?}"
+    );
+    assert!(
+        pack.architecture
+            .data_flows
+            .iter()
+            .any(|f| f.contains("-> Phone app (")),
+        "{:?}",
+        pack.architecture.data_flows
+    );
+}
