@@ -180,6 +180,12 @@ pub const SERVICES: &[Service] = &[
         "Subscription billing as merchant of record",
     ),
     s("Razorpay", &[], Payments, "Payments in India"),
+    s(
+        "Cashfree",
+        &[],
+        Payments,
+        "Payments, payouts and bank account verification in India",
+    ),
     s("Mollie", &[], Payments, "European payment methods"),
     s("Klarna", &[], Payments, "Buy now, pay later"),
     s(

@@ -69,6 +69,10 @@ pub enum Layer {
     Engine,
     Device,
     Orm,
+    /// Libraries, build and delivery tools a PRD names (state, HTTP client,
+    /// styling, bundler, container, package manager, media APIs): they shape
+    /// no component of their own, but a stack the PRD names must be kept whole.
+    Tool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,6 +201,70 @@ pub const STACK: &[Tech] = &[
     t("Arduino", "arduino", Device, &["arduino"]),
     t("Raspberry Pi", "raspberry-pi", Device, &["raspberry pi"]),
     t("MQTT", "mqtt", Device, &["mqtt"]),
+    t("TypeORM", "typeorm", Orm, &["typeorm"]),
+    t("Sequelize", "sequelize", Orm, &["sequelize"]),
+    t("SQLAlchemy", "sqlalchemy", Orm, &["sqlalchemy"]),
+    t("Hibernate", "hibernate", Orm, &["hibernate"]),
+    t("Mongoose", "mongoose", Orm, &["mongoose"]),
+    t("Docker", "docker", Tool, &["docker", "dockerfile"]),
+    t(
+        "Docker Compose",
+        "docker-compose",
+        Tool,
+        &["docker compose", "docker-compose"],
+    ),
+    t("Kubernetes", "kubernetes", Tool, &["kubernetes", "k8s"]),
+    t("Vite", "vite", Tool, &["vite"]),
+    t("Webpack", "webpack", Tool, &["webpack"]),
+    t(
+        "Tailwind CSS",
+        "tailwind",
+        Tool,
+        &["tailwind", "tailwindcss"],
+    ),
+    t("Axios", "axios", Tool, &["axios"]),
+    t("Redux", "redux", Tool, &["redux"]),
+    t(
+        "React Router",
+        "react-router",
+        Tool,
+        &["react router", "react-router"],
+    ),
+    t("Expo Router", "expo-router", Tool, &["expo router"]),
+    t("pnpm", "pnpm", Tool, &["pnpm"]),
+    t("Maven", "maven", Tool, &["maven"]),
+    t("Gradle", "gradle", Tool, &["gradle"]),
+    t(
+        "Spring Security",
+        "spring-security",
+        Tool,
+        &["spring security"],
+    ),
+    t("APScheduler", "apscheduler", Tool, &["apscheduler"]),
+    t("AVFoundation", "avfoundation", Tool, &["avfoundation"]),
+    t("WebRTC", "webrtc", Tool, &["webrtc"]),
+    t("Leaflet", "leaflet", Tool, &["leaflet"]),
+    t("deck.gl", "deckgl", Tool, &["deck.gl", "deckgl"]),
+    t(
+        "TileServer GL",
+        "tileserver-gl",
+        Tool,
+        &["tileserver gl", "tileservergl", "tileserver-gl"],
+    ),
+    t(
+        "React Native Maps",
+        "react-native-maps",
+        Tool,
+        &["react native maps", "react-native-maps"],
+    ),
+    t(
+        "JWT",
+        "jwt",
+        Tool,
+        &["jwt", "json web token", "json web tokens"],
+    ),
+    t("Jest", "jest", Tool, &["jest"]),
+    t("Playwright", "playwright", Tool, &["playwright"]),
 ];
 
 /// What the reader understood of the product.
@@ -368,18 +436,30 @@ fn first_product_mention(text: &str, word: &str) -> Option<usize> {
                 .rfind(['.', ';', '\n', '('])
                 .map_or(0, |p| p + 1);
             let clause = &text[clause_start..start];
-            if ![
-                "instead of",
-                "not ",
-                "no ",
-                "without",
-                "unlike",
-                "rather than",
-                "replace",
-                "avoid",
-            ]
-            .iter()
-            .any(|p| clause.contains(p))
+            let clause_end = text[end..]
+                .find(['.', ';', '\n'])
+                .map_or(text.len(), |p| end + p);
+            let after = &text[end..clause_end];
+            // "Kubernetes cluster (future)": named for a later phase.
+            let later = ["(future", "(later", "(post-v1", "(phase 2", "(v2"]
+                .iter()
+                .any(|p| after.contains(p));
+            if !later
+                && ![
+                    "instead of",
+                    "not ",
+                    "no ",
+                    "without",
+                    "unlike",
+                    "rather than",
+                    "replace",
+                    "avoid",
+                    " vs ",
+                    " vs. ",
+                    "versus",
+                ]
+                .iter()
+                .any(|p| clause.contains(p))
             {
                 return Some(start);
             }

@@ -1211,3 +1211,40 @@ async fn a_companion_phone_app_of_a_desktop_app_gets_a_component() {
         pack.architecture.data_flows
     );
 }
+
+/// The technologies the rationale says the PRD names, in the PRD's order.
+fn prd_named_stack(pack: &ArchitecturePack) -> Vec<String> {
+    let rationale = &pack.architecture.rationale;
+    let Some(start) = rationale.find("the PRD names ") else {
+        return Vec::new();
+    };
+    let rest = &rationale[start + "the PRD names ".len()..];
+    let end = rest
+        .find(", kept over")
+        .or_else(|| rest.find("; strict"))
+        .unwrap_or(rest.len());
+    rest[..end].split(", ").map(str::to_owned).collect()
+}
+
+#[tokio::test]
+async fn libraries_and_tools_in_a_tech_stack_list_are_kept_and_future_ones_are_not() {
+    let pack = pack_of(&prd("seed-swap-tools.md"), None).await;
+    let named = prd_named_stack(&pack);
+    for tech in [
+        "React",
+        "Vite",
+        "Tailwind CSS",
+        "Axios",
+        "Express",
+        "TypeScript",
+        "TypeORM",
+        "PostgreSQL",
+        "JWT",
+        "pnpm",
+        "Docker Compose",
+    ] {
+        assert!(named.iter().any(|n| n == tech), "{tech} not in {named:?}");
+    }
+    // "Production: Kubernetes cluster (future)" is a later phase.
+    assert!(!named.iter().any(|n| n == "Kubernetes"), "{named:?}");
+}
