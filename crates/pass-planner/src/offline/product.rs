@@ -311,6 +311,73 @@ pub fn product_text(doc: &Doc, title: Option<&str>) -> String {
         .join("\n")
 }
 
+/// The words the named stack is read from: the product text plus the lines
+/// of box-and-arrow diagrams in code blocks (an architecture sketch in a
+/// fenced block is often the only place a PRD names its languages), minus
+/// the cells of a table column that holds what a spec asked for or used
+/// before ("PRD specifies", "Replaced", "Original"): those technologies were
+/// not kept. Kept apart from [`product_text`] so that the product kind and
+/// NFRs read what they read before.
+fn stack_text(doc: &Doc, title: Option<&str>) -> String {
+    doc.lines
+        .iter()
+        .zip(line_roles(doc, title))
+        .filter(|(l, role)| {
+            (l.kind != Kind::Code || is_diagram_line(&l.text)) && !role.is_passing_mention()
+        })
+        .map(|(l, _)| match (&l.kind, &l.header) {
+            (Kind::TableRow, Some(header)) if header.iter().any(|h| superseded_column(h)) => l
+                .cells
+                .iter()
+                .zip(
+                    header
+                        .iter()
+                        .map(|h| superseded_column(h))
+                        .chain(std::iter::repeat(false)),
+                )
+                .filter(|(_, old)| !old)
+                .map(|(c, _)| c.to_lowercase())
+                .collect::<Vec<_>>()
+                .join(" | "),
+            _ => l.text.to_lowercase(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A line of a box-drawing or arrow diagram, not of program code.
+fn is_diagram_line(line: &str) -> bool {
+    line.chars()
+        .any(|c| ('\u{2500}'..='\u{257F}').contains(&c) || matches!(c, '→' | '←' | '↓' | '↑'))
+        || line.contains("-->")
+        || line.contains("──")
+}
+
+/// A table column (its lower-case header) that holds what a spec asked for
+/// or what was used before, when another column holds what is built now.
+fn superseded_column(header: &str) -> bool {
+    [
+        "specifies",
+        "specified",
+        "asked for",
+        "requested",
+        "proposed",
+        "original",
+        "previous",
+        "replaced",
+        "was ",
+        "before",
+        "old ",
+        "planned",
+        "instead of",
+        "removed",
+    ]
+    .iter()
+    .any(|w| header.contains(w))
+        || header == "was"
+        || header == "old"
+}
+
 pub fn read(doc: &Doc, title: Option<&str>, summary: &str) -> Product {
     let text = product_text(doc, title);
     let head = format!(
@@ -320,7 +387,11 @@ pub fn read(doc: &Doc, title: Option<&str>, summary: &str) -> Product {
     );
     let head = head.as_str();
     let all = format!("{head}\n{text}");
-    let stack = named_stack(&text);
+    let stack = named_stack(&stack_text(doc, title));
+    // The kind is read from the prose alone, as before diagrams and tool
+    // names were read: a SwiftUI in a Mac app's architecture sketch does not
+    // make it a mobile app.
+    let prose_stack = named_stack(&text);
     let no_network = [
         "shall not transmit",
         "must not transmit",
@@ -343,7 +414,7 @@ pub fn read(doc: &Doc, title: Option<&str>, summary: &str) -> Product {
     ]
     .iter()
     .any(|p| all.contains(p));
-    let kind = kind_of(head, &all, &stack, no_network);
+    let kind = kind_of(head, &all, &prose_stack, no_network);
     let signals = signals(&all, kind);
     Product {
         kind,
@@ -373,11 +444,40 @@ fn named_stack(text: &str) -> Vec<Tech> {
             if tech.key == "java" && !has_word(&text.replace("javascript", ""), "java") {
                 continue;
             }
+            if tech.key == "rails" && !rails_as_framework(text) {
+                continue;
+            }
             found.push((at, *tech));
         }
     }
     found.sort_by_key(|(at, _)| *at);
     found.into_iter().map(|(_, t)| t).collect()
+}
+
+/// Whether lower-case `text` names Ruby on Rails, not the rails of payments,
+/// trains or guard rails: payment specs say "collection rail", "UPI rail"
+/// and head a table row "Rails". A PRD that names Ruby, or says "Ruby on
+/// Rails", means the framework; one that also writes "rail" in the
+/// singular, or only "payment rails" / "guard rails", means the noun.
+fn rails_as_framework(text: &str) -> bool {
+    if has_word(text, "ruby") || text.contains("ruby on rails") {
+        return true;
+    }
+    if has_word(text, "rail") {
+        return false;
+    }
+    let mut rest = text.to_owned();
+    for noun in [
+        "payment rails",
+        "banking rails",
+        "guard rails",
+        "settlement rails",
+        "crypto rails",
+        "train rails",
+    ] {
+        rest = rest.replace(noun, "");
+    }
+    has_word(&rest, "rails")
 }
 
 /// Whether lower-case `text` names React the library somewhere, not only

@@ -1185,33 +1185,6 @@ async fn a_numbered_heading_over_its_numbered_items_is_their_group_not_a_require
     );
 }
 
-#[tokio::test]
-async fn a_companion_phone_app_of_a_desktop_app_gets_a_component() {
-    let pack = pack_of(&prd("porch-cam-companion.md"), None).await;
-    let names: Vec<&str> = pack
-        .architecture
-        .components
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
-    assert!(
-        names.iter().any(|n| n.starts_with("Desktop app")),
-        "{names:?}"
-    );
-    assert!(
-        names.iter().any(|n| n.starts_with("Phone app (")),
-        "{names:?}"
-    );
-    assert!(
-        pack.architecture
-            .data_flows
-            .iter()
-            .any(|f| f.contains("-> Phone app (")),
-        "{:?}",
-        pack.architecture.data_flows
-    );
-}
-
 /// The technologies the rationale says the PRD names, in the PRD's order.
 fn prd_named_stack(pack: &ArchitecturePack) -> Vec<String> {
     let rationale = &pack.architecture.rationale;
@@ -1247,4 +1220,63 @@ async fn libraries_and_tools_in_a_tech_stack_list_are_kept_and_future_ones_are_n
     }
     // "Production: Kubernetes cluster (future)" is a later phase.
     assert!(!named.iter().any(|n| n == "Kubernetes"), "{named:?}");
+}
+
+#[tokio::test]
+async fn an_architecture_diagram_in_a_code_block_names_the_stack() {
+    let pack = pack_of(&prd("desk-watch-diagram.md"), None).await;
+    let named = prd_named_stack(&pack);
+    for tech in ["Swift", "SwiftUI", "AVFoundation"] {
+        assert!(named.iter().any(|n| n == tech), "{tech} not in {named:?}");
+    }
+    let names: Vec<&str> = pack
+        .architecture
+        .components
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    // Still a local Mac app: SwiftUI in the sketch does not make it a phone app.
+    assert!(names.contains(&"Desktop app (Swift)"), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("API (")), "{names:?}");
+}
+
+#[tokio::test]
+async fn a_companion_phone_app_of_a_desktop_app_gets_a_component() {
+    let pack = pack_of(&prd("porch-cam-companion.md"), None).await;
+    let names: Vec<&str> = pack
+        .architecture
+        .components
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("Desktop app")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.starts_with("Phone app (")),
+        "{names:?}"
+    );
+    assert!(
+        pack.architecture
+            .data_flows
+            .iter()
+            .any(|f| f.contains("-> Phone app (")),
+        "{:?}",
+        pack.architecture.data_flows
+    );
+}
+
+#[tokio::test]
+async fn payment_rails_replaced_and_compared_technologies_are_not_the_stack() {
+    let pack = pack_of(&prd("toll-ledger-rails.md"), None).await;
+    let named = prd_named_stack(&pack);
+    for tech in ["Django", "PostgreSQL", "Vue"] {
+        assert!(named.iter().any(|n| n == tech), "{tech} not in {named:?}");
+    }
+    // "collection rail", a "Rails" row of adapters, the spec's MongoDB and
+    // Redis that were replaced, and the Celery a decision turned down.
+    for tech in ["Rails", "MongoDB", "Redis", "Celery"] {
+        assert!(!named.iter().any(|n| n == tech), "{tech} in {named:?}");
+    }
 }
