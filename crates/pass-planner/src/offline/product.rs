@@ -356,26 +356,21 @@ fn is_diagram_line(line: &str) -> bool {
 /// A table column (its lower-case header) that holds what a spec asked for
 /// or what was used before, when another column holds what is built now.
 fn superseded_column(header: &str) -> bool {
-    [
+    const PHRASES: &[&str] = &[
         "specifies",
-        "specified",
         "asked for",
-        "requested",
-        "proposed",
-        "original",
-        "previous",
-        "replaced",
-        "was ",
-        "before",
-        "old ",
-        "planned",
         "instead of",
+        "replaced",
         "removed",
-    ]
-    .iter()
-    .any(|w| header.contains(w))
-        || header == "was"
-        || header == "old"
+    ];
+    const FIRST_WORDS: &[&str] = &["was", "old", "before", "previous", "original", "originally"];
+    let first = header
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    // "Replaced by" heads the new choice, not the old one.
+    !header.contains("replaced by")
+        && (PHRASES.iter().any(|p| header.contains(p)) || FIRST_WORDS.contains(&first))
 }
 
 pub fn read(doc: &Doc, title: Option<&str>, summary: &str) -> Product {
@@ -1037,6 +1032,24 @@ mod tests {
             "# Notes\n\nA web app for notes in the browser, built with Svelte instead of React.\n",
         );
         assert_eq!(excluded.named(Layer::Web).map(|t| t.key), Some("svelte"));
+    }
+
+    #[test]
+    fn a_planned_stack_table_is_read_and_a_replaced_column_is_not() {
+        let planned = product(
+            "# Board\n\nA web app.\n\n## Stack\n\n| Layer | Planned technology |\n|---|---|\n| API | Django |\n",
+        );
+        assert_eq!(planned.named(Layer::Api).map(|t| t.key), Some("django"));
+        let replaced = product(
+            "# Board\n\nA web app.\n\n## Stack\n\n| Layer | Original choice | Now |\n|---|---|---|\n| API | Rails | Django |\n",
+        );
+        let keys: Vec<&str> = replaced.stack.iter().map(|t| t.key).collect();
+        assert_eq!(keys, ["django"]);
+        let replaced_by = product(
+            "# Board\n\nA web app.\n\n| Area | What was built | Replaced by |\n|---|---|---|\n| API | Flask | Django |\n",
+        );
+        let keys: Vec<&str> = replaced_by.stack.iter().map(|t| t.key).collect();
+        assert_eq!(keys, ["flask", "django"]);
     }
 
     #[test]
