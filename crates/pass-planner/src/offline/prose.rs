@@ -28,29 +28,10 @@ const GENERIC_HEADINGS: &[&str] = &[
     "problem statement",
     "executive summary",
     "table of contents",
+    "user stories",
 ];
 
 pub fn title(doc: &Doc) -> Option<String> {
-    let strip = |t: &str| {
-        let mut t = t.trim().trim_end_matches(':').trim().to_owned();
-        for suffix in [
-            " - Product Requirements Document",
-            " – Product Requirements Document",
-            " Product Requirements Document",
-            " - PRD",
-            " PRD",
-        ] {
-            if let Some(s) = t.strip_suffix(suffix) {
-                t = s.trim().to_owned();
-            }
-        }
-        for prefix in ["PRD:", "PRD -", "Product Requirements Document:"] {
-            if let Some(s) = t.strip_prefix(prefix) {
-                t = s.trim().to_owned();
-            }
-        }
-        t
-    };
     // Only the document's first heading can be its title; later ones name sections.
     if let Some(line) = doc
         .lines
@@ -58,12 +39,7 @@ pub fn title(doc: &Doc) -> Option<String> {
         .find(|l| matches!(l.kind, Kind::Heading(_)))
     {
         if let Kind::Heading(level) = line.kind {
-            let t = strip(&line.text);
-            if level <= 2
-                && !t.is_empty()
-                && !t.contains(['[', '<'])
-                && !GENERIC_HEADINGS.contains(&t.to_ascii_lowercase().as_str())
-            {
+            if let Some(t) = clean_title(&line.text).filter(|_| level <= 2) {
                 return Some(t);
             }
         }
@@ -74,12 +50,46 @@ pub fn title(doc: &Doc) -> Option<String> {
         && first.text.len() <= 80
         && !first.text.ends_with(['.', ':', '?', '!'])
     {
-        let t = strip(&first.text);
-        if !t.is_empty() {
-            return Some(t);
-        }
+        return clean_title(&first.text);
     }
     None
+}
+
+/// A title line without the document kind around it ("PRD — X",
+/// "X - Product Requirements Document", "X (PRD)") and without dangling
+/// separators; `None` when what is left names no product: a generic heading,
+/// an unfilled slot.
+fn clean_title(line: &str) -> Option<String> {
+    const KINDS: &[&str] = &["product requirements document", "(prd)", "prd"];
+    const SEPARATORS: &[char] = &['-', '–', '—', ':', '|', '·'];
+    let is_break = |c: char| c.is_whitespace() || SEPARATORS.contains(&c);
+    let mut t = line.trim().to_owned();
+    loop {
+        let before = t.clone();
+        t = t.trim_matches(is_break).to_owned();
+        for kind in KINDS {
+            let n = kind.len();
+            // "X - PRD": the kind at the end, after a break (not "ScanPRD").
+            if t.len() > n && t.is_char_boundary(t.len() - n) {
+                let (head, tail) = t.split_at(t.len() - n);
+                if tail.eq_ignore_ascii_case(kind) && head.ends_with(is_break) {
+                    t = head.to_owned();
+                    continue;
+                }
+            }
+            // "PRD — X": the kind at the start, then a break.
+            if let (Some(start), Some(rest)) = (t.get(..n), t.get(n..)) {
+                if start.eq_ignore_ascii_case(kind) && rest.starts_with(is_break) {
+                    t = rest.to_owned();
+                }
+            }
+        }
+        if t == before {
+            break;
+        }
+    }
+    let generic = GENERIC_HEADINGS.contains(&t.to_lowercase().as_str());
+    (!t.is_empty() && !generic && !t.contains(['[', '<', '{'])).then_some(t)
 }
 
 pub fn summary(doc: &Doc, title: Option<&str>, requirements: &[RequirementDraft]) -> String {
@@ -103,7 +113,11 @@ pub fn summary(doc: &Doc, title: Option<&str>, requirements: &[RequirementDraft]
             SUMMARY_HEADINGS.iter().any(|s| h.contains(s))
         });
         let paragraph = doc.paragraph(i);
-        if looks_templated(&paragraph) && paragraph.split_whitespace().count() < 12 {
+        let only_slots = paragraph
+            .split(". ")
+            .filter(|sentence| !sentence.trim().is_empty())
+            .all(is_placeholder);
+        if only_slots || looks_templated(&paragraph) && paragraph.split_whitespace().count() < 12 {
             continue;
         }
         let words = paragraph.split_whitespace().count();
@@ -831,4 +845,37 @@ pub fn questions(doc: &Doc) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod title_tests {
+    use super::clean_title;
+
+    #[test]
+    fn the_document_kind_and_dangling_separators_are_not_the_title() {
+        for (line, title) in [
+            (
+                "Harbor Watch - Product Requirements Document",
+                Some("Harbor Watch"),
+            ),
+            (
+                "Harbor Watch — Product Requirements Document",
+                Some("Harbor Watch"),
+            ),
+            (
+                "PRD — Harbor Watch: alerts for moored boats",
+                Some("Harbor Watch: alerts for moored boats"),
+            ),
+            ("PRD: Harbor Watch", Some("Harbor Watch")),
+            ("Harbor Watch (PRD)", Some("Harbor Watch")),
+            ("Harbor Watch —", Some("Harbor Watch")),
+            ("ScanPRD", Some("ScanPRD")),
+            ("Product Requirements Document (PRD)", None),
+            ("Product Requirements Document: {{PRODUCT_NAME}}", None),
+            ("User Stories", None),
+            ("[Product name]", None),
+        ] {
+            assert_eq!(clean_title(line).as_deref(), title, "{line:?}");
+        }
+    }
 }

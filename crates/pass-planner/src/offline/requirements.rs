@@ -1286,11 +1286,21 @@ fn story_block(
 
 // ---------------------------------------------------------------- finishing
 
-fn push_candidate(out: &mut Vec<Candidate>, c: Candidate, placeholders: &mut usize) {
+fn push_candidate(out: &mut Vec<Candidate>, mut c: Candidate, placeholders: &mut usize) {
+    // Unfilled slots under a heading are not criteria; a heading whose whole
+    // body was slots ("### Functional" over "- **Core flows:** {{ … }}") is
+    // a template's section, not a feature.
+    let had_body = !c.criteria.is_empty() || c.description.is_some();
+    c.criteria.retain(|criterion| !is_placeholder(criterion));
+    if c.description.as_deref().is_some_and(is_placeholder) {
+        c.description = None;
+    }
+    let body_was_slots = had_body && c.criteria.is_empty() && c.description.is_none();
     let text = c.text();
     if text.trim().is_empty()
         || is_placeholder(&text)
         || is_placeholder(&c.title) && c.description.is_none()
+        || body_was_slots
     {
         *placeholders += 1;
         return;

@@ -43,7 +43,10 @@ pub fn looks_templated(text: &str) -> bool {
     };
     // A template prompt whose closing bracket is lines further down.
     let unclosed = text.trim_start().starts_with('[') && !text.contains(']');
+    // `{{ slot }}`: the slots of Mustache-style and Jinja-style templates.
+    let double_braced = text.find("{{").is_some_and(|at| text[at..].contains("}}"));
     unclosed
+        || double_braced
         || bracketed('<', '>')
             && !text.contains("</")
             && !text.contains("/>")
@@ -73,7 +76,12 @@ pub fn is_placeholder(text: &str) -> bool {
         .filter(|w| !w.is_empty())
         .count();
     let trimmed = text.trim().trim_end_matches('.');
+    // A sentence frame around `{{ slots }}` ("As a {{ROLE}}, I want to
+    // {{ACTION}}, so that {{OUTCOME}}") is still only a frame; a real line
+    // that quotes a template variable has words of its own around it.
+    let double_braced = text.find("{{").is_some_and(|at| text[at..].contains("}}"));
     words == 0
+        || (double_braced && words < 8)
         || (looks_templated(text) && words < 4)
         || trimmed == "..."
         || trimmed == "…"

@@ -979,6 +979,35 @@ async fn an_id_column_takes_any_id_scheme_with_status_and_heading_priorities() {
 }
 
 #[tokio::test]
+async fn a_template_with_double_brace_slots_plans_nothing_and_names_nothing() {
+    let pack = pack_of(&prd("template-mustache.md"), None).await;
+    assert!(pack.requirements.is_empty(), "{:?}", texts(&pack));
+    assert!(pack.prd.title.is_none(), "{:?}", pack.prd.title);
+    assert!(
+        !pack.prd.summary.as_str().contains("{{"),
+        "{}",
+        pack.prd.summary
+    );
+    assert!(
+        pack.actors.iter().all(|a| !a.as_str().contains("ROLE")),
+        "{:?}",
+        pack.actors
+    );
+    assert!(
+        !pack.architecture.name.as_str().contains('{'),
+        "{}",
+        pack.architecture.name
+    );
+    assert!(
+        pack.open_questions
+            .iter()
+            .any(|q| q.as_str().contains("placeholders")),
+        "{:?}",
+        pack.open_questions
+    );
+}
+
+#[tokio::test]
 async fn template_prompts_over_several_lines_plan_nothing() {
     let pack = pack_of(&prd("template-prompts.txt"), None).await;
     assert!(pack.requirements.is_empty(), "{:?}", texts(&pack));
