@@ -10,12 +10,27 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use pass_contracts::pack::{
-    Auditability, Availability, ComponentType, Criticality, DataSensitivity, Direction, Latency,
-    Priority, Scale,
-};
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+mod architecture;
+mod clarifications;
+mod core;
+mod domain;
+mod implementation;
+mod issue_plan;
+mod refinement;
+mod requirements;
+mod workflows;
+
+pub use self::core::*;
+pub use architecture::*;
+pub use clarifications::*;
+pub use domain::*;
+pub use implementation::*;
+pub use issue_plan::*;
+pub use refinement::*;
+pub use requirements::*;
+pub use workflows::*;
 
 /// The sections in the order they are assembled; also the order of the
 /// Anthropic tool list, which must not change between calls so the cached
@@ -273,324 +288,6 @@ pub fn longest_chain() -> usize {
     ALL_SECTIONS.iter().map(|s| depth(*s)).max().unwrap_or(0)
 }
 
-/// Product identity and what the PRD leaves open.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CoreDraft {
-    /// The product's title as the PRD names it; an empty string when it names none.
-    pub title: String,
-    /// Two to four sentences: what is built, for whom, and why. Must not be empty.
-    pub summary: String,
-    /// User roles and acting external systems, each a short noun phrase.
-    pub actors: Vec<String>,
-    pub product_kind: ProductKind,
-    /// Where the product runs and who operates it, in the PRD's terms.
-    pub deployment: String,
-    /// Languages, frameworks, databases, platforms and services the PRD
-    /// itself says to build with, as it names them; empty when it names none.
-    pub named_stack: Vec<String>,
-    /// Assumptions made where the PRD is silent.
-    pub assumptions: Vec<String>,
-    /// Questions the PRD leaves open.
-    pub open_questions: Vec<String>,
-}
-
-/// What kind of product the PRD describes; it decides which parts an
-/// architecture has at all (a local-first app has no cloud, a bot has its
-/// channels).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductKind {
-    WebSaas,
-    ApiService,
-    /// Desktop or local-first app: runs on the user's machine.
-    DesktopOrLocalApp,
-    CliOrLibrary,
-    MobileApp,
-    /// Chat or voice bot on messaging channels or phone lines.
-    ChatOrVoiceBot,
-    DataOrMlPipeline,
-    Game,
-    EmbeddedOrIot,
-}
-
-impl ProductKind {
-    pub fn describe(self) -> &'static str {
-        match self {
-            ProductKind::WebSaas => "a web application",
-            ProductKind::ApiService => "an API / backend service",
-            ProductKind::DesktopOrLocalApp => "a desktop / local-first app",
-            ProductKind::CliOrLibrary => "a command-line tool or library",
-            ProductKind::MobileApp => "a mobile app",
-            ProductKind::ChatOrVoiceBot => "a chat or voice bot on messaging channels",
-            ProductKind::DataOrMlPipeline => "a data or ML pipeline",
-            ProductKind::Game => "a game",
-            ProductKind::EmbeddedOrIot => "an embedded / IoT system",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RequirementsDraft {
-    pub requirements: Vec<RequirementDraft>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RequirementDraft {
-    /// The PRD's own id when it has one, else REQ-001, REQ-002 ...; unique.
-    pub id: String,
-    /// The requirement in one sentence. Must not be empty.
-    pub text: String,
-    pub priority: Priority,
-    pub acceptance_criteria: Vec<String>,
-    /// A verbatim excerpt of the PRD stating this requirement (copied exactly).
-    pub source_hint: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClarificationsDraft {
-    pub clarifications: Vec<ClarificationDraft>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClarificationDraft {
-    /// CQ-1, CQ-2 ...; unique.
-    pub id: String,
-    pub question: String,
-    pub answer: String,
-    /// True when the answer is a default rather than something the PRD says.
-    pub default_used: bool,
-    pub why_it_matters: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WorkflowsDraft {
-    pub workflows: Vec<WorkflowDraft>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WorkflowDraft {
-    /// WF-1, WF-2 ...; unique.
-    pub id: String,
-    /// What the flow achieves, e.g. "Book an appointment".
-    pub name: String,
-    /// Ordered steps; at least one.
-    #[schemars(length(min = 1))]
-    pub steps: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DomainDraft {
-    pub entities: Vec<EntityDraft>,
-    pub integrations: Vec<IntegrationDraft>,
-    pub nfrs: NfrsDraft,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EntityDraft {
-    /// Unique entity name, singular (e.g. Appointment).
-    pub name: String,
-    pub fields: Vec<String>,
-    /// Anything worth knowing; empty string for nothing.
-    pub notes: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IntegrationDraft {
-    /// The service's name (e.g. Stripe).
-    pub name: String,
-    pub purpose: String,
-    pub direction: Direction,
-    pub criticality: Criticality,
-    /// A sketch of the calls made or received; empty string for none.
-    pub contract_stub: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NfrsDraft {
-    pub scale: Scale,
-    pub availability: Availability,
-    pub latency: Latency,
-    pub data_sensitivity: DataSensitivity,
-    pub auditability: Auditability,
-}
-
-/// The shape of the system, checked against `architecture_preference`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ArchitectureStyle {
-    Monolith,
-    ApiWorker,
-    Microservices,
-}
-
-impl ArchitectureStyle {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ArchitectureStyle::Monolith => "monolith",
-            ArchitectureStyle::ApiWorker => "api_worker",
-            ArchitectureStyle::Microservices => "microservices",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ArchitectureDraft {
-    /// Written first: how the product kind, deployment, named stack,
-    /// constraints, workflows and clarification answers shape the design.
-    pub approach: String,
-    /// A short name for the design.
-    pub name: String,
-    /// Two or three sentences on how the parts fit together.
-    pub description: String,
-    pub style: ArchitectureStyle,
-    /// At least one component; names unique.
-    #[schemars(length(min = 1))]
-    pub components: Vec<ComponentDraft>,
-    pub data_flows: Vec<DataFlowDraft>,
-    pub async_patterns: Vec<String>,
-    pub api_surface: Vec<String>,
-    pub pros: Vec<String>,
-    pub cons: Vec<String>,
-    pub risks: Vec<String>,
-    /// Why this design fits the PRD and the org constraints.
-    pub rationale: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ComponentDraft {
-    /// Unique name, used verbatim everywhere else in the pack.
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: ComponentType,
-    /// Framework or engine in lower case: nextjs, react, fastify, express, nestjs, postgres, mysql, sqlite, dynamodb, redis ...
-    pub technology: String,
-    /// The managed cloud service it runs on, one of the allowed services; empty string for none.
-    pub cloud_service: String,
-    /// Whether it is reachable from the public internet.
-    pub publicly_accessible: bool,
-    pub responsibility: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DataFlowDraft {
-    /// Exact name of the sending component.
-    pub from: String,
-    /// Exact name of the receiving component.
-    pub to: String,
-    pub description: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefinementDraft {
-    /// Exact component names.
-    pub editable_components: Vec<String>,
-    pub suggested_questions: Vec<String>,
-    pub editable_topics: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ImplementationDraft {
-    pub summary: String,
-    pub iac_summary: String,
-    pub iac_modules: Vec<String>,
-    pub logic_requirements: Vec<LogicRequirementDraft>,
-    pub coordination_views: Vec<String>,
-    pub question_sources: Vec<String>,
-    pub required_signals: Vec<String>,
-    pub dashboard_panels: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LogicRequirementDraft {
-    /// LR-1, LR-2 ...; unique.
-    pub id: String,
-    pub title: String,
-    pub summary: String,
-    pub priority: Priority,
-    pub acceptance_criteria: Vec<String>,
-    /// Exact component names.
-    pub affected_components: Vec<String>,
-    /// Ids of other logic requirements; no cycles.
-    pub dependencies: Vec<String>,
-}
-
-/// Issue size: `l` is the largest that still fits one pull request.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum IssueSize {
-    S,
-    M,
-    L,
-}
-
-impl IssueSize {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IssueSize::S => "s",
-            IssueSize::M => "m",
-            IssueSize::L => "l",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IssuePlanDraft {
-    /// Written first: the slices and the order chosen, and why.
-    pub approach: String,
-    pub issues: Vec<IssueDraft>,
-    /// PRD items deliberately given no issue (won't have, out of scope,
-    /// future, already done), each with the reason.
-    pub left_out: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IssueDraft {
-    /// ISSUE-001, ISSUE-002 ...; unique.
-    pub id: String,
-    /// Imperative and specific, under 80 characters (e.g. "Book a free slot with a deposit").
-    pub title: String,
-    /// One or two sentences: the change and why.
-    pub summary: String,
-    /// What to build and how, in Markdown.
-    pub details: String,
-    /// Which tests prove the issue done (unit, integration, end-to-end) and against what.
-    pub test_strategy: String,
-    /// Requirement ids this issue fully implements.
-    pub implements: Vec<String>,
-    /// Requirement ids this issue contributes to without completing them.
-    pub partially_implements: Vec<String>,
-    /// Exact names of the components this issue changes.
-    pub components: Vec<String>,
-    /// Ids of issues that must be done first; no cycles.
-    pub depends_on: Vec<String>,
-    pub size: IssueSize,
-    pub priority: Priority,
-    /// Specific, testable criteria; at least one.
-    #[schemars(length(min = 1))]
-    pub acceptance_criteria: Vec<String>,
-}
-
 /// Every section's validated output, as the assembler needs them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Drafts {
@@ -690,18 +387,9 @@ pub fn check_section(
         SectionName::Architecture => {
             parse::<ArchitectureDraft>(value).map(|d| check_architecture(&d))
         }
-        SectionName::Refinement => parse::<RefinementDraft>(value).map(|d| {
-            let names = ctx.component_names();
-            let mut problems = Vec::new();
-            for (i, c) in d.editable_components.iter().enumerate() {
-                if !names.contains(c) {
-                    problems.push(format!(
-                        "editable_components[{i}]: {c:?} is not the exact name of an architecture component"
-                    ));
-                }
-            }
-            problems
-        }),
+        SectionName::Refinement => {
+            parse::<RefinementDraft>(value).map(|d| check_refinement(&d, ctx))
+        }
         SectionName::Implementation => {
             parse::<ImplementationDraft>(value).map(|d| check_implementation(&d, ctx))
         }
@@ -710,13 +398,17 @@ pub fn check_section(
     result.unwrap_or_else(|problems| problems)
 }
 
-fn blank(problems: &mut Vec<String>, path: &str, value: &str) {
+pub(super) fn blank(problems: &mut Vec<String>, path: &str, value: &str) {
     if value.trim().is_empty() {
         problems.push(format!("{path}: must not be empty"));
     }
 }
 
-fn unique_ids<'a>(problems: &mut Vec<String>, list: &str, ids: impl Iterator<Item = &'a str>) {
+pub(super) fn unique_ids<'a>(
+    problems: &mut Vec<String>,
+    list: &str,
+    ids: impl Iterator<Item = &'a str>,
+) {
     let mut seen = HashSet::new();
     for (i, id) in ids.enumerate() {
         if id.trim().is_empty() {
@@ -725,12 +417,6 @@ fn unique_ids<'a>(problems: &mut Vec<String>, list: &str, ids: impl Iterator<Ite
             problems.push(format!("{list}[{i}].id: duplicate id {id:?}"));
         }
     }
-}
-
-fn check_core(d: &CoreDraft) -> Vec<String> {
-    let mut problems = Vec::new();
-    blank(&mut problems, "summary", &d.summary);
-    problems
 }
 
 /// True when `hint` occurs in `prd` verbatim, or with only its white space
@@ -810,287 +496,4 @@ impl<'a> ExcerptIndex<'a> {
                         .any(|p| self.prd.as_bytes()[*p..].starts_with(bytes))
                 })
     }
-}
-
-fn check_requirements(d: &RequirementsDraft, ctx: &CheckContext<'_>) -> Vec<String> {
-    let mut problems = Vec::new();
-    let excerpts = ExcerptIndex::new(ctx.prd_text);
-    unique_ids(
-        &mut problems,
-        "requirements",
-        d.requirements.iter().map(|r| r.id.as_str()),
-    );
-    for (i, r) in d.requirements.iter().enumerate() {
-        blank(&mut problems, &format!("requirements[{i}].text"), &r.text);
-        if !excerpts.contains(&r.source_hint) {
-            problems.push(format!(
-                "requirements[{i}].source_hint: {:?} is not a verbatim excerpt of the PRD; copy the exact PRD text that states requirement {}",
-                r.source_hint, r.id
-            ));
-        }
-        for (j, a) in r.acceptance_criteria.iter().enumerate() {
-            blank(
-                &mut problems,
-                &format!("requirements[{i}].acceptance_criteria[{j}]"),
-                a,
-            );
-        }
-    }
-    problems
-}
-
-fn check_clarifications(d: &ClarificationsDraft) -> Vec<String> {
-    let mut problems = Vec::new();
-    unique_ids(
-        &mut problems,
-        "clarifications",
-        d.clarifications.iter().map(|c| c.id.as_str()),
-    );
-    for (i, c) in d.clarifications.iter().enumerate() {
-        blank(
-            &mut problems,
-            &format!("clarifications[{i}].question"),
-            &c.question,
-        );
-        blank(
-            &mut problems,
-            &format!("clarifications[{i}].answer"),
-            &c.answer,
-        );
-        blank(
-            &mut problems,
-            &format!("clarifications[{i}].why_it_matters"),
-            &c.why_it_matters,
-        );
-    }
-    problems
-}
-
-fn check_workflows(d: &WorkflowsDraft) -> Vec<String> {
-    let mut problems = Vec::new();
-    unique_ids(
-        &mut problems,
-        "workflows",
-        d.workflows.iter().map(|w| w.id.as_str()),
-    );
-    for (i, w) in d.workflows.iter().enumerate() {
-        blank(&mut problems, &format!("workflows[{i}].name"), &w.name);
-        if w.steps.is_empty() {
-            problems.push(format!("workflows[{i}].steps: needs at least one step"));
-        }
-        for (j, s) in w.steps.iter().enumerate() {
-            blank(&mut problems, &format!("workflows[{i}].steps[{j}]"), s);
-        }
-    }
-    problems
-}
-
-fn check_domain(d: &DomainDraft) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, e) in d.entities.iter().enumerate() {
-        blank(&mut problems, &format!("entities[{i}].name"), &e.name);
-        if !seen.insert(e.name.to_lowercase()) {
-            problems.push(format!("entities[{i}].name: duplicate entity {:?}", e.name));
-        }
-    }
-    for (i, g) in d.integrations.iter().enumerate() {
-        blank(&mut problems, &format!("integrations[{i}].name"), &g.name);
-        blank(
-            &mut problems,
-            &format!("integrations[{i}].purpose"),
-            &g.purpose,
-        );
-    }
-    problems
-}
-
-fn check_architecture(d: &ArchitectureDraft) -> Vec<String> {
-    let mut problems = Vec::new();
-    blank(&mut problems, "name", &d.name);
-    blank(&mut problems, "description", &d.description);
-    blank(&mut problems, "rationale", &d.rationale);
-    if d.components.is_empty() {
-        problems.push("components: needs at least one component".to_owned());
-    }
-    let mut names = HashSet::new();
-    for (i, c) in d.components.iter().enumerate() {
-        blank(&mut problems, &format!("components[{i}].name"), &c.name);
-        if !names.insert(c.name.as_str()) {
-            problems.push(format!("components[{i}].name: duplicate name {:?}", c.name));
-        }
-    }
-    for (i, f) in d.data_flows.iter().enumerate() {
-        for (field, name) in [("from", &f.from), ("to", &f.to)] {
-            if !names.contains(name.as_str()) {
-                problems.push(format!(
-                    "data_flows[{i}].{field}: {name:?} is not the exact name of a component"
-                ));
-            }
-        }
-        blank(
-            &mut problems,
-            &format!("data_flows[{i}].description"),
-            &f.description,
-        );
-    }
-    problems
-}
-
-fn check_implementation(d: &ImplementationDraft, ctx: &CheckContext<'_>) -> Vec<String> {
-    let mut problems = Vec::new();
-    blank(&mut problems, "summary", &d.summary);
-    blank(&mut problems, "iac_summary", &d.iac_summary);
-    unique_ids(
-        &mut problems,
-        "logic_requirements",
-        d.logic_requirements.iter().map(|l| l.id.as_str()),
-    );
-    let names = ctx.component_names();
-    let ids: HashSet<&str> = d.logic_requirements.iter().map(|l| l.id.as_str()).collect();
-    for (i, l) in d.logic_requirements.iter().enumerate() {
-        blank(
-            &mut problems,
-            &format!("logic_requirements[{i}].title"),
-            &l.title,
-        );
-        blank(
-            &mut problems,
-            &format!("logic_requirements[{i}].summary"),
-            &l.summary,
-        );
-        for (j, c) in l.affected_components.iter().enumerate() {
-            if !names.contains(c) {
-                problems.push(format!(
-                    "logic_requirements[{i}].affected_components[{j}]: {c:?} is not the exact name of an architecture component"
-                ));
-            }
-        }
-        for (j, dep) in l.dependencies.iter().enumerate() {
-            if !ids.contains(dep.as_str()) {
-                problems.push(format!(
-                    "logic_requirements[{i}].dependencies[{j}]: {dep:?} is not a logic requirement id"
-                ));
-            }
-        }
-    }
-    let graph: Vec<(&str, Vec<&str>)> = d
-        .logic_requirements
-        .iter()
-        .map(|l| {
-            (
-                l.id.as_str(),
-                l.dependencies.iter().map(String::as_str).collect(),
-            )
-        })
-        .collect();
-    if let Some(cycle) = pass_contracts::semantic::find_cycle(&graph) {
-        problems.push(format!(
-            "logic_requirements: dependencies form a cycle {}",
-            cycle.join(" -> ")
-        ));
-    }
-    problems
-}
-
-fn check_issue_plan(d: &IssuePlanDraft, ctx: &CheckContext<'_>) -> Vec<String> {
-    let mut problems = Vec::new();
-    unique_ids(
-        &mut problems,
-        "issues",
-        d.issues.iter().map(|i| i.id.as_str()),
-    );
-    let names = ctx.component_names();
-    let requirements = ctx.requirements();
-    let requirement_ids: HashSet<&str> = requirements.iter().map(|r| r.id.as_str()).collect();
-    let issue_ids: HashSet<&str> = d.issues.iter().map(|i| i.id.as_str()).collect();
-    let mut position: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for (i, issue) in d.issues.iter().enumerate() {
-        position.entry(issue.id.as_str()).or_insert(i);
-    }
-    for (i, item) in d.left_out.iter().enumerate() {
-        blank(&mut problems, &format!("left_out[{i}]"), item);
-    }
-    for (i, issue) in d.issues.iter().enumerate() {
-        blank(&mut problems, &format!("issues[{i}].title"), &issue.title);
-        blank(
-            &mut problems,
-            &format!("issues[{i}].summary"),
-            &issue.summary,
-        );
-        if issue
-            .acceptance_criteria
-            .iter()
-            .all(|a| a.trim().is_empty())
-        {
-            problems.push(format!(
-                "issues[{i}].acceptance_criteria: needs at least one specific criterion"
-            ));
-        }
-        for (field, list) in [
-            ("implements", &issue.implements),
-            ("partially_implements", &issue.partially_implements),
-        ] {
-            for (j, id) in list.iter().enumerate() {
-                if !requirement_ids.contains(id.as_str()) {
-                    problems.push(format!(
-                        "issues[{i}].{field}[{j}]: {id:?} is not a requirement id"
-                    ));
-                }
-            }
-        }
-        for (j, c) in issue.components.iter().enumerate() {
-            if !names.contains(c) {
-                problems.push(format!(
-                    "issues[{i}].components[{j}]: {c:?} is not the exact name of an architecture component"
-                ));
-            }
-        }
-        for (j, dep) in issue.depends_on.iter().enumerate() {
-            if dep == &issue.id {
-                problems.push(format!(
-                    "issues[{i}].depends_on[{j}]: an issue cannot depend on itself"
-                ));
-            } else if !issue_ids.contains(dep.as_str()) {
-                problems.push(format!(
-                    "issues[{i}].depends_on[{j}]: {dep:?} is not an issue id"
-                ));
-            } else if position.get(dep.as_str()).is_some_and(|p| *p > i) {
-                problems.push(format!(
-                    "issues[{i}].depends_on[{j}]: {dep:?} is listed after {:?}; depends_on names only earlier issues, so list the issues in dependency order",
-                    issue.id
-                ));
-            }
-        }
-    }
-    let graph: Vec<(&str, Vec<&str>)> = d
-        .issues
-        .iter()
-        .map(|i| {
-            (
-                i.id.as_str(),
-                i.depends_on.iter().map(String::as_str).collect(),
-            )
-        })
-        .collect();
-    if let Some(cycle) = pass_contracts::semantic::find_cycle(&graph) {
-        problems.push(format!(
-            "issues: depends_on forms a cycle {}",
-            cycle.join(" -> ")
-        ));
-    }
-    let implemented: HashSet<&str> = d
-        .issues
-        .iter()
-        .flat_map(|i| i.implements.iter().map(String::as_str))
-        .collect();
-    for r in requirements.iter().filter(|_| !ctx.lenient_coverage) {
-        if r.priority == Priority::Must && !implemented.contains(r.id.as_str()) {
-            problems.push(format!(
-                "must requirement {} is not in any issue's implements list",
-                r.id
-            ));
-        }
-    }
-    problems
 }

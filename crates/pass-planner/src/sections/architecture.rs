@@ -1,0 +1,112 @@
+//! The `architecture` section: the design's style, components and data flows,
+//! with its trade-offs. It depends on `core`, `requirements`,
+//! `clarifications`, `workflows` and `domain`.
+
+use std::collections::HashSet;
+
+use pass_contracts::pack::ComponentType;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::blank;
+
+/// The shape of the system, checked against `architecture_preference`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchitectureStyle {
+    Monolith,
+    ApiWorker,
+    Microservices,
+}
+
+impl ArchitectureStyle {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArchitectureStyle::Monolith => "monolith",
+            ArchitectureStyle::ApiWorker => "api_worker",
+            ArchitectureStyle::Microservices => "microservices",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchitectureDraft {
+    /// Written first: how the product kind, deployment, named stack,
+    /// constraints, workflows and clarification answers shape the design.
+    pub approach: String,
+    /// A short name for the design.
+    pub name: String,
+    /// Two or three sentences on how the parts fit together.
+    pub description: String,
+    pub style: ArchitectureStyle,
+    /// At least one component; names unique.
+    #[schemars(length(min = 1))]
+    pub components: Vec<ComponentDraft>,
+    pub data_flows: Vec<DataFlowDraft>,
+    pub async_patterns: Vec<String>,
+    pub api_surface: Vec<String>,
+    pub pros: Vec<String>,
+    pub cons: Vec<String>,
+    pub risks: Vec<String>,
+    /// Why this design fits the PRD and the org constraints.
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentDraft {
+    /// Unique name, used verbatim everywhere else in the pack.
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ComponentType,
+    /// Framework or engine in lower case: nextjs, react, fastify, express, nestjs, postgres, mysql, sqlite, dynamodb, redis ...
+    pub technology: String,
+    /// The managed cloud service it runs on, one of the allowed services; empty string for none.
+    pub cloud_service: String,
+    /// Whether it is reachable from the public internet.
+    pub publicly_accessible: bool,
+    pub responsibility: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataFlowDraft {
+    /// Exact name of the sending component.
+    pub from: String,
+    /// Exact name of the receiving component.
+    pub to: String,
+    pub description: String,
+}
+
+pub(super) fn check_architecture(d: &ArchitectureDraft) -> Vec<String> {
+    let mut problems = Vec::new();
+    blank(&mut problems, "name", &d.name);
+    blank(&mut problems, "description", &d.description);
+    blank(&mut problems, "rationale", &d.rationale);
+    if d.components.is_empty() {
+        problems.push("components: needs at least one component".to_owned());
+    }
+    let mut names = HashSet::new();
+    for (i, c) in d.components.iter().enumerate() {
+        blank(&mut problems, &format!("components[{i}].name"), &c.name);
+        if !names.insert(c.name.as_str()) {
+            problems.push(format!("components[{i}].name: duplicate name {:?}", c.name));
+        }
+    }
+    for (i, f) in d.data_flows.iter().enumerate() {
+        for (field, name) in [("from", &f.from), ("to", &f.to)] {
+            if !names.contains(name.as_str()) {
+                problems.push(format!(
+                    "data_flows[{i}].{field}: {name:?} is not the exact name of a component"
+                ));
+            }
+        }
+        blank(
+            &mut problems,
+            &format!("data_flows[{i}].description"),
+            &f.description,
+        );
+    }
+    problems
+}

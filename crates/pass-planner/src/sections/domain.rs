@@ -1,0 +1,72 @@
+//! The `domain` section: data entities, external integrations and the
+//! non-functional requirements. It depends on `core`.
+
+use std::collections::HashSet;
+
+use pass_contracts::pack::{
+    Auditability, Availability, Criticality, DataSensitivity, Direction, Latency, Scale,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::blank;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DomainDraft {
+    pub entities: Vec<EntityDraft>,
+    pub integrations: Vec<IntegrationDraft>,
+    pub nfrs: NfrsDraft,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntityDraft {
+    /// Unique entity name, singular (e.g. Appointment).
+    pub name: String,
+    pub fields: Vec<String>,
+    /// Anything worth knowing; empty string for nothing.
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationDraft {
+    /// The service's name (e.g. Stripe).
+    pub name: String,
+    pub purpose: String,
+    pub direction: Direction,
+    pub criticality: Criticality,
+    /// A sketch of the calls made or received; empty string for none.
+    pub contract_stub: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NfrsDraft {
+    pub scale: Scale,
+    pub availability: Availability,
+    pub latency: Latency,
+    pub data_sensitivity: DataSensitivity,
+    pub auditability: Auditability,
+}
+
+pub(super) fn check_domain(d: &DomainDraft) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, e) in d.entities.iter().enumerate() {
+        blank(&mut problems, &format!("entities[{i}].name"), &e.name);
+        if !seen.insert(e.name.to_lowercase()) {
+            problems.push(format!("entities[{i}].name: duplicate entity {:?}", e.name));
+        }
+    }
+    for (i, g) in d.integrations.iter().enumerate() {
+        blank(&mut problems, &format!("integrations[{i}].name"), &g.name);
+        blank(
+            &mut problems,
+            &format!("integrations[{i}].purpose"),
+            &g.purpose,
+        );
+    }
+    problems
+}

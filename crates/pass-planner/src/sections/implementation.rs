@@ -1,0 +1,95 @@
+//! The `implementation` section: the implementation overview (infrastructure
+//! handoff, logic requirements, observability). It depends on `core`,
+//! `requirements` and `architecture`.
+
+use std::collections::HashSet;
+
+use pass_contracts::pack::Priority;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{CheckContext, blank, unique_ids};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImplementationDraft {
+    pub summary: String,
+    pub iac_summary: String,
+    pub iac_modules: Vec<String>,
+    pub logic_requirements: Vec<LogicRequirementDraft>,
+    pub coordination_views: Vec<String>,
+    pub question_sources: Vec<String>,
+    pub required_signals: Vec<String>,
+    pub dashboard_panels: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogicRequirementDraft {
+    /// LR-1, LR-2 ...; unique.
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub priority: Priority,
+    pub acceptance_criteria: Vec<String>,
+    /// Exact component names.
+    pub affected_components: Vec<String>,
+    /// Ids of other logic requirements; no cycles.
+    pub dependencies: Vec<String>,
+}
+
+pub(super) fn check_implementation(d: &ImplementationDraft, ctx: &CheckContext<'_>) -> Vec<String> {
+    let mut problems = Vec::new();
+    blank(&mut problems, "summary", &d.summary);
+    blank(&mut problems, "iac_summary", &d.iac_summary);
+    unique_ids(
+        &mut problems,
+        "logic_requirements",
+        d.logic_requirements.iter().map(|l| l.id.as_str()),
+    );
+    let names = ctx.component_names();
+    let ids: HashSet<&str> = d.logic_requirements.iter().map(|l| l.id.as_str()).collect();
+    for (i, l) in d.logic_requirements.iter().enumerate() {
+        blank(
+            &mut problems,
+            &format!("logic_requirements[{i}].title"),
+            &l.title,
+        );
+        blank(
+            &mut problems,
+            &format!("logic_requirements[{i}].summary"),
+            &l.summary,
+        );
+        for (j, c) in l.affected_components.iter().enumerate() {
+            if !names.contains(c) {
+                problems.push(format!(
+                    "logic_requirements[{i}].affected_components[{j}]: {c:?} is not the exact name of an architecture component"
+                ));
+            }
+        }
+        for (j, dep) in l.dependencies.iter().enumerate() {
+            if !ids.contains(dep.as_str()) {
+                problems.push(format!(
+                    "logic_requirements[{i}].dependencies[{j}]: {dep:?} is not a logic requirement id"
+                ));
+            }
+        }
+    }
+    let graph: Vec<(&str, Vec<&str>)> = d
+        .logic_requirements
+        .iter()
+        .map(|l| {
+            (
+                l.id.as_str(),
+                l.dependencies.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    if let Some(cycle) = pass_contracts::semantic::find_cycle(&graph) {
+        problems.push(format!(
+            "logic_requirements: dependencies form a cycle {}",
+            cycle.join(" -> ")
+        ));
+    }
+    problems
+}
