@@ -1,16 +1,19 @@
 //! What a model is told, apart from the schema: the shared instructions, the
 //! data block (PRD and org constraints), and each section's task with only
-//! the parts of earlier sections it builds on.
+//! the parts of earlier sections it builds on. The per-section texts (a
+//! section's instructions, its role in the refinement triage, the
+//! requirements and issue plan briefings) live in that section's file under
+//! `sections/`; this module assembles them.
 //!
 //! Everything that comes from the PRD or an earlier answer is fenced in tags
 //! and called data, so a PRD cannot turn into instructions.
 
 use std::collections::BTreeMap;
 
-use pass_contracts::ArchitecturePack;
 use serde_json::{Map, Value};
 
 use crate::sections::SectionName;
+pub use crate::sections::{issue_count_target, issue_plan_briefing, requirements_briefing};
 
 /// How a provider takes the section back: as a forced tool call (Anthropic)
 /// or as a JSON response constrained by `response_format` (OpenAI-compatible
@@ -211,42 +214,13 @@ pub fn refinement_briefing(section: SectionName, previous: &Value, changes: &str
     text
 }
 
-/// What each section holds, for the question of which ones a change alters.
-fn section_role(section: SectionName) -> &'static str {
-    match section {
-        SectionName::Core => {
-            "the product's title, summary, actors, kind, deployment, named stack, assumptions and open questions"
-        }
-        SectionName::Requirements => {
-            "the functional requirements: ids, text, priority (MoSCoW), acceptance criteria"
-        }
-        SectionName::Clarifications => "clarifying questions and the answers the plan assumed",
-        SectionName::Workflows => "user and system workflows and their steps",
-        SectionName::Domain => {
-            "data entities and their fields, external integrations, non-functional requirements"
-        }
-        SectionName::Architecture => {
-            "components and their technologies, data stores, data flows, API surface, trade-offs"
-        }
-        SectionName::Refinement => {
-            "which components a wireframe may edit; the chat assistant's suggested questions and topics"
-        }
-        SectionName::Implementation => {
-            "implementation overview: infrastructure-as-code handoff, logic requirements, coordination, observability"
-        }
-        SectionName::IssuePlan => {
-            "the GitHub issues: slicing, order, dependencies, sizes, priorities, acceptance criteria"
-        }
-    }
-}
-
 /// The side task asking which sections a change alters: the sections and
 /// what each holds, an outline of the plan (fenced: the pack's words come
 /// from the PRD), and the changes.
 pub fn triage_text(outline: &str, changes: &str) -> String {
     let mut text = "A person changed an existing architecture pack after reading it: the <change> blocks below are their requests and answers. Say which of the pack's sections the changes alter directly, in sections; sections that build on those are re-planned anyway, so name only where each change lands. An empty list means the changes alter nothing in the plan. reason: one sentence on why.\nSections:\n".to_owned();
     for section in crate::sections::ALL_SECTIONS {
-        text.push_str(&format!("- {section}: {}\n", section_role(section)));
+        text.push_str(&format!("- {section}: {}\n", section.role()));
     }
     text.push_str(&format!(
         "The plan as it stands:\n<previous_revision>\n{}\n</previous_revision>\n",
@@ -254,98 +228,6 @@ pub fn triage_text(outline: &str, changes: &str) -> String {
     ));
     text.push_str(changes);
     text
-}
-
-/// How many issues a plan of `requirements` requirements should have: the
-/// offline reader's feature-slice target plus the foundation (set-up, data
-/// model, one client per integration, at most five).
-pub fn issue_count_target(requirements: usize, has_entities: bool, integrations: usize) -> usize {
-    let foundation = 1 + usize::from(has_entities) + integrations.min(5);
-    crate::offline::feature_issue_target(requirements) + foundation
-}
-
-/// The issue plan's briefing: the count target, and the previous revision's
-/// issues when there is one.
-pub fn issue_plan_briefing(target: usize, previous: Option<&ArchitecturePack>) -> String {
-    let low = (target * 4 / 5).max(1);
-    let high = (target * 6 / 5).max(target + 1);
-    let mut text = format!(
-        "Issue count: about {target} issues in all ({low} to {high}), foundation included; this target is computed from the PRD's size."
-    );
-    if let Some(pack) = previous {
-        let items = previous_issues(pack);
-        if !items.is_empty() {
-            text.push_str("\n\nThe previous revision of this plan had these issues. Keep an issue's id when your issue still implements the same requirements; give new work ids that are not in this list, and never reuse an id for different work.\n<previous_revision>\n");
-            for (id, title, implements) in items {
-                let line = format!(
-                    "- {id}: {title} (implements: {})\n",
-                    if implements.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        implements.join(", ")
-                    }
-                );
-                text.push_str(&fenced("previous_revision", &line));
-            }
-            text.push_str("</previous_revision>");
-        }
-    }
-    text
-}
-
-/// The requirements briefing: the ids the previous revision minted for
-/// requirements the PRD gave no id (an id its PRD does not contain), with
-/// their text, so the same requirement keeps its id.
-pub fn requirements_briefing(previous: Option<&ArchitecturePack>) -> String {
-    let Some(pack) = previous else {
-        return String::new();
-    };
-    let minted: Vec<(&str, &str)> = pack
-        .requirements
-        .iter()
-        .filter(|r| !crate::offline::has_word(pack.prd.raw_text.as_str(), r.id.as_str()))
-        .map(|r| (r.id.as_str(), r.text.as_str()))
-        .collect();
-    if minted.is_empty() {
-        return String::new();
-    }
-    let mut text = "The previous revision of this plan numbered these requirements, which the PRD gave no id. When the PRD still states one of them, keep its id; a new requirement without a PRD id gets an id that is not in this list.\n<previous_revision>\n".to_owned();
-    for (id, requirement) in minted {
-        text.push_str(&fenced(
-            "previous_revision",
-            &format!("- {id}: {requirement}\n"),
-        ));
-    }
-    text.push_str("</previous_revision>");
-    text
-}
-
-/// (id, title, requirement ids implemented) of each previous plan item, the
-/// ids read from the `**Implements:**` line PASS writes into issue bodies.
-fn previous_issues(pack: &ArchitecturePack) -> Vec<(String, String, Vec<String>)> {
-    pack.implementation
-        .github_issue_plan
-        .iter()
-        .map(|item| {
-            let implements = item
-                .body
-                .as_str()
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("**Implements:**"))
-                .map(|ids| {
-                    ids.split(',')
-                        .map(|id| id.trim().to_owned())
-                        .filter(|id| !id.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default();
-            (
-                item.id.as_str().to_owned(),
-                item.title.as_str().to_owned(),
-                implements,
-            )
-        })
-        .collect()
 }
 
 #[cfg(test)]

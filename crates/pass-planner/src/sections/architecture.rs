@@ -10,6 +10,20 @@ use serde::{Deserialize, Serialize};
 
 use super::blank;
 
+/// What the model is asked to do for this section, on top of the shared
+/// system instructions.
+pub(super) const INSTRUCTIONS: &str = "First write approach: how the product kind, deployment, named stack, the PRD's constraints, the workflows and the clarification answers shape the design, in a few sentences. Then design the architecture. The stack the PRD names (core.named_stack) is kept; the org constraints fill only what the PRD leaves open, unless they were given with strictness strict, in which case they win and each conflict with the PRD is stated in risks. A local-first or offline product gets no cloud components. Every core integration becomes an external_integration component or an adapter inside one. Give every component a unique name, its type, its technology in lower case (e.g. fastapi, tauri, postgres), the cloud service it runs on (one of the allowed services when the product is cloud-hosted, else empty) and whether it is reachable from the internet. Every data flow names two components by their exact names. Pros, cons and risks each name the PRD constraint or requirement they answer; no generic trade-offs.";
+
+/// What this section holds, for the question of which sections a change alters.
+pub(super) const ROLE: &str =
+    "components and their technologies, data stores, data flows, API surface, trade-offs";
+
+/// The contract's `ANTHROPIC_*_MAX_TOKENS` name for this section's output budget.
+pub(super) const BUDGET_ENV: &str = "ANTHROPIC_ARCHITECTURE_MAX_TOKENS";
+
+/// Default output budget: room for a long tool call of this section.
+pub(super) const DEFAULT_MAX_TOKENS: u32 = 8_192;
+
 /// The shape of the system, checked against `architecture_preference`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -6,6 +6,19 @@ use serde::{Deserialize, Serialize};
 
 use super::{blank, unique_ids};
 
+/// What the model is asked to do for this section, on top of the shared
+/// system instructions.
+pub(super) const INSTRUCTIONS: &str = "List the clarifying questions whose answers change the plan (at most eight). For each, give the answer the PRD implies, or a sensible default with default_used true, and say why it matters; the architecture and the issue plan are made with these answers. Ids CQ-1, CQ-2 ...";
+
+/// What this section holds, for the question of which sections a change alters.
+pub(super) const ROLE: &str = "clarifying questions and the answers the plan assumed";
+
+/// The contract's `ANTHROPIC_*_MAX_TOKENS` name for this section's output budget.
+pub(super) const BUDGET_ENV: &str = "ANTHROPIC_CLARIFICATIONS_MAX_TOKENS";
+
+/// Default output budget: room for a long tool call of this section.
+pub(super) const DEFAULT_MAX_TOKENS: u32 = 6_144;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClarificationsDraft {

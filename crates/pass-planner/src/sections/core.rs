@@ -7,6 +7,19 @@ use serde::{Deserialize, Serialize};
 
 use super::blank;
 
+/// What the model is asked to do for this section, on top of the shared
+/// system instructions.
+pub(super) const INSTRUCTIONS: &str = "Write the product core: its title as the PRD names it (empty string if it has none); a two to four sentence summary of what is built and for whom; the actors (user roles and external systems that act); the product kind; the deployment (where it runs and who operates it, in the PRD's terms, e.g. \"on the user's laptop, no network\" or \"hosted multi-tenant SaaS\"); named_stack: every language, framework, database, platform or hosted service the PRD itself says to build with, as it names them (empty when it names none); the assumptions you had to make; and the open questions the PRD leaves unanswered (TBD/TBC items, missing decisions). Market, competitors, personas, monetisation and appendices describe the product's world, not what to build.";
+
+/// What this section holds, for the question of which sections a change alters.
+pub(super) const ROLE: &str = "the product's title, summary, actors, kind, deployment, named stack, assumptions and open questions";
+
+/// The contract's `ANTHROPIC_*_MAX_TOKENS` name for this section's output budget.
+pub(super) const BUDGET_ENV: &str = "ANTHROPIC_CORE_MAX_TOKENS";
+
+/// Default output budget: room for a long tool call of this section.
+pub(super) const DEFAULT_MAX_TOKENS: u32 = 4_096;
+
 /// Product identity and what the PRD leaves open.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,6 +11,20 @@ use serde::{Deserialize, Serialize};
 
 use super::blank;
 
+/// What the model is asked to do for this section, on top of the shared
+/// system instructions.
+pub(super) const INSTRUCTIONS: &str = "Describe the data entities (with their fields), the external integrations and the non-functional requirements. An integration is a service the product itself calls or is called by (payments, messaging channels such as WhatsApp, speech, email, calendars, storage, LLM vendors, source hosting); the team's own tools and services named only in non-goals or as alternatives (\"instead of X\") are not integrations. NFRs: health or personal data means pii, payments mean financial_like, 99.9% or better means high availability.";
+
+/// What this section holds, for the question of which sections a change alters.
+pub(super) const ROLE: &str =
+    "data entities and their fields, external integrations, non-functional requirements";
+
+/// The contract's `ANTHROPIC_*_MAX_TOKENS` name for this section's output budget.
+pub(super) const BUDGET_ENV: &str = "ANTHROPIC_DOMAIN_MAX_TOKENS";
+
+/// Default output budget: room for a long tool call of this section.
+pub(super) const DEFAULT_MAX_TOKENS: u32 = 6_144;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DomainDraft {

@@ -10,6 +10,19 @@ use serde::{Deserialize, Serialize};
 
 use super::{CheckContext, blank, unique_ids};
 
+/// What the model is asked to do for this section, on top of the shared
+/// system instructions.
+pub(super) const INSTRUCTIONS: &str = "Write the implementation overview: a summary, the infrastructure-as-code handoff (summary and module names; none for a product that runs only on users' machines), logic requirements (ids LR-1, LR-2 ...; affected_components are exact component names; dependencies are logic requirement ids without cycles), coordination views, question sources, required observability signals and dashboard panels.";
+
+/// What this section holds, for the question of which sections a change alters.
+pub(super) const ROLE: &str = "implementation overview: infrastructure-as-code handoff, logic requirements, coordination, observability";
+
+/// The contract's `ANTHROPIC_*_MAX_TOKENS` name for this section's output budget.
+pub(super) const BUDGET_ENV: &str = "ANTHROPIC_IMPLEMENTATION_OVERVIEW_MAX_TOKENS";
+
+/// Default output budget: room for a long tool call of this section.
+pub(super) const DEFAULT_MAX_TOKENS: u32 = 8_192;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImplementationDraft {

@@ -4,11 +4,28 @@
 
 use std::collections::HashSet;
 
+use pass_contracts::ArchitecturePack;
 use pass_contracts::pack::Priority;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::prompt::fenced;
+
 use super::{CheckContext, blank, unique_ids};
+
+/// What the model is asked to do for this section, on top of the shared
+/// system instructions.
+pub(super) const INSTRUCTIONS: &str = "First write approach: the slices and the order you chose, in a few sentences. Then decompose the work into GitHub issues a tech lead would hand out, each small enough for one pull request. (1) Foundation first: one issue that sets up the repository with the chosen stack and CI, then the data model, then one client per core integration, before the features that use them. (2) Then feature slices in the order of the workflows and the PRD's phases, must (P0, MVP, phase 1) before should before could; an issue implements the requirements that belong together (one feature across its components), not one issue per requirement. (3) depends_on names only issues listed earlier, never a later one; the order follows the architecture (data model, services, API, UI). (4) Aim for the issue count given below. (5) acceptance_criteria: copy the PRD's criteria of the requirements the issue implements; where it has none, write specific, testable checks (inputs, expected results, limits), never the title or the requirement restated. (6) details: what to build and how, in Markdown; test_strategy: which tests prove it (unit, integration, end-to-end) and against what. (7) Won't-have, out-of-scope, future and already-done items get no issue: list each in left_out with the reason. Each issue names the requirement ids it fully implements and those it only partly implements, the components it touches, a size (s, m or l) and a priority. Every must requirement is implemented by at least one issue. Titles are imperative, whole and at most 80 characters. Ids ISSUE-001, ISSUE-002 ...";
+
+/// What this section holds, for the question of which sections a change alters.
+pub(super) const ROLE: &str =
+    "the GitHub issues: slicing, order, dependencies, sizes, priorities, acceptance criteria";
+
+/// The contract's `ANTHROPIC_*_MAX_TOKENS` name for this section's output budget.
+pub(super) const BUDGET_ENV: &str = "ANTHROPIC_COVERAGE_MAX_TOKENS";
+
+/// Default output budget: room for a long tool call of this section.
+pub(super) const DEFAULT_MAX_TOKENS: u32 = 16_000;
 
 /// Issue size: `l` is the largest that still fits one pull request.
 #[derive(
@@ -170,4 +187,69 @@ pub(super) fn check_issue_plan(d: &IssuePlanDraft, ctx: &CheckContext<'_>) -> Ve
         }
     }
     problems
+}
+
+/// How many issues a plan of `requirements` requirements should have: the
+/// offline reader's feature-slice target plus the foundation (set-up, data
+/// model, one client per integration, at most five).
+pub fn issue_count_target(requirements: usize, has_entities: bool, integrations: usize) -> usize {
+    let foundation = 1 + usize::from(has_entities) + integrations.min(5);
+    crate::offline::feature_issue_target(requirements) + foundation
+}
+
+/// The issue plan's briefing: the count target, and the previous revision's
+/// issues when there is one.
+pub fn issue_plan_briefing(target: usize, previous: Option<&ArchitecturePack>) -> String {
+    let low = (target * 4 / 5).max(1);
+    let high = (target * 6 / 5).max(target + 1);
+    let mut text = format!(
+        "Issue count: about {target} issues in all ({low} to {high}), foundation included; this target is computed from the PRD's size."
+    );
+    if let Some(pack) = previous {
+        let items = previous_issues(pack);
+        if !items.is_empty() {
+            text.push_str("\n\nThe previous revision of this plan had these issues. Keep an issue's id when your issue still implements the same requirements; give new work ids that are not in this list, and never reuse an id for different work.\n<previous_revision>\n");
+            for (id, title, implements) in items {
+                let line = format!(
+                    "- {id}: {title} (implements: {})\n",
+                    if implements.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        implements.join(", ")
+                    }
+                );
+                text.push_str(&fenced("previous_revision", &line));
+            }
+            text.push_str("</previous_revision>");
+        }
+    }
+    text
+}
+
+/// (id, title, requirement ids implemented) of each previous plan item, the
+/// ids read from the `**Implements:**` line PASS writes into issue bodies.
+fn previous_issues(pack: &ArchitecturePack) -> Vec<(String, String, Vec<String>)> {
+    pack.implementation
+        .github_issue_plan
+        .iter()
+        .map(|item| {
+            let implements = item
+                .body
+                .as_str()
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("**Implements:**"))
+                .map(|ids| {
+                    ids.split(',')
+                        .map(|id| id.trim().to_owned())
+                        .filter(|id| !id.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                item.id.as_str().to_owned(),
+                item.title.as_str().to_owned(),
+                implements,
+            )
+        })
+        .collect()
 }

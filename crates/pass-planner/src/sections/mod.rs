@@ -132,25 +132,30 @@ impl SectionName {
     /// from the plan's links, so the plan is the section that produces it.
     pub fn budget_env(self) -> &'static str {
         match self {
-            SectionName::Core => "ANTHROPIC_CORE_MAX_TOKENS",
-            SectionName::Requirements => "ANTHROPIC_REQUIREMENTS_MAX_TOKENS",
-            SectionName::Clarifications => "ANTHROPIC_CLARIFICATIONS_MAX_TOKENS",
-            SectionName::Workflows => "ANTHROPIC_WORKFLOWS_MAX_TOKENS",
-            SectionName::Domain => "ANTHROPIC_DOMAIN_MAX_TOKENS",
-            SectionName::Architecture => "ANTHROPIC_ARCHITECTURE_MAX_TOKENS",
-            SectionName::Refinement => "ANTHROPIC_REFINEMENT_MAX_TOKENS",
-            SectionName::Implementation => "ANTHROPIC_IMPLEMENTATION_OVERVIEW_MAX_TOKENS",
-            SectionName::IssuePlan => "ANTHROPIC_COVERAGE_MAX_TOKENS",
+            SectionName::Core => self::core::BUDGET_ENV,
+            SectionName::Requirements => requirements::BUDGET_ENV,
+            SectionName::Clarifications => clarifications::BUDGET_ENV,
+            SectionName::Workflows => workflows::BUDGET_ENV,
+            SectionName::Domain => domain::BUDGET_ENV,
+            SectionName::Architecture => architecture::BUDGET_ENV,
+            SectionName::Refinement => refinement::BUDGET_ENV,
+            SectionName::Implementation => implementation::BUDGET_ENV,
+            SectionName::IssuePlan => issue_plan::BUDGET_ENV,
         }
     }
 
     /// Default output budget: room for a long tool call of this section.
     pub fn default_max_tokens(self) -> u32 {
         match self {
-            SectionName::Core | SectionName::Refinement => 4_096,
-            SectionName::Clarifications | SectionName::Workflows | SectionName::Domain => 6_144,
-            SectionName::Architecture | SectionName::Implementation => 8_192,
-            SectionName::Requirements | SectionName::IssuePlan => 16_000,
+            SectionName::Core => self::core::DEFAULT_MAX_TOKENS,
+            SectionName::Requirements => requirements::DEFAULT_MAX_TOKENS,
+            SectionName::Clarifications => clarifications::DEFAULT_MAX_TOKENS,
+            SectionName::Workflows => workflows::DEFAULT_MAX_TOKENS,
+            SectionName::Domain => domain::DEFAULT_MAX_TOKENS,
+            SectionName::Architecture => architecture::DEFAULT_MAX_TOKENS,
+            SectionName::Refinement => refinement::DEFAULT_MAX_TOKENS,
+            SectionName::Implementation => implementation::DEFAULT_MAX_TOKENS,
+            SectionName::IssuePlan => issue_plan::DEFAULT_MAX_TOKENS,
         }
     }
 
@@ -158,33 +163,31 @@ impl SectionName {
     /// system instructions.
     pub fn instructions(self) -> &'static str {
         match self {
-            SectionName::Core => {
-                "Write the product core: its title as the PRD names it (empty string if it has none); a two to four sentence summary of what is built and for whom; the actors (user roles and external systems that act); the product kind; the deployment (where it runs and who operates it, in the PRD's terms, e.g. \"on the user's laptop, no network\" or \"hosted multi-tenant SaaS\"); named_stack: every language, framework, database, platform or hosted service the PRD itself says to build with, as it names them (empty when it names none); the assumptions you had to make; and the open questions the PRD leaves unanswered (TBD/TBC items, missing decisions). Market, competitors, personas, monetisation and appendices describe the product's world, not what to build."
-            }
-            SectionName::Requirements => {
-                "List every functional requirement the PRD asks to build: rows of requirement tables, numbered or bulleted feature lists, user stories, checklists under phases. Keep every id the PRD gives exactly as written, in any scheme or language (FR1.2, REQ-012, US-O01, A1, R-001); an item without an id gets the next free REQ-001, REQ-002 ... text: the requirement in one sentence, with the row's description folded in. priority: P0/P1 or Critical/High or Must (Have) mean must; P2, Medium or Should mean should; P3, Low or Could mean could; must when the PRD gives none. acceptance_criteria: copied from the PRD (Given/When/Then blocks, 'Acceptance:' lines, criteria columns, checklists), never the requirement restated; empty when the PRD gives none. Assumptions, constraints, dependencies, risks, non-goals, out-of-scope, won't-have, future and already-done items are not requirements: leave them out. source_hint: an exact, verbatim excerpt of the PRD (one line or part of one) that states the requirement."
-            }
-            SectionName::Clarifications => {
-                "List the clarifying questions whose answers change the plan (at most eight). For each, give the answer the PRD implies, or a sensible default with default_used true, and say why it matters; the architecture and the issue plan are made with these answers. Ids CQ-1, CQ-2 ..."
-            }
-            SectionName::Workflows => {
-                "List the user or system workflows the PRD describes (numbered flows, journeys, execution sequences), each with ordered, non-empty steps; the issue plan's feature slices follow them. Ids WF-1, WF-2 ... An empty list is right when the PRD describes none."
-            }
-            SectionName::Domain => {
-                "Describe the data entities (with their fields), the external integrations and the non-functional requirements. An integration is a service the product itself calls or is called by (payments, messaging channels such as WhatsApp, speech, email, calendars, storage, LLM vendors, source hosting); the team's own tools and services named only in non-goals or as alternatives (\"instead of X\") are not integrations. NFRs: health or personal data means pii, payments mean financial_like, 99.9% or better means high availability."
-            }
-            SectionName::Architecture => {
-                "First write approach: how the product kind, deployment, named stack, the PRD's constraints, the workflows and the clarification answers shape the design, in a few sentences. Then design the architecture. The stack the PRD names (core.named_stack) is kept; the org constraints fill only what the PRD leaves open, unless they were given with strictness strict, in which case they win and each conflict with the PRD is stated in risks. A local-first or offline product gets no cloud components. Every core integration becomes an external_integration component or an adapter inside one. Give every component a unique name, its type, its technology in lower case (e.g. fastapi, tauri, postgres), the cloud service it runs on (one of the allowed services when the product is cloud-hosted, else empty) and whether it is reachable from the internet. Every data flow names two components by their exact names. Pros, cons and risks each name the PRD constraint or requirement they answer; no generic trade-offs."
-            }
-            SectionName::Refinement => {
-                "Say which components a user may edit in a wireframe (exact component names), which questions a chat assistant should suggest, and which topics it may edit."
-            }
-            SectionName::Implementation => {
-                "Write the implementation overview: a summary, the infrastructure-as-code handoff (summary and module names; none for a product that runs only on users' machines), logic requirements (ids LR-1, LR-2 ...; affected_components are exact component names; dependencies are logic requirement ids without cycles), coordination views, question sources, required observability signals and dashboard panels."
-            }
-            SectionName::IssuePlan => {
-                "First write approach: the slices and the order you chose, in a few sentences. Then decompose the work into GitHub issues a tech lead would hand out, each small enough for one pull request. (1) Foundation first: one issue that sets up the repository with the chosen stack and CI, then the data model, then one client per core integration, before the features that use them. (2) Then feature slices in the order of the workflows and the PRD's phases, must (P0, MVP, phase 1) before should before could; an issue implements the requirements that belong together (one feature across its components), not one issue per requirement. (3) depends_on names only issues listed earlier, never a later one; the order follows the architecture (data model, services, API, UI). (4) Aim for the issue count given below. (5) acceptance_criteria: copy the PRD's criteria of the requirements the issue implements; where it has none, write specific, testable checks (inputs, expected results, limits), never the title or the requirement restated. (6) details: what to build and how, in Markdown; test_strategy: which tests prove it (unit, integration, end-to-end) and against what. (7) Won't-have, out-of-scope, future and already-done items get no issue: list each in left_out with the reason. Each issue names the requirement ids it fully implements and those it only partly implements, the components it touches, a size (s, m or l) and a priority. Every must requirement is implemented by at least one issue. Titles are imperative, whole and at most 80 characters. Ids ISSUE-001, ISSUE-002 ..."
-            }
+            SectionName::Core => self::core::INSTRUCTIONS,
+            SectionName::Requirements => requirements::INSTRUCTIONS,
+            SectionName::Clarifications => clarifications::INSTRUCTIONS,
+            SectionName::Workflows => workflows::INSTRUCTIONS,
+            SectionName::Domain => domain::INSTRUCTIONS,
+            SectionName::Architecture => architecture::INSTRUCTIONS,
+            SectionName::Refinement => refinement::INSTRUCTIONS,
+            SectionName::Implementation => implementation::INSTRUCTIONS,
+            SectionName::IssuePlan => issue_plan::INSTRUCTIONS,
+        }
+    }
+
+    /// What this section holds, in a few words: the refinement triage asks
+    /// which sections a change alters by these.
+    pub fn role(self) -> &'static str {
+        match self {
+            SectionName::Core => self::core::ROLE,
+            SectionName::Requirements => requirements::ROLE,
+            SectionName::Clarifications => clarifications::ROLE,
+            SectionName::Workflows => workflows::ROLE,
+            SectionName::Domain => domain::ROLE,
+            SectionName::Architecture => architecture::ROLE,
+            SectionName::Refinement => refinement::ROLE,
+            SectionName::Implementation => implementation::ROLE,
+            SectionName::IssuePlan => issue_plan::ROLE,
         }
     }
 

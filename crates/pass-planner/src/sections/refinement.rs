@@ -7,6 +7,20 @@ use serde::{Deserialize, Serialize};
 
 use super::CheckContext;
 
+/// What the model is asked to do for this section, on top of the shared
+/// system instructions.
+pub(super) const INSTRUCTIONS: &str = "Say which components a user may edit in a wireframe (exact component names), which questions a chat assistant should suggest, and which topics it may edit.";
+
+/// What this section holds, for the question of which sections a change alters.
+pub(super) const ROLE: &str =
+    "which components a wireframe may edit; the chat assistant's suggested questions and topics";
+
+/// The contract's `ANTHROPIC_*_MAX_TOKENS` name for this section's output budget.
+pub(super) const BUDGET_ENV: &str = "ANTHROPIC_REFINEMENT_MAX_TOKENS";
+
+/// Default output budget: room for a long tool call of this section.
+pub(super) const DEFAULT_MAX_TOKENS: u32 = 4_096;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefinementDraft {

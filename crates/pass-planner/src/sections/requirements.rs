@@ -2,11 +2,28 @@
 //! build, with its id, priority, acceptance criteria and a verbatim PRD
 //! excerpt. It depends on `core`.
 
+use pass_contracts::ArchitecturePack;
 use pass_contracts::pack::Priority;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::prompt::fenced;
+
 use super::{CheckContext, ExcerptIndex, blank, unique_ids};
+
+/// What the model is asked to do for this section, on top of the shared
+/// system instructions.
+pub(super) const INSTRUCTIONS: &str = "List every functional requirement the PRD asks to build: rows of requirement tables, numbered or bulleted feature lists, user stories, checklists under phases. Keep every id the PRD gives exactly as written, in any scheme or language (FR1.2, REQ-012, US-O01, A1, R-001); an item without an id gets the next free REQ-001, REQ-002 ... text: the requirement in one sentence, with the row's description folded in. priority: P0/P1 or Critical/High or Must (Have) mean must; P2, Medium or Should mean should; P3, Low or Could mean could; must when the PRD gives none. acceptance_criteria: copied from the PRD (Given/When/Then blocks, 'Acceptance:' lines, criteria columns, checklists), never the requirement restated; empty when the PRD gives none. Assumptions, constraints, dependencies, risks, non-goals, out-of-scope, won't-have, future and already-done items are not requirements: leave them out. source_hint: an exact, verbatim excerpt of the PRD (one line or part of one) that states the requirement.";
+
+/// What this section holds, for the question of which sections a change alters.
+pub(super) const ROLE: &str =
+    "the functional requirements: ids, text, priority (MoSCoW), acceptance criteria";
+
+/// The contract's `ANTHROPIC_*_MAX_TOKENS` name for this section's output budget.
+pub(super) const BUDGET_ENV: &str = "ANTHROPIC_REQUIREMENTS_MAX_TOKENS";
+
+/// Default output budget: room for a long tool call of this section.
+pub(super) const DEFAULT_MAX_TOKENS: u32 = 16_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -52,4 +69,31 @@ pub(super) fn check_requirements(d: &RequirementsDraft, ctx: &CheckContext<'_>) 
         }
     }
     problems
+}
+
+/// The requirements briefing: the ids the previous revision minted for
+/// requirements the PRD gave no id (an id its PRD does not contain), with
+/// their text, so the same requirement keeps its id.
+pub fn requirements_briefing(previous: Option<&ArchitecturePack>) -> String {
+    let Some(pack) = previous else {
+        return String::new();
+    };
+    let minted: Vec<(&str, &str)> = pack
+        .requirements
+        .iter()
+        .filter(|r| !crate::offline::has_word(pack.prd.raw_text.as_str(), r.id.as_str()))
+        .map(|r| (r.id.as_str(), r.text.as_str()))
+        .collect();
+    if minted.is_empty() {
+        return String::new();
+    }
+    let mut text = "The previous revision of this plan numbered these requirements, which the PRD gave no id. When the PRD still states one of them, keep its id; a new requirement without a PRD id gets an id that is not in this list.\n<previous_revision>\n".to_owned();
+    for (id, requirement) in minted {
+        text.push_str(&fenced(
+            "previous_revision",
+            &format!("- {id}: {requirement}\n"),
+        ));
+    }
+    text.push_str("</previous_revision>");
+    text
 }

@@ -6,6 +6,19 @@ use serde::{Deserialize, Serialize};
 
 use super::{blank, unique_ids};
 
+/// What the model is asked to do for this section, on top of the shared
+/// system instructions.
+pub(super) const INSTRUCTIONS: &str = "List the user or system workflows the PRD describes (numbered flows, journeys, execution sequences), each with ordered, non-empty steps; the issue plan's feature slices follow them. Ids WF-1, WF-2 ... An empty list is right when the PRD describes none.";
+
+/// What this section holds, for the question of which sections a change alters.
+pub(super) const ROLE: &str = "user and system workflows and their steps";
+
+/// The contract's `ANTHROPIC_*_MAX_TOKENS` name for this section's output budget.
+pub(super) const BUDGET_ENV: &str = "ANTHROPIC_WORKFLOWS_MAX_TOKENS";
+
+/// Default output budget: room for a long tool call of this section.
+pub(super) const DEFAULT_MAX_TOKENS: u32 = 6_144;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkflowsDraft {
