@@ -11,23 +11,27 @@
 //! their required text are dropped. Every change made by [`repair`] is
 //! described in a note that goes into the pack's assumptions, so a reader
 //! sees what the model got wrong.
+//!
+//! The repairs of single sections (requirements, architecture,
+//! implementation, issue plan) live in their files under `sections/`; this
+//! module holds the dispatch, the small ones, and the shared matching,
+//! renumbering and cycle breaking they use.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-use pass_contracts::pack::Priority;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::sections::{
-    ArchitectureDraft, CheckContext, ClarificationsDraft, DomainDraft, ExcerptIndex,
-    ImplementationDraft, IssuePlanDraft, RefinementDraft, RequirementsDraft, SectionName,
-    WorkflowsDraft,
+    ArchitectureDraft, CheckContext, ClarificationsDraft, DomainDraft, ImplementationDraft,
+    IssuePlanDraft, RefinementDraft, RequirementsDraft, SectionName, WorkflowsDraft,
+    repair_architecture, repair_implementation, repair_issue_plan, repair_requirements,
 };
 
 /// How references are compared once letter case alone does not match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     /// Component names: punctuation and spacing may differ, one may contain
     /// the other, a small typo is forgiven.
     Name,
@@ -38,7 +42,7 @@ enum Kind {
 
 /// The valid values of one kind of reference.
 #[derive(Debug)]
-struct Matcher {
+pub(crate) struct Matcher {
     values: Vec<String>,
     kind: Kind,
 }
@@ -88,7 +92,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 impl Matcher {
-    fn new<I: IntoIterator<Item = String>>(values: I, kind: Kind) -> Self {
+    pub(crate) fn new<I: IntoIterator<Item = String>>(values: I, kind: Kind) -> Self {
         Self {
             values: values.into_iter().collect(),
             kind,
@@ -96,7 +100,7 @@ impl Matcher {
     }
 
     /// The one value equal to `given` ignoring letter case.
-    fn canonical(&self, given: &str) -> Option<&str> {
+    pub(crate) fn canonical(&self, given: &str) -> Option<&str> {
         if let Some(found) = self.values.iter().find(|v| *v == given) {
             return Some(found);
         }
@@ -108,7 +112,7 @@ impl Matcher {
     }
 
     /// The one value `given` most plausibly meant, if any.
-    fn closest(&self, given: &str) -> Option<&str> {
+    pub(crate) fn closest(&self, given: &str) -> Option<&str> {
         if let Some(found) = self.canonical(given) {
             return Some(found);
         }
@@ -156,7 +160,7 @@ fn unique<'a>(mut found: impl Iterator<Item = &'a String>) -> Option<&'a str> {
 
 /// Replaces each reference in `list` by `resolve`'s answer, dropping those
 /// it has none for; `on_drop` hears what was dropped.
-fn resolve_list(
+pub(crate) fn resolve_list(
     list: &mut Vec<String>,
     mut resolve: impl FnMut(&str) -> Option<String>,
     mut on_change: impl FnMut(&str, Option<&str>),
@@ -179,7 +183,7 @@ fn resolve_list(
 }
 
 /// The first `n` words of `text`, for a title made from a summary.
-fn first_words(text: &str, n: usize) -> String {
+pub(crate) fn first_words(text: &str, n: usize) -> String {
     text.split_whitespace()
         .take(n)
         .collect::<Vec<_>>()
@@ -194,11 +198,11 @@ fn back<T: Serialize>(draft: &T, fallback: Value) -> Value {
     serde_json::to_value(draft).unwrap_or(fallback)
 }
 
-fn components(ctx: &CheckContext<'_>) -> Matcher {
+pub(crate) fn components(ctx: &CheckContext<'_>) -> Matcher {
     Matcher::new(ctx.component_names(), Kind::Name)
 }
 
-fn requirement_ids(ctx: &CheckContext<'_>) -> Matcher {
+pub(crate) fn requirement_ids(ctx: &CheckContext<'_>) -> Matcher {
     Matcher::new(ctx.requirements().into_iter().map(|r| r.id), Kind::Id)
 }
 
@@ -375,7 +379,7 @@ pub fn repair(section: SectionName, value: Value, ctx: &CheckContext<'_>) -> (Va
 }
 
 /// "Reference X was replaced by Y" or "... was dropped".
-fn changed(what: &str, given: &str, found: Option<&str>, valid: &str) -> String {
+pub(crate) fn changed(what: &str, given: &str, found: Option<&str>, valid: &str) -> String {
     match found {
         Some(found) => format!("{what} {given:?} is not {valid}; read as {found:?}."),
         None => format!("{what} {given:?} is not {valid} and was dropped."),
@@ -383,7 +387,7 @@ fn changed(what: &str, given: &str, found: Option<&str>, valid: &str) -> String 
 }
 
 /// Gives every blank or repeated id in `ids` the next free `<prefix><n>`.
-fn renumber<'a>(
+pub(crate) fn renumber<'a>(
     ids: impl Iterator<Item = &'a mut String>,
     prefix: &str,
     what: &str,
@@ -416,7 +420,7 @@ fn renumber<'a>(
 
 /// A PRD excerpt for a hint the PRD does not contain: the PRD line sharing
 /// the most words with the hint (and the requirement's text).
-fn closest_line(prd: &str, hint: &str, text: &str) -> Option<String> {
+pub(crate) fn closest_line(prd: &str, hint: &str, text: &str) -> Option<String> {
     let words = |s: &str| -> BTreeSet<String> {
         s.split(|c: char| !c.is_alphanumeric())
             .filter(|w| w.chars().count() > 2)
@@ -433,130 +437,14 @@ fn closest_line(prd: &str, hint: &str, text: &str) -> Option<String> {
         .map(|(_, l)| l.to_owned())
 }
 
-fn repair_requirements(d: &mut RequirementsDraft, ctx: &CheckContext<'_>, notes: &mut Vec<String>) {
-    d.requirements.retain_mut(|r| {
-        if r.text.trim().is_empty() {
-            if r.source_hint.trim().is_empty() {
-                notes.push(format!(
-                    "Requirement {:?} had no text and was dropped.",
-                    r.id
-                ));
-                return false;
-            }
-            r.text = r.source_hint.trim().to_owned();
-        }
-        true
-    });
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let taken: HashSet<String> = d.requirements.iter().map(|r| r.id.clone()).collect();
-    let mut next = 0;
-    for r in &mut d.requirements {
-        if r.id.trim().is_empty() {
-            let fresh = loop {
-                next += 1;
-                let candidate = format!("REQ-{next:03}");
-                if !taken.contains(&candidate) && !seen.contains_key(&candidate) {
-                    break candidate;
-                }
-            };
-            notes.push(format!("A requirement without an id was given {fresh}."));
-            r.id = fresh;
-        }
-        let count = seen.entry(r.id.clone()).or_insert(0);
-        *count += 1;
-        if *count > 1 {
-            let fresh = format!("{}-{}", r.id, count);
-            notes.push(format!(
-                "A second requirement with id {:?} was given {fresh}.",
-                r.id
-            ));
-            r.id = fresh;
-        }
-    }
-    let excerpts = ExcerptIndex::new(ctx.prd_text);
-    for r in &mut d.requirements {
-        if excerpts.contains(&r.source_hint) {
-            continue;
-        }
-        match closest_line(ctx.prd_text, &r.source_hint, &r.text) {
-            Some(line) => {
-                notes.push(format!(
-                    "The model's source hint for {} is not in the PRD; the trace points to the closest PRD line instead.",
-                    r.id
-                ));
-                r.source_hint = line;
-            }
-            None => {
-                notes.push(format!(
-                    "The model's source hint for {} is not in the PRD and no PRD line resembles it; the trace points to the PRD's first line.",
-                    r.id
-                ));
-                r.source_hint = ctx
-                    .prd_text
-                    .lines()
-                    .map(str::trim)
-                    .find(|l| !l.is_empty())
-                    .unwrap_or_default()
-                    .to_owned();
-            }
-        }
-    }
-}
-
-fn repair_architecture(d: &mut ArchitectureDraft, notes: &mut Vec<String>) {
-    d.components.retain(|c| !c.name.trim().is_empty());
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for c in &mut d.components {
-        let count = seen.entry(c.name.clone()).or_insert(0);
-        *count += 1;
-        if *count > 1 {
-            let fresh = format!("{} ({})", c.name, count);
-            notes.push(format!(
-                "A second component named {:?} was renamed {fresh:?}.",
-                c.name
-            ));
-            c.name = fresh;
-        }
-    }
-    let names = Matcher::new(d.components.iter().map(|c| c.name.clone()), Kind::Name);
-    d.data_flows.retain_mut(|f| {
-        for end in [&mut f.from, &mut f.to] {
-            match names.closest(end) {
-                Some(found) => {
-                    if found != end {
-                        notes.push(changed("Data flow end", end, Some(found), "a component"));
-                        *end = found.to_owned();
-                    }
-                }
-                None => {
-                    notes.push(format!(
-                        "A data flow names {end:?}, which is not a component, and was dropped."
-                    ));
-                    return false;
-                }
-            }
-        }
-        if f.description.trim().is_empty() {
-            f.description = format!("{} to {}", f.from, f.to);
-        }
-        true
-    });
-    if d.name.trim().is_empty() {
-        d.name = "Architecture".to_owned();
-    }
-    if d.description.trim().is_empty() {
-        let parts: Vec<&str> = d.components.iter().map(|c| c.name.as_str()).collect();
-        d.description = format!("Components: {}.", parts.join(", "));
-    }
-    if d.rationale.trim().is_empty() && !d.approach.trim().is_empty() {
-        d.rationale = d.approach.clone();
-    }
-}
-
 /// Breaks every dependency cycle by dropping one of its edges: the one that
 /// points furthest forward in the list (every cycle has a forward edge, and
 /// the list order is the order the model stated the work in).
-fn break_cycles(nodes: &mut [(String, &mut Vec<String>)], what: &str, notes: &mut Vec<String>) {
+pub(crate) fn break_cycles(
+    nodes: &mut [(String, &mut Vec<String>)],
+    what: &str,
+    notes: &mut Vec<String>,
+) {
     let position: HashMap<String, usize> = nodes
         .iter()
         .enumerate()
@@ -588,241 +476,6 @@ fn break_cycles(nodes: &mut [(String, &mut Vec<String>)], what: &str, notes: &mu
             }
         }
     }
-}
-
-fn repair_implementation(
-    d: &mut ImplementationDraft,
-    ctx: &CheckContext<'_>,
-    notes: &mut Vec<String>,
-) {
-    d.logic_requirements
-        .retain(|l| !l.title.trim().is_empty() || !l.summary.trim().is_empty());
-    for l in &mut d.logic_requirements {
-        if l.title.trim().is_empty() {
-            l.title = first_words(&l.summary, 10);
-        }
-        if l.summary.trim().is_empty() {
-            l.summary = l.title.clone();
-        }
-    }
-    renumber(
-        d.logic_requirements.iter_mut().map(|l| &mut l.id),
-        "LR-",
-        "logic requirement",
-        notes,
-    );
-    let names = components(ctx);
-    let ids = Matcher::new(d.logic_requirements.iter().map(|l| l.id.clone()), Kind::Id);
-    for l in &mut d.logic_requirements {
-        let own = l.id.clone();
-        resolve_list(
-            &mut l.affected_components,
-            |c| names.closest(c).map(str::to_owned),
-            |given, found| {
-                notes.push(changed(
-                    &format!("{own}: component"),
-                    given,
-                    found,
-                    "a component",
-                ))
-            },
-        );
-        resolve_list(
-            &mut l.dependencies,
-            |dep| ids.closest(dep).filter(|f| *f != own).map(str::to_owned),
-            |given, found| {
-                notes.push(changed(
-                    &format!("{own}: dependency"),
-                    given,
-                    found,
-                    "another logic requirement",
-                ))
-            },
-        );
-    }
-    let mut nodes: Vec<(String, &mut Vec<String>)> = d
-        .logic_requirements
-        .iter_mut()
-        .map(|l| (l.id.clone(), &mut l.dependencies))
-        .collect();
-    break_cycles(&mut nodes, "Logic requirement", notes);
-    if d.summary.trim().is_empty() {
-        d.summary = format!("{} logic requirements.", d.logic_requirements.len());
-    }
-    if d.iac_summary.trim().is_empty() {
-        d.iac_summary = "No infrastructure-as-code handoff was written.".to_owned();
-    }
-}
-
-fn repair_issue_plan(d: &mut IssuePlanDraft, ctx: &CheckContext<'_>, notes: &mut Vec<String>) {
-    d.issues.retain(|i| {
-        let keep = !i.title.trim().is_empty() || !i.summary.trim().is_empty();
-        if !keep {
-            notes.push(format!(
-                "Issue {} had neither title nor summary and was dropped.",
-                i.id
-            ));
-        }
-        keep
-    });
-    for i in &mut d.issues {
-        if i.title.trim().is_empty() {
-            i.title = first_words(&i.summary, 12);
-        }
-        if i.summary.trim().is_empty() {
-            i.summary = i.title.clone();
-        }
-    }
-    renumber(
-        d.issues.iter_mut().map(|i| &mut i.id),
-        "ISSUE-",
-        "issue",
-        notes,
-    );
-    let names = components(ctx);
-    let requirement_matcher = requirement_ids(ctx);
-    let requirements: BTreeMap<String, (String, Vec<String>)> = ctx
-        .requirements()
-        .into_iter()
-        .map(|r| (r.id, (r.text, r.acceptance_criteria)))
-        .collect();
-    let ids = Matcher::new(d.issues.iter().map(|i| i.id.clone()), Kind::Id);
-    for issue in &mut d.issues {
-        let own = issue.id.clone();
-        for (field, list) in [
-            ("implements", &mut issue.implements),
-            ("partly implements", &mut issue.partially_implements),
-        ] {
-            resolve_list(
-                list,
-                |r| requirement_matcher.closest(r).map(str::to_owned),
-                |given, found| {
-                    notes.push(changed(
-                        &format!("{own} {field}"),
-                        given,
-                        found,
-                        "a requirement id",
-                    ))
-                },
-            );
-        }
-        let full = issue.implements.clone();
-        issue.partially_implements.retain(|r| !full.contains(r));
-        resolve_list(
-            &mut issue.components,
-            |c| names.closest(c).map(str::to_owned),
-            |given, found| {
-                notes.push(changed(
-                    &format!("{own}: component"),
-                    given,
-                    found,
-                    "a component",
-                ))
-            },
-        );
-        resolve_list(
-            &mut issue.depends_on,
-            |dep| ids.closest(dep).filter(|f| *f != own).map(str::to_owned),
-            |given, found| {
-                notes.push(changed(
-                    &format!("{own} depends on"),
-                    given,
-                    found,
-                    "another issue",
-                ))
-            },
-        );
-        if issue
-            .acceptance_criteria
-            .iter()
-            .all(|a| a.trim().is_empty())
-        {
-            let mut criteria: Vec<String> = issue
-                .implements
-                .iter()
-                .chain(&issue.partially_implements)
-                .filter_map(|r| requirements.get(r).map(|(text, ac)| (r, text, ac)))
-                .flat_map(|(r, text, ac)| {
-                    if ac.is_empty() {
-                        crate::offline::derived_checks(r, text)
-                    } else {
-                        ac.clone()
-                    }
-                })
-                .collect();
-            if criteria.is_empty() {
-                criteria = crate::offline::derived_checks(&own, &issue.title);
-            }
-            notes.push(format!(
-                "{own} had no acceptance criteria; they were taken from its requirements."
-            ));
-            issue.acceptance_criteria = criteria;
-        }
-    }
-    let mut nodes: Vec<(String, &mut Vec<String>)> = d
-        .issues
-        .iter_mut()
-        .map(|i| (i.id.clone(), &mut i.depends_on))
-        .collect();
-    break_cycles(&mut nodes, "Issue", notes);
-    if order_by_dependencies(&mut d.issues) {
-        notes.push(
-            "Issues were reordered so that each comes after the issues it depends on.".to_owned(),
-        );
-    }
-    let implemented: HashSet<&str> = d
-        .issues
-        .iter()
-        .flat_map(|i| i.implements.iter().map(String::as_str))
-        .collect();
-    for r in ctx.requirements() {
-        if r.priority == Priority::Must && !implemented.contains(r.id.as_str()) {
-            notes.push(format!(
-                "Must requirement {} is implemented by no issue; its coverage is missing.",
-                r.id
-            ));
-        }
-    }
-}
-
-/// Puts issues after the issues they depend on, otherwise keeping their
-/// order (Kahn's algorithm, always taking the earliest ready issue).
-/// Returns whether anything moved. Dependencies must be acyclic.
-fn order_by_dependencies(issues: &mut Vec<crate::sections::IssueDraft>) -> bool {
-    let position: HashMap<String, usize> = issues
-        .iter()
-        .enumerate()
-        .map(|(i, issue)| (issue.id.clone(), i))
-        .collect();
-    let mut waiting: Vec<usize> = issues
-        .iter()
-        .map(|i| {
-            i.depends_on
-                .iter()
-                .filter(|d| position.contains_key(d.as_str()))
-                .count()
-        })
-        .collect();
-    let mut placed = vec![false; issues.len()];
-    let mut order = Vec::with_capacity(issues.len());
-    while order.len() < issues.len() {
-        let Some(next) = (0..issues.len()).find(|i| !placed[*i] && waiting[*i] == 0) else {
-            return false;
-        };
-        placed[next] = true;
-        order.push(next);
-        for (j, issue) in issues.iter().enumerate() {
-            if issue.depends_on.iter().any(|d| *d == issues[next].id) {
-                waiting[j] = waiting[j].saturating_sub(1);
-            }
-        }
-    }
-    if order.iter().enumerate().all(|(i, o)| i == *o) {
-        return false;
-    }
-    let mut slots: Vec<Option<crate::sections::IssueDraft>> = issues.drain(..).map(Some).collect();
-    issues.extend(order.into_iter().filter_map(|i| slots[i].take()));
-    true
 }
 
 #[cfg(test)]

@@ -2,11 +2,13 @@
 //! with its trade-offs. It depends on `core`, `requirements`,
 //! `clarifications`, `workflows` and `domain`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use pass_contracts::pack::ComponentType;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::repair::{Kind, Matcher, changed};
 
 use super::blank;
 
@@ -123,4 +125,56 @@ pub(super) fn check_architecture(d: &ArchitectureDraft) -> Vec<String> {
         );
     }
     problems
+}
+
+/// The deterministic repair of this section (see [`crate::repair::repair`]):
+/// every change is described in `notes`.
+pub(crate) fn repair_architecture(d: &mut ArchitectureDraft, notes: &mut Vec<String>) {
+    d.components.retain(|c| !c.name.trim().is_empty());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for c in &mut d.components {
+        let count = seen.entry(c.name.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            let fresh = format!("{} ({})", c.name, count);
+            notes.push(format!(
+                "A second component named {:?} was renamed {fresh:?}.",
+                c.name
+            ));
+            c.name = fresh;
+        }
+    }
+    let names = Matcher::new(d.components.iter().map(|c| c.name.clone()), Kind::Name);
+    d.data_flows.retain_mut(|f| {
+        for end in [&mut f.from, &mut f.to] {
+            match names.closest(end) {
+                Some(found) => {
+                    if found != end {
+                        notes.push(changed("Data flow end", end, Some(found), "a component"));
+                        *end = found.to_owned();
+                    }
+                }
+                None => {
+                    notes.push(format!(
+                        "A data flow names {end:?}, which is not a component, and was dropped."
+                    ));
+                    return false;
+                }
+            }
+        }
+        if f.description.trim().is_empty() {
+            f.description = format!("{} to {}", f.from, f.to);
+        }
+        true
+    });
+    if d.name.trim().is_empty() {
+        d.name = "Architecture".to_owned();
+    }
+    if d.description.trim().is_empty() {
+        let parts: Vec<&str> = d.components.iter().map(|c| c.name.as_str()).collect();
+        d.description = format!("Components: {}.", parts.join(", "));
+    }
+    if d.rationale.trim().is_empty() && !d.approach.trim().is_empty() {
+        d.rationale = d.approach.clone();
+    }
 }

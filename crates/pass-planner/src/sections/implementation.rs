@@ -8,6 +8,10 @@ use pass_contracts::pack::Priority;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::repair::{
+    Kind, Matcher, break_cycles, changed, components, first_words, renumber, resolve_list,
+};
+
 use super::{CheckContext, blank, unique_ids};
 
 /// What the model is asked to do for this section, on top of the shared
@@ -105,4 +109,70 @@ pub(super) fn check_implementation(d: &ImplementationDraft, ctx: &CheckContext<'
         ));
     }
     problems
+}
+
+/// The deterministic repair of this section (see [`crate::repair::repair`]):
+/// every change is described in `notes`.
+pub(crate) fn repair_implementation(
+    d: &mut ImplementationDraft,
+    ctx: &CheckContext<'_>,
+    notes: &mut Vec<String>,
+) {
+    d.logic_requirements
+        .retain(|l| !l.title.trim().is_empty() || !l.summary.trim().is_empty());
+    for l in &mut d.logic_requirements {
+        if l.title.trim().is_empty() {
+            l.title = first_words(&l.summary, 10);
+        }
+        if l.summary.trim().is_empty() {
+            l.summary = l.title.clone();
+        }
+    }
+    renumber(
+        d.logic_requirements.iter_mut().map(|l| &mut l.id),
+        "LR-",
+        "logic requirement",
+        notes,
+    );
+    let names = components(ctx);
+    let ids = Matcher::new(d.logic_requirements.iter().map(|l| l.id.clone()), Kind::Id);
+    for l in &mut d.logic_requirements {
+        let own = l.id.clone();
+        resolve_list(
+            &mut l.affected_components,
+            |c| names.closest(c).map(str::to_owned),
+            |given, found| {
+                notes.push(changed(
+                    &format!("{own}: component"),
+                    given,
+                    found,
+                    "a component",
+                ))
+            },
+        );
+        resolve_list(
+            &mut l.dependencies,
+            |dep| ids.closest(dep).filter(|f| *f != own).map(str::to_owned),
+            |given, found| {
+                notes.push(changed(
+                    &format!("{own}: dependency"),
+                    given,
+                    found,
+                    "another logic requirement",
+                ))
+            },
+        );
+    }
+    let mut nodes: Vec<(String, &mut Vec<String>)> = d
+        .logic_requirements
+        .iter_mut()
+        .map(|l| (l.id.clone(), &mut l.dependencies))
+        .collect();
+    break_cycles(&mut nodes, "Logic requirement", notes);
+    if d.summary.trim().is_empty() {
+        d.summary = format!("{} logic requirements.", d.logic_requirements.len());
+    }
+    if d.iac_summary.trim().is_empty() {
+        d.iac_summary = "No infrastructure-as-code handoff was written.".to_owned();
+    }
 }

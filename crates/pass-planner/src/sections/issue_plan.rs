@@ -2,7 +2,7 @@
 //! and components, and what is left out; coverage is computed from these
 //! links. It depends on every section but `refinement`.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use pass_contracts::ArchitecturePack;
 use pass_contracts::pack::Priority;
@@ -10,6 +10,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::prompt::fenced;
+use crate::repair::{
+    Kind, Matcher, break_cycles, changed, components, first_words, renumber, requirement_ids,
+    resolve_list,
+};
 
 use super::{CheckContext, blank, unique_ids};
 
@@ -252,4 +256,181 @@ fn previous_issues(pack: &ArchitecturePack) -> Vec<(String, String, Vec<String>)
             )
         })
         .collect()
+}
+
+/// The deterministic repair of this section (see [`crate::repair::repair`]):
+/// every change is described in `notes`.
+pub(crate) fn repair_issue_plan(
+    d: &mut IssuePlanDraft,
+    ctx: &CheckContext<'_>,
+    notes: &mut Vec<String>,
+) {
+    d.issues.retain(|i| {
+        let keep = !i.title.trim().is_empty() || !i.summary.trim().is_empty();
+        if !keep {
+            notes.push(format!(
+                "Issue {} had neither title nor summary and was dropped.",
+                i.id
+            ));
+        }
+        keep
+    });
+    for i in &mut d.issues {
+        if i.title.trim().is_empty() {
+            i.title = first_words(&i.summary, 12);
+        }
+        if i.summary.trim().is_empty() {
+            i.summary = i.title.clone();
+        }
+    }
+    renumber(
+        d.issues.iter_mut().map(|i| &mut i.id),
+        "ISSUE-",
+        "issue",
+        notes,
+    );
+    let names = components(ctx);
+    let requirement_matcher = requirement_ids(ctx);
+    let requirements: BTreeMap<String, (String, Vec<String>)> = ctx
+        .requirements()
+        .into_iter()
+        .map(|r| (r.id, (r.text, r.acceptance_criteria)))
+        .collect();
+    let ids = Matcher::new(d.issues.iter().map(|i| i.id.clone()), Kind::Id);
+    for issue in &mut d.issues {
+        let own = issue.id.clone();
+        for (field, list) in [
+            ("implements", &mut issue.implements),
+            ("partly implements", &mut issue.partially_implements),
+        ] {
+            resolve_list(
+                list,
+                |r| requirement_matcher.closest(r).map(str::to_owned),
+                |given, found| {
+                    notes.push(changed(
+                        &format!("{own} {field}"),
+                        given,
+                        found,
+                        "a requirement id",
+                    ))
+                },
+            );
+        }
+        let full = issue.implements.clone();
+        issue.partially_implements.retain(|r| !full.contains(r));
+        resolve_list(
+            &mut issue.components,
+            |c| names.closest(c).map(str::to_owned),
+            |given, found| {
+                notes.push(changed(
+                    &format!("{own}: component"),
+                    given,
+                    found,
+                    "a component",
+                ))
+            },
+        );
+        resolve_list(
+            &mut issue.depends_on,
+            |dep| ids.closest(dep).filter(|f| *f != own).map(str::to_owned),
+            |given, found| {
+                notes.push(changed(
+                    &format!("{own} depends on"),
+                    given,
+                    found,
+                    "another issue",
+                ))
+            },
+        );
+        if issue
+            .acceptance_criteria
+            .iter()
+            .all(|a| a.trim().is_empty())
+        {
+            let mut criteria: Vec<String> = issue
+                .implements
+                .iter()
+                .chain(&issue.partially_implements)
+                .filter_map(|r| requirements.get(r).map(|(text, ac)| (r, text, ac)))
+                .flat_map(|(r, text, ac)| {
+                    if ac.is_empty() {
+                        crate::offline::derived_checks(r, text)
+                    } else {
+                        ac.clone()
+                    }
+                })
+                .collect();
+            if criteria.is_empty() {
+                criteria = crate::offline::derived_checks(&own, &issue.title);
+            }
+            notes.push(format!(
+                "{own} had no acceptance criteria; they were taken from its requirements."
+            ));
+            issue.acceptance_criteria = criteria;
+        }
+    }
+    let mut nodes: Vec<(String, &mut Vec<String>)> = d
+        .issues
+        .iter_mut()
+        .map(|i| (i.id.clone(), &mut i.depends_on))
+        .collect();
+    break_cycles(&mut nodes, "Issue", notes);
+    if order_by_dependencies(&mut d.issues) {
+        notes.push(
+            "Issues were reordered so that each comes after the issues it depends on.".to_owned(),
+        );
+    }
+    let implemented: HashSet<&str> = d
+        .issues
+        .iter()
+        .flat_map(|i| i.implements.iter().map(String::as_str))
+        .collect();
+    for r in ctx.requirements() {
+        if r.priority == Priority::Must && !implemented.contains(r.id.as_str()) {
+            notes.push(format!(
+                "Must requirement {} is implemented by no issue; its coverage is missing.",
+                r.id
+            ));
+        }
+    }
+}
+
+/// Puts issues after the issues they depend on, otherwise keeping their
+/// order (Kahn's algorithm, always taking the earliest ready issue).
+/// Returns whether anything moved. Dependencies must be acyclic.
+pub(super) fn order_by_dependencies(issues: &mut Vec<crate::sections::IssueDraft>) -> bool {
+    let position: HashMap<String, usize> = issues
+        .iter()
+        .enumerate()
+        .map(|(i, issue)| (issue.id.clone(), i))
+        .collect();
+    let mut waiting: Vec<usize> = issues
+        .iter()
+        .map(|i| {
+            i.depends_on
+                .iter()
+                .filter(|d| position.contains_key(d.as_str()))
+                .count()
+        })
+        .collect();
+    let mut placed = vec![false; issues.len()];
+    let mut order = Vec::with_capacity(issues.len());
+    while order.len() < issues.len() {
+        let Some(next) = (0..issues.len()).find(|i| !placed[*i] && waiting[*i] == 0) else {
+            return false;
+        };
+        placed[next] = true;
+        order.push(next);
+        for (j, issue) in issues.iter().enumerate() {
+            if issue.depends_on.iter().any(|d| *d == issues[next].id) {
+                waiting[j] = waiting[j].saturating_sub(1);
+            }
+        }
+    }
+    if order.iter().enumerate().all(|(i, o)| i == *o) {
+        return false;
+    }
+    let mut slots: Vec<Option<crate::sections::IssueDraft>> = issues.drain(..).map(Some).collect();
+    issues.extend(order.into_iter().filter_map(|i| slots[i].take()));
+    true
 }

@@ -2,12 +2,15 @@
 //! build, with its id, priority, acceptance criteria and a verbatim PRD
 //! excerpt. It depends on `core`.
 
+use std::collections::{HashMap, HashSet};
+
 use pass_contracts::ArchitecturePack;
 use pass_contracts::pack::Priority;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::prompt::fenced;
+use crate::repair::closest_line;
 
 use super::{CheckContext, ExcerptIndex, blank, unique_ids};
 
@@ -96,4 +99,80 @@ pub fn requirements_briefing(previous: Option<&ArchitecturePack>) -> String {
     }
     text.push_str("</previous_revision>");
     text
+}
+
+/// The deterministic repair of this section (see [`crate::repair::repair`]):
+/// every change is described in `notes`.
+pub(crate) fn repair_requirements(
+    d: &mut RequirementsDraft,
+    ctx: &CheckContext<'_>,
+    notes: &mut Vec<String>,
+) {
+    d.requirements.retain_mut(|r| {
+        if r.text.trim().is_empty() {
+            if r.source_hint.trim().is_empty() {
+                notes.push(format!(
+                    "Requirement {:?} had no text and was dropped.",
+                    r.id
+                ));
+                return false;
+            }
+            r.text = r.source_hint.trim().to_owned();
+        }
+        true
+    });
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let taken: HashSet<String> = d.requirements.iter().map(|r| r.id.clone()).collect();
+    let mut next = 0;
+    for r in &mut d.requirements {
+        if r.id.trim().is_empty() {
+            let fresh = loop {
+                next += 1;
+                let candidate = format!("REQ-{next:03}");
+                if !taken.contains(&candidate) && !seen.contains_key(&candidate) {
+                    break candidate;
+                }
+            };
+            notes.push(format!("A requirement without an id was given {fresh}."));
+            r.id = fresh;
+        }
+        let count = seen.entry(r.id.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            let fresh = format!("{}-{}", r.id, count);
+            notes.push(format!(
+                "A second requirement with id {:?} was given {fresh}.",
+                r.id
+            ));
+            r.id = fresh;
+        }
+    }
+    let excerpts = ExcerptIndex::new(ctx.prd_text);
+    for r in &mut d.requirements {
+        if excerpts.contains(&r.source_hint) {
+            continue;
+        }
+        match closest_line(ctx.prd_text, &r.source_hint, &r.text) {
+            Some(line) => {
+                notes.push(format!(
+                    "The model's source hint for {} is not in the PRD; the trace points to the closest PRD line instead.",
+                    r.id
+                ));
+                r.source_hint = line;
+            }
+            None => {
+                notes.push(format!(
+                    "The model's source hint for {} is not in the PRD and no PRD line resembles it; the trace points to the PRD's first line.",
+                    r.id
+                ));
+                r.source_hint = ctx
+                    .prd_text
+                    .lines()
+                    .map(str::trim)
+                    .find(|l| !l.is_empty())
+                    .unwrap_or_default()
+                    .to_owned();
+            }
+        }
+    }
 }
