@@ -325,9 +325,9 @@ const LINK_LINES: [&str; 4] = [
 const SIZE_LINE: &str = "**Size:** ";
 const TEST_STRATEGY: &str = "**Test strategy:** ";
 
-/// An issue draft read back from the body PASS assembled (`issue_item` in
-/// `assemble.rs`): summary, details, test strategy, link lines, size and
-/// priority line, acceptance criteria.
+/// An issue draft read back from the body PASS assembled (`IssueDraft::to_pack`
+/// in `sections/issue_plan.rs`): summary, details, test strategy, link lines,
+/// size and priority line, acceptance criteria.
 fn issue(item: &IssuePlanItem, pack: &ArchitecturePack) -> IssueDraft {
     let body = item.body.as_str();
     let lines: Vec<&str> = body.split('\n').collect();

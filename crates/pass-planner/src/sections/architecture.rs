@@ -10,6 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::repair::{Kind, Matcher, changed};
 
+use crate::assemble::{text, texts};
+use crate::error::PlannerError;
+use pass_contracts::NonEmpty;
+use pass_contracts::Text;
+use pass_contracts::pack::{Architecture, Component, Tradeoffs};
+
 use super::blank;
 
 /// What the model is asked to do for this section, on top of the shared
@@ -176,5 +182,64 @@ pub(crate) fn repair_architecture(d: &mut ArchitectureDraft, notes: &mut Vec<Str
     }
     if d.rationale.trim().is_empty() && !d.approach.trim().is_empty() {
         d.rationale = d.approach.clone();
+    }
+}
+
+impl ArchitectureDraft {
+    /// The pack's `architecture`: data stores are the database, object
+    /// storage and cache components.
+    pub(crate) fn to_pack(&self) -> Result<Architecture, PlannerError> {
+        let components: Vec<Component> = self
+            .components
+            .iter()
+            .map(|c| Component {
+                name: text(&c.name, "component"),
+                kind: c.kind,
+            })
+            .collect();
+        let components = NonEmpty::new(components).map_err(|_| {
+            PlannerError::PackInvalid(vec![pass_contracts::Problem {
+                path: "architecture.components".to_owned(),
+                message: "no components".to_owned(),
+            }])
+        })?;
+        let data_stores = self
+            .components
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.kind,
+                    ComponentType::Db | ComponentType::ObjectStorage | ComponentType::Cache
+                )
+            })
+            .map(|c| {
+                let mut s = format!("{}: {}", c.name, c.technology);
+                if !c.cloud_service.is_empty() {
+                    s.push_str(&format!(" on {}", c.cloud_service));
+                }
+                s
+            })
+            .collect::<Vec<_>>();
+        Ok(Architecture {
+            name: text(&self.name, "Architecture"),
+            description: text(&self.description, "-"),
+            components,
+            data_flows: self
+                .data_flows
+                .iter()
+                .filter_map(|f| {
+                    Text::new(format!("{} -> {}: {}", f.from, f.to, f.description)).ok()
+                })
+                .collect(),
+            data_stores: texts(&data_stores),
+            async_patterns: texts(&self.async_patterns),
+            api_surface: texts(&self.api_surface),
+            tradeoffs: Tradeoffs {
+                pros: texts(&self.pros),
+                cons: texts(&self.cons),
+                risks: texts(&self.risks),
+            },
+            rationale: text(&self.rationale, "-"),
+        })
     }
 }

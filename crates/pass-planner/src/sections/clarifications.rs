@@ -4,6 +4,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::assemble::text;
+use pass_contracts::pack::Clarification;
+
 use super::{blank, unique_ids};
 
 /// What the model is asked to do for this section, on top of the shared
@@ -62,4 +65,20 @@ pub(super) fn check_clarifications(d: &ClarificationsDraft) -> Vec<String> {
         );
     }
     problems
+}
+
+impl ClarificationsDraft {
+    /// The pack's `clarifications`.
+    pub(crate) fn to_pack(&self) -> Vec<Clarification> {
+        self.clarifications
+            .iter()
+            .map(|c| Clarification {
+                id: text(&c.id, "CQ"),
+                question: text(&c.question, "-"),
+                answer: text(&c.answer, "-"),
+                default_used: c.default_used,
+                why_it_matters: text(&c.why_it_matters, "-"),
+            })
+            .collect()
+    }
 }

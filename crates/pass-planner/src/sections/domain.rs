@@ -9,6 +9,9 @@ use pass_contracts::pack::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::assemble::{text, texts};
+use pass_contracts::pack::{Entity, Integration, Nfrs};
+
 use super::blank;
 
 /// What the model is asked to do for this section, on top of the shared
@@ -83,4 +86,43 @@ pub(super) fn check_domain(d: &DomainDraft) -> Vec<String> {
         );
     }
     problems
+}
+
+impl DomainDraft {
+    /// The pack's `entities`.
+    pub(crate) fn entities(&self) -> Vec<Entity> {
+        self.entities
+            .iter()
+            .map(|e| Entity {
+                name: text(&e.name, "Entity"),
+                fields: texts(&e.fields),
+                notes: Some(e.notes.clone()).filter(|n| !n.trim().is_empty()),
+            })
+            .collect()
+    }
+
+    /// The pack's `integrations`.
+    pub(crate) fn integrations(&self) -> Vec<Integration> {
+        self.integrations
+            .iter()
+            .map(|i| Integration {
+                name: text(&i.name, "Integration"),
+                purpose: text(&i.purpose, "-"),
+                direction: i.direction,
+                criticality: i.criticality,
+                contract_stub: Some(i.contract_stub.clone()).filter(|n| !n.trim().is_empty()),
+            })
+            .collect()
+    }
+
+    /// The pack's `nfrs`.
+    pub(crate) fn nfrs(&self) -> Nfrs {
+        Nfrs {
+            scale: self.nfrs.scale,
+            availability: self.nfrs.availability,
+            latency: self.nfrs.latency,
+            data_sensitivity: self.nfrs.data_sensitivity,
+            auditability: self.nfrs.auditability,
+        }
+    }
 }

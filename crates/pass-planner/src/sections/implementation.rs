@@ -12,7 +12,12 @@ use crate::repair::{
     Kind, Matcher, break_cycles, changed, components, first_words, renumber, resolve_list,
 };
 
-use super::{CheckContext, blank, unique_ids};
+use crate::assemble::{text, texts};
+use pass_contracts::pack::{
+    Coordination, IacHandoff, Implementation, LogicRequirement, Observability,
+};
+
+use super::{CheckContext, IssueDraft, blank, unique_ids};
 
 /// What the model is asked to do for this section, on top of the shared
 /// system instructions.
@@ -174,5 +179,45 @@ pub(crate) fn repair_implementation(
     }
     if d.iac_summary.trim().is_empty() {
         d.iac_summary = "No infrastructure-as-code handoff was written.".to_owned();
+    }
+}
+
+impl ImplementationDraft {
+    /// The pack's `implementation`, with the issue plan's `issues` as its
+    /// GitHub issue plan.
+    pub(crate) fn to_pack(&self, issues: &[IssueDraft]) -> Implementation {
+        Implementation {
+            summary: text(&self.summary, "-"),
+            iac_handoff: IacHandoff {
+                summary: text(&self.iac_summary, "-"),
+                modules: texts(&self.iac_modules),
+            },
+            logic_requirements: self
+                .logic_requirements
+                .iter()
+                .map(|l| LogicRequirement {
+                    id: text(&l.id, "LR"),
+                    title: text(&l.title, "-"),
+                    summary: text(&l.summary, "-"),
+                    priority: l.priority,
+                    acceptance_criteria: texts(&l.acceptance_criteria),
+                    affected_components: texts(&l.affected_components),
+                    dependencies: texts(&l.dependencies),
+                })
+                .collect(),
+            github_issue_plan: issues.iter().map(IssueDraft::to_pack).collect(),
+            coordination: Coordination {
+                pause_on_pending_questions: true,
+                live_issue_updates: true,
+                coordination_views: texts(&self.coordination_views),
+                question_sources: texts(&self.question_sources),
+            },
+            observability: Observability {
+                log_traces_enabled: true,
+                coordination_panel_enabled: true,
+                required_signals: texts(&self.required_signals),
+                dashboard_panels: texts(&self.dashboard_panels),
+            },
+        }
     }
 }

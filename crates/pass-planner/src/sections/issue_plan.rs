@@ -15,6 +15,11 @@ use crate::repair::{
     resolve_list,
 };
 
+use pass_contracts::pack::{Coverage, CoverageStatus, Requirement};
+
+use crate::assemble::{label_slug, text, texts};
+use pass_contracts::pack::IssuePlanItem;
+
 use super::{CheckContext, blank, unique_ids};
 
 /// What the model is asked to do for this section, on top of the shared
@@ -433,4 +438,116 @@ pub(super) fn order_by_dependencies(issues: &mut Vec<crate::sections::IssueDraft
     let mut slots: Vec<Option<crate::sections::IssueDraft>> = issues.drain(..).map(Some).collect();
     issues.extend(order.into_iter().filter_map(|i| slots[i].take()));
     true
+}
+
+impl IssuePlanDraft {
+    /// The pack's `coverage` of `requirements`, from the issues' links.
+    pub(crate) fn coverage(&self, requirements: &[Requirement]) -> Vec<Coverage> {
+        let issues = &self.issues;
+        // Requirement id → the issues implementing it, fully and in part, built
+        // once: a plan of thousands of requirements is not scanned per requirement.
+        let mut full_by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut part_by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for issue in issues {
+            for (links, by) in [
+                (&issue.implements, &mut full_by),
+                (&issue.partially_implements, &mut part_by),
+            ] {
+                for r in links {
+                    let list = by.entry(r.as_str()).or_default();
+                    if !list.contains(&issue.id.as_str()) {
+                        list.push(issue.id.as_str());
+                    }
+                }
+            }
+        }
+        requirements
+            .iter()
+            .map(|r| {
+                let full = full_by.get(r.id.as_str()).cloned().unwrap_or_default();
+                let part = part_by.get(r.id.as_str()).cloned().unwrap_or_default();
+                let (status, notes) = if !full.is_empty() {
+                    let mut note = format!("covered by {}", full.join(", "));
+                    if !part.is_empty() {
+                        note.push_str(&format!("; also {}", part.join(", ")));
+                    }
+                    (CoverageStatus::Covered, note)
+                } else if !part.is_empty() {
+                    (
+                        CoverageStatus::Partial,
+                        format!("partly covered by {}", part.join(", ")),
+                    )
+                } else {
+                    (
+                        CoverageStatus::Missing,
+                        "no issue in the plan implements it".to_owned(),
+                    )
+                };
+                Coverage {
+                    requirement_id: r.id.clone(),
+                    status,
+                    notes: Some(notes),
+                }
+            })
+            .collect()
+    }
+}
+
+impl IssueDraft {
+    /// The pack's issue plan item: labels for priority, size and components,
+    /// and a Markdown body (`**Implements:**` lines included, which a
+    /// refinement reads back).
+    pub(crate) fn to_pack(&self) -> IssuePlanItem {
+        let issue = self;
+        let mut labels = vec![
+            format!("priority:{}", issue.priority.as_str()),
+            format!("size:{}", issue.size.as_str()),
+        ];
+        for c in &issue.components {
+            let slug = label_slug(c);
+            if !slug.is_empty() {
+                labels.push(format!("component:{slug}"));
+            }
+        }
+        let mut body = String::new();
+        body.push_str(issue.summary.trim());
+        body.push_str("\n\n");
+        if !issue.details.trim().is_empty() {
+            body.push_str(issue.details.trim());
+            body.push_str("\n\n");
+        }
+        if !issue.test_strategy.trim().is_empty() {
+            body.push_str("**Test strategy:** ");
+            body.push_str(issue.test_strategy.trim());
+            body.push_str("\n\n");
+        }
+        let line = |label: &str, items: &[String]| {
+            if items.is_empty() {
+                String::new()
+            } else {
+                format!("**{label}:** {}\n", items.join(", "))
+            }
+        };
+        body.push_str(&line("Implements", &issue.implements));
+        body.push_str(&line("Partly implements", &issue.partially_implements));
+        body.push_str(&line("Components", &issue.components));
+        body.push_str(&line("Depends on", &issue.depends_on));
+        body.push_str(&format!(
+            "**Size:** {} · **Priority:** {}\n\n### Acceptance criteria\n",
+            issue.size.as_str(),
+            issue.priority.as_str()
+        ));
+        for a in &issue.acceptance_criteria {
+            body.push_str(&format!("- [ ] {a}\n"));
+        }
+        IssuePlanItem {
+            id: text(&issue.id, "ISSUE"),
+            title: text(&issue.title, "Issue"),
+            summary: text(&issue.summary, "-"),
+            body: text(&body, "-"),
+            labels: texts(&labels),
+            depends_on: texts(&issue.depends_on),
+            acceptance_criteria: texts(&issue.acceptance_criteria),
+        }
+    }
 }

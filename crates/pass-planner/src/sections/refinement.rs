@@ -5,6 +5,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::assemble::texts;
+use pass_contracts::pack::{Chat, Refinement, Wireframe};
+
 use super::CheckContext;
 
 /// What the model is asked to do for this section, on top of the shared
@@ -41,4 +44,21 @@ pub(super) fn check_refinement(d: &RefinementDraft, ctx: &CheckContext<'_>) -> V
         }
     }
     problems
+}
+
+impl RefinementDraft {
+    /// The pack's `refinement`: wireframe and chat are always enabled.
+    pub(crate) fn to_pack(&self) -> Refinement {
+        Refinement {
+            wireframe: Wireframe {
+                enabled: true,
+                editable_components: texts(&self.editable_components),
+            },
+            chat: Chat {
+                enabled: true,
+                suggested_questions: texts(&self.suggested_questions),
+                editable_topics: texts(&self.editable_topics),
+            },
+        }
+    }
 }

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::prompt::fenced;
 use crate::repair::closest_line;
 
+use crate::assemble::{text, texts};
+use pass_contracts::Text;
+use pass_contracts::pack::{Requirement, TraceEntry};
+
 use super::{CheckContext, ExcerptIndex, blank, unique_ids};
 
 /// What the model is asked to do for this section, on top of the shared
@@ -174,5 +178,33 @@ pub(crate) fn repair_requirements(
                     .to_owned();
             }
         }
+    }
+}
+
+impl RequirementsDraft {
+    /// The pack's `requirements`.
+    pub(crate) fn to_pack(&self) -> Vec<Requirement> {
+        self.requirements
+            .iter()
+            .map(|r| Requirement {
+                id: text(&r.id, "REQ"),
+                text: text(&r.text, "-"),
+                priority: r.priority,
+                acceptance_criteria: texts(&r.acceptance_criteria),
+            })
+            .collect()
+    }
+
+    /// The pack's `trace`: each requirement's checked source hint.
+    pub(crate) fn trace(&self) -> Vec<TraceEntry> {
+        self.requirements
+            .iter()
+            .filter_map(|r| {
+                Some(TraceEntry {
+                    requirement_id: Text::new(r.id.trim()).ok()?,
+                    source_hint: Text::new(r.source_hint.trim()).ok()?,
+                })
+            })
+            .collect()
     }
 }

@@ -4,6 +4,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::assemble::{text, texts};
+use pass_contracts::NonEmpty;
+use pass_contracts::pack::Workflow;
+
 use super::{blank, unique_ids};
 
 /// What the model is asked to do for this section, on top of the shared
@@ -54,4 +58,20 @@ pub(super) fn check_workflows(d: &WorkflowsDraft) -> Vec<String> {
         }
     }
     problems
+}
+
+impl WorkflowsDraft {
+    /// The pack's `workflows`; a workflow without steps is left out.
+    pub(crate) fn to_pack(&self) -> Vec<Workflow> {
+        self.workflows
+            .iter()
+            .filter_map(|w| {
+                Some(Workflow {
+                    id: text(&w.id, "WF"),
+                    name: text(&w.name, "Workflow"),
+                    steps: NonEmpty::new(texts(&w.steps)).ok()?,
+                })
+            })
+            .collect()
+    }
 }
