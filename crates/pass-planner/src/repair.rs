@@ -12,10 +12,9 @@
 //! described in a note that goes into the pack's assumptions, so a reader
 //! sees what the model got wrong.
 //!
-//! The repairs of single sections (requirements, architecture,
-//! implementation, issue plan) live in their files under `sections/`; this
-//! module holds the dispatch, the small ones, and the shared matching,
-//! renumbering and cycle breaking they use.
+//! Each section's repair (`repair_<section>`) lives in its file under
+//! `sections/`; this module holds [`canonicalise`], the [`repair`] dispatch
+//! and the shared matching, renumbering and cycle breaking they use.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -26,7 +25,8 @@ use serde_json::Value;
 use crate::sections::{
     ArchitectureDraft, CheckContext, ClarificationsDraft, DomainDraft, ImplementationDraft,
     IssuePlanDraft, RefinementDraft, RequirementsDraft, SectionName, WorkflowsDraft,
-    repair_architecture, repair_implementation, repair_issue_plan, repair_requirements,
+    repair_architecture, repair_clarifications, repair_domain, repair_implementation,
+    repair_issue_plan, repair_refinement, repair_requirements, repair_workflows,
 };
 
 /// How references are compared once letter case alone does not match.
@@ -282,72 +282,15 @@ pub fn repair(section: SectionName, value: Value, ctx: &CheckContext<'_>) -> (Va
             back(&d, value.clone())
         }),
         SectionName::Clarifications => parse::<ClarificationsDraft>(&value).map(|mut d| {
-            d.clarifications.retain(|c| {
-                let keep = !c.question.trim().is_empty();
-                if !keep {
-                    notes.push(format!(
-                        "Clarification {} had no question and was dropped.",
-                        c.id
-                    ));
-                }
-                keep
-            });
-            for c in &mut d.clarifications {
-                if c.answer.trim().is_empty() {
-                    c.answer = "Not answered by the PRD.".to_owned();
-                    c.default_used = true;
-                }
-                if c.why_it_matters.trim().is_empty() {
-                    c.why_it_matters = "The answer can change the plan.".to_owned();
-                }
-            }
-            renumber(
-                d.clarifications.iter_mut().map(|c| &mut c.id),
-                "CQ-",
-                "clarification",
-                &mut notes,
-            );
+            repair_clarifications(&mut d, &mut notes);
             back(&d, value.clone())
         }),
         SectionName::Workflows => parse::<WorkflowsDraft>(&value).map(|mut d| {
-            d.workflows.retain(|w| {
-                let keep = !w.steps.iter().all(|s| s.trim().is_empty());
-                if !keep {
-                    notes.push(format!("Workflow {} had no steps and was dropped.", w.id));
-                }
-                keep
-            });
-            for (i, w) in d.workflows.iter_mut().enumerate() {
-                if w.name.trim().is_empty() {
-                    w.name = format!("Workflow {}", i + 1);
-                }
-            }
-            renumber(
-                d.workflows.iter_mut().map(|w| &mut w.id),
-                "WF-",
-                "workflow",
-                &mut notes,
-            );
+            repair_workflows(&mut d, &mut notes);
             back(&d, value.clone())
         }),
         SectionName::Domain => parse::<DomainDraft>(&value).map(|mut d| {
-            let mut seen = HashSet::new();
-            d.entities.retain(|e| {
-                let keep = !e.name.trim().is_empty() && seen.insert(e.name.to_lowercase());
-                if !keep && !e.name.trim().is_empty() {
-                    notes.push(format!(
-                        "Entity {:?} was listed twice; the first is kept.",
-                        e.name
-                    ));
-                }
-                keep
-            });
-            d.integrations.retain(|g| !g.name.trim().is_empty());
-            for g in &mut d.integrations {
-                if g.purpose.trim().is_empty() {
-                    g.purpose = format!("{} as the PRD names it.", g.name);
-                }
-            }
+            repair_domain(&mut d, &mut notes);
             back(&d, value.clone())
         }),
         SectionName::Architecture => parse::<ArchitectureDraft>(&value).map(|mut d| {
@@ -355,14 +298,7 @@ pub fn repair(section: SectionName, value: Value, ctx: &CheckContext<'_>) -> (Va
             back(&d, value.clone())
         }),
         SectionName::Refinement => parse::<RefinementDraft>(&value).map(|mut d| {
-            let names = components(ctx);
-            resolve_list(
-                &mut d.editable_components,
-                |c| names.closest(c).map(str::to_owned),
-                |given, found| {
-                    notes.push(changed("Editable component", given, found, "a component"))
-                },
-            );
+            repair_refinement(&mut d, ctx, &mut notes);
             back(&d, value.clone())
         }),
         SectionName::Implementation => parse::<ImplementationDraft>(&value).map(|mut d| {

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::assemble::text;
 use pass_contracts::pack::Clarification;
 
+use crate::repair::renumber;
+
 use super::{blank, unique_ids};
 
 /// What the model is asked to do for this section, on top of the shared
@@ -81,4 +83,35 @@ impl ClarificationsDraft {
             })
             .collect()
     }
+}
+
+/// The deterministic repair of this section (see [`crate::repair::repair`]).
+/// Drops clarifications without a question, fills empty answers and reasons,
+/// and renumbers duplicate ids.
+pub(crate) fn repair_clarifications(d: &mut ClarificationsDraft, notes: &mut Vec<String>) {
+    d.clarifications.retain(|c| {
+        let keep = !c.question.trim().is_empty();
+        if !keep {
+            notes.push(format!(
+                "Clarification {} had no question and was dropped.",
+                c.id
+            ));
+        }
+        keep
+    });
+    for c in &mut d.clarifications {
+        if c.answer.trim().is_empty() {
+            c.answer = "Not answered by the PRD.".to_owned();
+            c.default_used = true;
+        }
+        if c.why_it_matters.trim().is_empty() {
+            c.why_it_matters = "The answer can change the plan.".to_owned();
+        }
+    }
+    renumber(
+        d.clarifications.iter_mut().map(|c| &mut c.id),
+        "CQ-",
+        "clarification",
+        notes,
+    );
 }

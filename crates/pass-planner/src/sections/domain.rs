@@ -126,3 +126,26 @@ impl DomainDraft {
         }
     }
 }
+
+/// The deterministic repair of this section (see [`crate::repair::repair`]).
+/// Drops unnamed and repeated entities and unnamed integrations, and fills
+/// empty integration purposes.
+pub(crate) fn repair_domain(d: &mut DomainDraft, notes: &mut Vec<String>) {
+    let mut seen = HashSet::new();
+    d.entities.retain(|e| {
+        let keep = !e.name.trim().is_empty() && seen.insert(e.name.to_lowercase());
+        if !keep && !e.name.trim().is_empty() {
+            notes.push(format!(
+                "Entity {:?} was listed twice; the first is kept.",
+                e.name
+            ));
+        }
+        keep
+    });
+    d.integrations.retain(|g| !g.name.trim().is_empty());
+    for g in &mut d.integrations {
+        if g.purpose.trim().is_empty() {
+            g.purpose = format!("{} as the PRD names it.", g.name);
+        }
+    }
+}

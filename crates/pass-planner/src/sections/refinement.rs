@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::assemble::texts;
 use pass_contracts::pack::{Chat, Refinement, Wireframe};
 
+use crate::repair::{changed, components, resolve_list};
+
 use super::CheckContext;
 
 /// What the model is asked to do for this section, on top of the shared
@@ -61,4 +63,20 @@ impl RefinementDraft {
             },
         }
     }
+}
+
+/// The deterministic repair of this section (see [`crate::repair::repair`]).
+/// Resolves editable components to the closest architecture component, or
+/// drops them.
+pub(crate) fn repair_refinement(
+    d: &mut RefinementDraft,
+    ctx: &CheckContext<'_>,
+    notes: &mut Vec<String>,
+) {
+    let names = components(ctx);
+    resolve_list(
+        &mut d.editable_components,
+        |c| names.closest(c).map(str::to_owned),
+        |given, found| notes.push(changed("Editable component", given, found, "a component")),
+    );
 }

@@ -8,6 +8,8 @@ use crate::assemble::{text, texts};
 use pass_contracts::NonEmpty;
 use pass_contracts::pack::Workflow;
 
+use crate::repair::renumber;
+
 use super::{blank, unique_ids};
 
 /// What the model is asked to do for this section, on top of the shared
@@ -74,4 +76,28 @@ impl WorkflowsDraft {
             })
             .collect()
     }
+}
+
+/// The deterministic repair of this section (see [`crate::repair::repair`]).
+/// Drops workflows without steps, names unnamed ones and renumbers duplicate
+/// ids.
+pub(crate) fn repair_workflows(d: &mut WorkflowsDraft, notes: &mut Vec<String>) {
+    d.workflows.retain(|w| {
+        let keep = !w.steps.iter().all(|s| s.trim().is_empty());
+        if !keep {
+            notes.push(format!("Workflow {} had no steps and was dropped.", w.id));
+        }
+        keep
+    });
+    for (i, w) in d.workflows.iter_mut().enumerate() {
+        if w.name.trim().is_empty() {
+            w.name = format!("Workflow {}", i + 1);
+        }
+    }
+    renumber(
+        d.workflows.iter_mut().map(|w| &mut w.id),
+        "WF-",
+        "workflow",
+        notes,
+    );
 }
