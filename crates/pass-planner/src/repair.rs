@@ -25,8 +25,10 @@ use serde_json::Value;
 use crate::sections::{
     ArchitectureDraft, CheckContext, ClarificationsDraft, DomainDraft, ImplementationDraft,
     IssuePlanDraft, RefinementDraft, RequirementsDraft, SectionName, WorkflowsDraft,
-    repair_architecture, repair_clarifications, repair_domain, repair_implementation,
-    repair_issue_plan, repair_refinement, repair_requirements, repair_workflows,
+    canonicalise_architecture, canonicalise_implementation, canonicalise_issue_plan,
+    canonicalise_refinement, repair_architecture, repair_clarifications, repair_domain,
+    repair_implementation, repair_issue_plan, repair_refinement, repair_requirements,
+    repair_workflows,
 };
 
 /// How references are compared once letter case alone does not match.
@@ -210,65 +212,48 @@ pub(crate) fn requirement_ids(ctx: &CheckContext<'_>) -> Matcher {
 /// every answer and without a note: that is how strict decoding may return
 /// an `enum` value, not a mistake.
 pub fn canonicalise(section: SectionName, value: Value, ctx: &CheckContext<'_>) -> Value {
-    let fix = |list: &mut Vec<String>, matcher: &Matcher| {
-        for item in list.iter_mut() {
-            if let Some(found) = matcher.canonical(item) {
-                if found != item {
-                    *item = found.to_owned();
-                }
-            }
-        }
-    };
     match section {
         SectionName::Architecture => {
             let Some(mut d) = parse::<ArchitectureDraft>(&value) else {
                 return value;
             };
-            let names = Matcher::new(d.components.iter().map(|c| c.name.clone()), Kind::Name);
-            for flow in &mut d.data_flows {
-                for end in [&mut flow.from, &mut flow.to] {
-                    if let Some(found) = names.canonical(end) {
-                        *end = found.to_owned();
-                    }
-                }
-            }
+            canonicalise_architecture(&mut d);
             back(&d, value)
         }
         SectionName::Refinement => {
             let Some(mut d) = parse::<RefinementDraft>(&value) else {
                 return value;
             };
-            fix(&mut d.editable_components, &components(ctx));
+            canonicalise_refinement(&mut d, ctx);
             back(&d, value)
         }
         SectionName::Implementation => {
             let Some(mut d) = parse::<ImplementationDraft>(&value) else {
                 return value;
             };
-            let names = components(ctx);
-            let ids = Matcher::new(d.logic_requirements.iter().map(|l| l.id.clone()), Kind::Id);
-            for l in &mut d.logic_requirements {
-                fix(&mut l.affected_components, &names);
-                fix(&mut l.dependencies, &ids);
-            }
+            canonicalise_implementation(&mut d, ctx);
             back(&d, value)
         }
         SectionName::IssuePlan => {
             let Some(mut d) = parse::<IssuePlanDraft>(&value) else {
                 return value;
             };
-            let names = components(ctx);
-            let requirements = requirement_ids(ctx);
-            let ids = Matcher::new(d.issues.iter().map(|i| i.id.clone()), Kind::Id);
-            for issue in &mut d.issues {
-                fix(&mut issue.implements, &requirements);
-                fix(&mut issue.partially_implements, &requirements);
-                fix(&mut issue.components, &names);
-                fix(&mut issue.depends_on, &ids);
-            }
+            canonicalise_issue_plan(&mut d, ctx);
             back(&d, value)
         }
         _ => value,
+    }
+}
+
+/// Replaces each item of `list` that differs from a valid value only in
+/// letter case by that value.
+pub(crate) fn fix_case(list: &mut [String], matcher: &Matcher) {
+    for item in list.iter_mut() {
+        if let Some(found) = matcher.canonical(item) {
+            if found != item {
+                *item = found.to_owned();
+            }
+        }
     }
 }
 

@@ -243,3 +243,16 @@ impl ArchitectureDraft {
         })
     }
 }
+
+/// Letter-case canonicalisation of this section's references (see
+/// [`crate::repair::canonicalise`]).
+pub(crate) fn canonicalise_architecture(d: &mut ArchitectureDraft) {
+    let names = Matcher::new(d.components.iter().map(|c| c.name.clone()), Kind::Name);
+    for flow in &mut d.data_flows {
+        for end in [&mut flow.from, &mut flow.to] {
+            if let Some(found) = names.canonical(end) {
+                *end = found.to_owned();
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::repair::{
-    Kind, Matcher, break_cycles, changed, components, first_words, renumber, resolve_list,
+    Kind, Matcher, break_cycles, changed, components, first_words, fix_case, renumber, resolve_list,
 };
 
 use crate::assemble::{text, texts};
@@ -219,5 +219,16 @@ impl ImplementationDraft {
                 dashboard_panels: texts(&self.dashboard_panels),
             },
         }
+    }
+}
+
+/// Letter-case canonicalisation of this section's references (see
+/// [`crate::repair::canonicalise`]).
+pub(crate) fn canonicalise_implementation(d: &mut ImplementationDraft, ctx: &CheckContext<'_>) {
+    let names = components(ctx);
+    let ids = Matcher::new(d.logic_requirements.iter().map(|l| l.id.clone()), Kind::Id);
+    for l in &mut d.logic_requirements {
+        fix_case(&mut l.affected_components, &names);
+        fix_case(&mut l.dependencies, &ids);
     }
 }

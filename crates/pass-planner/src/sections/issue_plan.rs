@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::prompt::fenced;
 use crate::repair::{
-    Kind, Matcher, break_cycles, changed, components, first_words, renumber, requirement_ids,
-    resolve_list,
+    Kind, Matcher, break_cycles, changed, components, first_words, fix_case, renumber,
+    requirement_ids, resolve_list,
 };
 
 use pass_contracts::pack::{Coverage, CoverageStatus, Requirement};
@@ -549,5 +549,19 @@ impl IssueDraft {
             depends_on: texts(&issue.depends_on),
             acceptance_criteria: texts(&issue.acceptance_criteria),
         }
+    }
+}
+
+/// Letter-case canonicalisation of this section's references (see
+/// [`crate::repair::canonicalise`]).
+pub(crate) fn canonicalise_issue_plan(d: &mut IssuePlanDraft, ctx: &CheckContext<'_>) {
+    let names = components(ctx);
+    let requirements = requirement_ids(ctx);
+    let ids = Matcher::new(d.issues.iter().map(|i| i.id.clone()), Kind::Id);
+    for issue in &mut d.issues {
+        fix_case(&mut issue.implements, &requirements);
+        fix_case(&mut issue.partially_implements, &requirements);
+        fix_case(&mut issue.components, &names);
+        fix_case(&mut issue.depends_on, &ids);
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::assemble::texts;
 use pass_contracts::pack::{Chat, Refinement, Wireframe};
 
-use crate::repair::{changed, components, resolve_list};
+use crate::repair::{changed, components, fix_case, resolve_list};
 
 use super::CheckContext;
 
@@ -79,4 +79,10 @@ pub(crate) fn repair_refinement(
         |c| names.closest(c).map(str::to_owned),
         |given, found| notes.push(changed("Editable component", given, found, "a component")),
     );
+}
+
+/// Letter-case canonicalisation of this section's references (see
+/// [`crate::repair::canonicalise`]).
+pub(crate) fn canonicalise_refinement(d: &mut RefinementDraft, ctx: &CheckContext<'_>) {
+    fix_case(&mut d.editable_components, &components(ctx));
 }
